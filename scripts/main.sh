@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The main job: installs what is missing, builds, and trains a 2x100 nBRC on
+# copy-first-input (T=100), printing its test MSE next to the chance level.
+# Extra arguments are passed to `neurocell train` (e.g. --steps 200 for a shorter run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+bash scripts/build.sh
+out="runs/main-$(date +%Y%m%d-%H%M%S)"
+./build/neurocell train --task copy-first-input --cell nbrc --layers 2 --hidden 100 \
+  --length 100 --batch 64 --steps 1500 --lr 1e-3 --eval-every 100 --seed 1 --out "$out" "$@"

@@ -1,0 +1,215 @@
+#include "cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "core/error.h"
+#include "io/files.h"
+#include "io/npy.h"
+#include "train/checkpoint.h"
+
+namespace neurocell {
+
+namespace {
+
+std::string describe(const RunConfig& c) {
+  std::string task = c.task.name + " T=" + std::to_string(c.task.length);
+  if (c.task.name == "denoising") task += " N=" + std::to_string(c.task.no_end);
+  return c.model.cell + (c.model.double_layer ? " (double)" : "") + " " +
+         std::to_string(c.model.layers) + "x" + std::to_string(c.model.hidden_size) + " on " + task;
+}
+
+void print_result(const RunConfig& c, double test_mse, double chance, int64_t samples,
+                  const std::string& extra) {
+  std::printf("result: test MSE %.6g (chance %.4g, %lld samples) | %s%s\n", test_mse, chance,
+              static_cast<long long>(samples), describe(c).c_str(), extra.c_str());
+  std::fflush(stdout);
+}
+
+int command_train(RunConfig config, const std::string& out_dir, bool overwrite) {
+  config.model.validate();
+  config.task.validate();
+  config.train.validate();
+  require(!out_dir.empty(), "--out DIR is required: the folder that receives the run");
+  require(overwrite || !file_exists(config_path(out_dir)),
+          "'" + out_dir + "' already holds a run (config.json): choose another --out, or add --overwrite");
+  const auto task = make_task(config.task);
+  config.model.input_size = task->input_size;
+  config.model.output_size = task->output_size;
+  const int64_t threads = configure_threads(config.train.threads);
+
+  torch::manual_seed(config.train.seed);  // parameter initialisation
+  SequenceModel model(config.model);
+  ensure_directory(out_dir);
+  save_run_config(out_dir, config);
+
+  const auto report = train_model(model, *task, config.train, out_dir);
+  save_weights(weights_path(out_dir), model);  // best validation weights (restored)
+
+  nlohmann::json json = {
+      {"task", to_json(config.task)},
+      {"cell", config.model.cell},
+      {"model", to_json(config.model)},
+      {"parameters", [&] {
+         int64_t n = 0;
+         for (const auto& p : model->parameters()) n += p.numel();
+         return n;
+       }()},
+      {"steps_planned", config.train.steps},
+      {"steps_done", report.steps_done},
+      {"skipped_updates", report.skipped_updates},
+      {"early_stopped", report.early_stopped},
+      {"best_step", report.best_step},
+      {"validation", {{"mse", report.best_validation_mse}}},
+      {"test", {{"mse", report.test_mse}, {"chance_mse", report.chance_mse},
+                {"samples", config.train.test_size}}},
+      {"wall_time_s", report.wall_seconds},
+      {"threads", threads},
+      {"seed", config.train.seed}};
+  write_json_atomic(report_path(out_dir), json);
+
+  char extra[160];
+  std::snprintf(extra, sizeof extra, ", %lld steps (%lld skipped), %.1f s, run in %s",
+                static_cast<long long>(report.steps_done), static_cast<long long>(report.skipped_updates),
+                report.wall_seconds, out_dir.c_str());
+  print_result(config, report.test_mse, report.chance_mse, config.train.test_size, extra);
+  return 0;
+}
+
+int command_eval(const std::string& dir, int64_t test_size, int64_t threads) {
+  configure_threads(threads);
+  auto run = load_run(dir);
+  if (test_size > 0) run.config.train.test_size = test_size;
+  const auto task = make_task(run.config.task);
+  const auto start = std::chrono::steady_clock::now();
+  const auto test = make_fixed_set(*task, run.config.train.test_size,
+                                   std::max<int64_t>(run.config.train.batch_size, 500),
+                                   run.config.train.seed, 2);
+  const double mse = evaluate_mse(run.model, test, task->readout_steps);
+  char extra[64];
+  std::snprintf(extra, sizeof extra, ", %.1f s",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  print_result(run.config, mse, chance_mse(test), run.config.train.test_size, extra);
+  return 0;
+}
+
+int command_run(const std::string& dir, const std::string& input_path, const std::string& output_path,
+                int64_t threads) {
+  configure_threads(threads);
+  auto run = load_run(dir);
+  auto x = read_npy(input_path);
+  const int64_t width = run.config.model.input_size;
+  require(x.scalar_type() == torch::kFloat32 || x.scalar_type() == torch::kFloat64,
+          "'" + input_path + "' must hold float32 or float64 values");
+  require(x.dim() == 3, "'" + input_path + "' must have shape (T, B, I=" + std::to_string(width) +
+                            "), got " + std::to_string(x.dim()) + " dimensions " + c10::str(x.sizes()));
+  require(x.size(2) == width, "'" + input_path + "' has input width I=" + std::to_string(x.size(2)) +
+                                  " but the model reads I=" + std::to_string(width) + " (shape must be (T, B, " +
+                                  std::to_string(width) + "))");
+  require(x.size(0) >= 1 && x.size(1) >= 1, "'" + input_path + "' is empty (T and B must be >= 1)");
+  require(torch::isfinite(x).all().item<bool>(), "'" + input_path + "' contains NaN or Inf values");
+  run.model->to(x.scalar_type());
+  torch::NoGradGuard no_grad;
+  const auto states = run.model->all_states(x);  // (T, B, S)
+  write_npy(output_path, states);
+  std::printf("wrote %s: states (T=%lld, B=%lld, S=%lld) %s\n", output_path.c_str(),
+              static_cast<long long>(states.size(0)), static_cast<long long>(states.size(1)),
+              static_cast<long long>(states.size(2)), c10::toString(states.scalar_type()));
+  return 0;
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args) {
+  CLI::App app{"neurocell: neuro-inspired recurrent cells (bistable, spiking, memory units)", "neurocell"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "neurocell 0.1.0");
+
+  RunConfig config;
+  std::string out_dir, checkpoint, input_path, output_path;
+  bool overwrite = false, quiet = false, no_skip = false;
+  int64_t eval_test_size = 0, threads = 0;
+
+  auto* train = app.add_subcommand("train", "Train a model on a task and write a run folder");
+  train->add_option("--task", config.task.name, "copy-first-input | copy-single-value | denoising")
+      ->check(CLI::IsMember(task_names()))->capture_default_str();
+  train->add_option("--cell", config.model.cell, "brc | nbrc | gru | lstm | mgu")
+      ->check(CLI::IsMember(cell_kind_names()))->capture_default_str();
+  train->add_option("--layers", config.model.layers, "Number of recurrent layers")->capture_default_str();
+  train->add_option("--hidden", config.model.hidden_size, "Units per layer")->capture_default_str();
+  train->add_flag("--double", config.model.double_layer, "Double layers: two cells of H/2 side by side");
+  train->add_flag("--orthogonal", config.model.orthogonal_recurrent, "nBRC: orthogonal recurrent init");
+  train->add_option("--chrono", config.model.chrono_max_length, "LSTM: chrono init with this T_max (0 = off)");
+  train->add_option("--length", config.task.length, "Sequence length T")->capture_default_str();
+  train->add_option("--no-end", config.task.no_end, "Denoising: no relevant value in the last N steps")
+      ->capture_default_str();
+  train->add_option("--batch", config.train.batch_size, "Batch size")->capture_default_str();
+  train->add_option("--steps", config.train.steps, "Training steps (updates)")->capture_default_str();
+  train->add_option("--lr", config.train.learning_rate, "Adam learning rate")->capture_default_str();
+  train->add_option("--clip", config.train.clip_norm, "Gradient-norm clipping (0 = off)")->capture_default_str();
+  train->add_flag("--no-skip-nonfinite", no_skip, "Apply updates even when a gradient is NaN/Inf");
+  train->add_option("--eval-every", config.train.eval_every, "Validate every N steps")->capture_default_str();
+  train->add_option("--val-size", config.train.validation_size, "Validation samples")->capture_default_str();
+  train->add_option("--test-size", config.train.test_size, "Test samples")->capture_default_str();
+  train->add_option("--patience", config.train.patience, "Early stop after N validations without improvement (0 = off)")
+      ->capture_default_str();
+  train->add_option("--seed", config.train.seed, "Seed of initialisation and data")->capture_default_str();
+  train->add_option("--threads", config.train.threads, "CPU threads (0 = every core)")->capture_default_str();
+  train->add_option("--out", out_dir, "Run folder to write")->required();
+  train->add_flag("--overwrite", overwrite, "Replace a run already in --out");
+  train->add_flag("--quiet", quiet, "No progress bar");
+
+  auto* eval = app.add_subcommand("eval", "Re-evaluate a run folder on its test set");
+  eval->add_option("--checkpoint", checkpoint, "Run folder written by `neurocell train`")->required();
+  eval->add_option("--test-size", eval_test_size, "Test samples (default: the run's)");
+  eval->add_option("--threads", threads, "CPU threads (0 = every core)");
+
+  auto* run = app.add_subcommand("run", "Run a trained recurrent stack on a user array and save every layer's states");
+  run->add_option("--checkpoint", checkpoint, "Run folder written by `neurocell train`")->required();
+  run->add_option("--input", input_path, ".npy array X of shape (T, B, I), float32 or float64")->required();
+  run->add_option("--output", output_path, ".npy file for the states (T, B, S), see README")->required();
+  run->add_option("--threads", threads, "CPU threads (0 = every core)");
+
+  // CLI11 would only say "a subcommand is required": name the unknown word instead.
+  if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
+      args[0] != "train" && args[0] != "eval" && args[0] != "run") {
+    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run; see --help)\n",
+                 args[0].c_str());
+    return 2;
+  }
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 parses a reversed vector
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    if (*train) {
+      config.train.progress = !quiet;
+      config.train.skip_nonfinite = !no_skip;
+      return command_train(config, out_dir, overwrite);
+    }
+    if (*eval) return command_eval(checkpoint, eval_test_size, threads);
+    if (*run) return command_run(checkpoint, input_path, output_path, threads);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "neurocell: error: %s\n", e.what());
+    return 1;
+  } catch (const c10::Error& e) {
+    std::string message = e.what_without_backtrace();
+    message = message.substr(0, message.find('\n'));
+    std::fprintf(stderr, "neurocell: error: %s\n", message.c_str());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "neurocell: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace neurocell

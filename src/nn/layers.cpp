@@ -1,0 +1,262 @@
+#include "nn/layers.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "core/error.h"
+#include "reference/reference.h"
+
+namespace neurocell {
+
+namespace {
+
+const std::vector<std::pair<std::string, CellKind>>& cell_table() {
+  static const std::vector<std::pair<std::string, CellKind>> table = {
+      {"brc", CellKind::brc}, {"nbrc", CellKind::nbrc}, {"gru", CellKind::gru},
+      {"lstm", CellKind::lstm}, {"mgu", CellKind::mgu}};
+  return table;
+}
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// Glorot-uniform on each (rows, cols) block of a stacked gate matrix, as Keras initialises
+// each gate's kernel separately: limit sqrt(6 / (fan_in + fan_out)) with fan_out = block rows.
+void glorot_blocks(torch::Tensor& weight, int64_t blocks) {
+  torch::NoGradGuard no_grad;
+  const int64_t rows = weight.size(0) / blocks, cols = weight.size(1);
+  const double limit = std::sqrt(6.0 / static_cast<double>(rows + cols));
+  for (int64_t b = 0; b < blocks; ++b) weight.narrow(0, b * rows, rows).uniform_(-limit, limit);
+}
+
+void orthogonal_blocks(torch::Tensor& weight, int64_t blocks) {
+  torch::NoGradGuard no_grad;
+  const int64_t rows = weight.size(0) / blocks;
+  for (int64_t b = 0; b < blocks; ++b) {
+    auto block = weight.narrow(0, b * rows, rows);
+    torch::nn::init::orthogonal_(block);
+  }
+}
+
+void uniform_like_torch_nn(const std::vector<torch::Tensor*>& params, int64_t hidden) {
+  torch::NoGradGuard no_grad;
+  const double bound = 1.0 / std::sqrt(static_cast<double>(hidden));
+  for (auto* p : params) p->uniform_(-bound, bound);
+}
+
+}  // namespace
+
+CellKind parse_cell_kind(const std::string& name) {
+  for (const auto& [n, k] : cell_table())
+    if (n == name) return k;
+  throw Error("unknown cell '" + name + "' (valid: " + join(cell_kind_names()) + ")");
+}
+
+std::string cell_kind_name(CellKind kind) {
+  for (const auto& [n, k] : cell_table())
+    if (k == kind) return n;
+  return "?";
+}
+
+const std::vector<std::string>& cell_kind_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& entry : cell_table()) out.push_back(entry.first);
+    return out;
+  }();
+  return names;
+}
+
+RecurrentState SequenceOutput::last() const {
+  RecurrentState state;
+  state.h = h[-1];
+  if (c.defined()) state.c = c[-1];
+  return state;
+}
+
+RecurrentLayerImpl::RecurrentLayerImpl(CellKind kind, int64_t input_size, int64_t hidden_size)
+    : kind_(kind), input_size_(input_size), hidden_size_(hidden_size) {
+  require(input_size >= 1, "input size must be at least 1 (got " + std::to_string(input_size) + ")");
+  require(hidden_size >= 1, "hidden size must be at least 1 (got " + std::to_string(hidden_size) + ")");
+}
+
+SequenceOutput RecurrentLayerImpl::forward(const torch::Tensor& x, const RecurrentState& initial) {
+  const std::string who = cell_kind_name(kind_) + " layer";
+  require(x.dim() == 3, who + ": input must be (T, B, I), got " + std::to_string(x.dim()) +
+                            " dimensions");
+  require(x.size(2) == input_size_, who + ": input width " + std::to_string(x.size(2)) +
+                                        " does not match the layer's input size " +
+                                        std::to_string(input_size_));
+  require(x.size(0) >= 1 && x.size(1) >= 1, who + ": empty sequence or batch");
+  const auto batch = x.size(1);
+  RecurrentState start = initial;
+  auto check_state = [&](torch::Tensor& s, const char* name) {
+    if (!s.defined()) {
+      s = torch::zeros({batch, hidden_size_}, x.options());
+      return;
+    }
+    require(s.dim() == 2 && s.size(0) == batch && s.size(1) == hidden_size_,
+            who + ": initial " + name + " must be (B=" + std::to_string(batch) +
+                ", H=" + std::to_string(hidden_size_) + ")");
+    require(s.scalar_type() == x.scalar_type(), who + ": initial state dtype differs from input");
+  };
+  check_state(start.h, "h");
+  if (has_memory_cell()) check_state(start.c, "c");
+  return forward_impl(x, start);
+}
+
+BrcLayerImpl::BrcLayerImpl(int64_t input_size, int64_t hidden_size)
+    : RecurrentLayerImpl(CellKind::brc, input_size, hidden_size) {
+  weight_ih = register_parameter("weight_ih", torch::empty({3 * hidden_size, input_size}));
+  bias = register_parameter("bias", torch::zeros({3 * hidden_size}));
+  w_a = register_parameter("w_a", torch::ones({hidden_size}));
+  w_c = register_parameter("w_c", torch::ones({hidden_size}));
+  glorot_blocks(weight_ih, 3);
+}
+
+SequenceOutput BrcLayerImpl::forward_impl(const torch::Tensor& x, const RecurrentState& initial) {
+  return {reference::brc_forward(x, initial.h, weight_ih, bias, w_a, w_c), {}};
+}
+
+NbrcLayerImpl::NbrcLayerImpl(int64_t input_size, int64_t hidden_size, const LayerInit& init)
+    : RecurrentLayerImpl(CellKind::nbrc, input_size, hidden_size) {
+  weight_ih = register_parameter("weight_ih", torch::empty({3 * hidden_size, input_size}));
+  weight_hh = register_parameter("weight_hh", torch::empty({2 * hidden_size, hidden_size}));
+  bias = register_parameter("bias", torch::zeros({3 * hidden_size}));
+  glorot_blocks(weight_ih, 3);
+  if (init.orthogonal_recurrent)
+    orthogonal_blocks(weight_hh, 2);
+  else
+    glorot_blocks(weight_hh, 2);
+}
+
+SequenceOutput NbrcLayerImpl::forward_impl(const torch::Tensor& x, const RecurrentState& initial) {
+  return {reference::nbrc_forward(x, initial.h, weight_ih, weight_hh, bias), {}};
+}
+
+GruLayerImpl::GruLayerImpl(int64_t input_size, int64_t hidden_size)
+    : RecurrentLayerImpl(CellKind::gru, input_size, hidden_size) {
+  weight_ih = register_parameter("weight_ih", torch::empty({3 * hidden_size, input_size}));
+  weight_hh = register_parameter("weight_hh", torch::empty({3 * hidden_size, hidden_size}));
+  bias_ih = register_parameter("bias_ih", torch::empty({3 * hidden_size}));
+  bias_hh = register_parameter("bias_hh", torch::empty({3 * hidden_size}));
+  uniform_like_torch_nn({&weight_ih, &weight_hh, &bias_ih, &bias_hh}, hidden_size);
+}
+
+SequenceOutput GruLayerImpl::forward_impl(const torch::Tensor& x, const RecurrentState& initial) {
+  return {reference::gru_forward(x, initial.h, weight_ih, weight_hh, bias_ih, bias_hh), {}};
+}
+
+LstmLayerImpl::LstmLayerImpl(int64_t input_size, int64_t hidden_size, const LayerInit& init)
+    : RecurrentLayerImpl(CellKind::lstm, input_size, hidden_size) {
+  weight_ih = register_parameter("weight_ih", torch::empty({4 * hidden_size, input_size}));
+  weight_hh = register_parameter("weight_hh", torch::empty({4 * hidden_size, hidden_size}));
+  bias_ih = register_parameter("bias_ih", torch::empty({4 * hidden_size}));
+  bias_hh = register_parameter("bias_hh", torch::empty({4 * hidden_size}));
+  uniform_like_torch_nn({&weight_ih, &weight_hh, &bias_ih, &bias_hh}, hidden_size);
+  if (init.chrono_max_length > 0) {
+    // Chrono init (Tallec & Ollivier): forget bias log(u), input bias -log(u),
+    // u ~ U[1, T_max - 1]; the hidden-side biases are zeroed so the sum is exactly that.
+    require(init.chrono_max_length >= 3, "chrono init needs T_max >= 3");
+    torch::NoGradGuard no_grad;
+    auto u = torch::empty({hidden_size}).uniform_(1.0, static_cast<double>(init.chrono_max_length - 1));
+    bias_hh.zero_();
+    bias_ih.narrow(0, 0, hidden_size).copy_(-torch::log(u));
+    bias_ih.narrow(0, hidden_size, hidden_size).copy_(torch::log(u));
+  }
+}
+
+SequenceOutput LstmLayerImpl::forward_impl(const torch::Tensor& x, const RecurrentState& initial) {
+  auto [h, c] = reference::lstm_forward(x, initial.h, initial.c, weight_ih, weight_hh, bias_ih,
+                                        bias_hh);
+  return {h, c};
+}
+
+MguLayerImpl::MguLayerImpl(int64_t input_size, int64_t hidden_size)
+    : RecurrentLayerImpl(CellKind::mgu, input_size, hidden_size) {
+  weight_ih = register_parameter("weight_ih", torch::empty({2 * hidden_size, input_size}));
+  weight_hh = register_parameter("weight_hh", torch::empty({2 * hidden_size, hidden_size}));
+  bias = register_parameter("bias", torch::zeros({2 * hidden_size}));
+  glorot_blocks(weight_ih, 2);
+  glorot_blocks(weight_hh, 2);
+}
+
+SequenceOutput MguLayerImpl::forward_impl(const torch::Tensor& x, const RecurrentState& initial) {
+  return {reference::mgu_forward(x, initial.h, weight_ih, weight_hh, bias), {}};
+}
+
+DoubleLayerImpl::DoubleLayerImpl(RecurrentLayer first_half, RecurrentLayer second_half)
+    : RecurrentLayerImpl(first_half->kind(), first_half->input_size(),
+                         first_half->hidden_size() + second_half->hidden_size()),
+      first(std::move(first_half)),
+      second(std::move(second_half)) {
+  require(first->kind() == second->kind() && first->input_size() == second->input_size(),
+          "double layer: both halves must be the same cell reading the same input");
+  register_module("first", first);
+  register_module("second", second);
+}
+
+SequenceOutput DoubleLayerImpl::forward_impl(const torch::Tensor& x, const RecurrentState& initial) {
+  const int64_t h1 = first->hidden_size(), h2 = second->hidden_size();
+  auto half = [&](const torch::Tensor& s, int64_t offset, int64_t width) {
+    return s.defined() ? s.narrow(1, offset, width) : s;
+  };
+  const auto out1 = first->forward(x, {half(initial.h, 0, h1), half(initial.c, 0, h1)});
+  const auto out2 = second->forward(x, {half(initial.h, h1, h2), half(initial.c, h1, h2)});
+  SequenceOutput out;
+  out.h = torch::cat({out1.h, out2.h}, 2);
+  if (out1.c.defined()) out.c = torch::cat({out1.c, out2.c}, 2);
+  return out;
+}
+
+RecurrentLayer make_layer(CellKind kind, int64_t input_size, int64_t hidden_size,
+                          bool double_layer, const LayerInit& init) {
+  if (double_layer) {
+    require(hidden_size >= 2 && hidden_size % 2 == 0,
+            "a double layer needs an even hidden size (two halves of H/2), got " +
+                std::to_string(hidden_size));
+    return std::make_shared<DoubleLayerImpl>(make_layer(kind, input_size, hidden_size / 2, false, init),
+                                             make_layer(kind, input_size, hidden_size / 2, false, init));
+  }
+  switch (kind) {
+    case CellKind::brc: return std::make_shared<BrcLayerImpl>(input_size, hidden_size);
+    case CellKind::nbrc: return std::make_shared<NbrcLayerImpl>(input_size, hidden_size, init);
+    case CellKind::gru: return std::make_shared<GruLayerImpl>(input_size, hidden_size);
+    case CellKind::lstm: return std::make_shared<LstmLayerImpl>(input_size, hidden_size, init);
+    case CellKind::mgu: return std::make_shared<MguLayerImpl>(input_size, hidden_size);
+  }
+  throw Error("unsupported cell kind");
+}
+
+RecurrentStackImpl::RecurrentStackImpl(CellKind kind, int64_t input_size, int64_t hidden_size,
+                                       int64_t num_layers, bool double_layer,
+                                       const LayerInit& init) {
+  require(num_layers >= 1, "number of layers must be at least 1 (got " +
+                               std::to_string(num_layers) + ")");
+  for (int64_t l = 0; l < num_layers; ++l) {
+    layers.push_back(make_layer(kind, l == 0 ? input_size : hidden_size, hidden_size,
+                                double_layer, init));
+    register_module("layer" + std::to_string(l), layers.back());
+  }
+}
+
+std::vector<SequenceOutput> RecurrentStackImpl::forward(const torch::Tensor& x,
+                                                        const std::vector<RecurrentState>& initial) {
+  require(initial.empty() || initial.size() == layers.size(),
+          "stack: give one initial state per layer (" + std::to_string(layers.size()) +
+              "), or none");
+  std::vector<SequenceOutput> outputs;
+  outputs.reserve(layers.size());
+  torch::Tensor input = x;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    outputs.push_back(layers[l]->forward(input, initial.empty() ? RecurrentState{} : initial[l]));
+    input = outputs.back().h;
+  }
+  return outputs;
+}
+
+}  // namespace neurocell

@@ -1,0 +1,137 @@
+#pragma once
+// Recurrent layers with torch::nn conventions: each owns its parameters, is initialised as
+// documented in cells.md, and maps a time-major sequence x (T, B, I) and an optional initial
+// state to every state of the sequence (T, B, H).
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace neurocell {
+
+enum class CellKind { brc, nbrc, gru, lstm, mgu };
+
+// "brc" -> CellKind::brc; throws Error listing the valid names otherwise.
+CellKind parse_cell_kind(const std::string& name);
+std::string cell_kind_name(CellKind kind);
+const std::vector<std::string>& cell_kind_names();
+
+// Initial or final state of one layer. c is the LSTM memory cell and stays undefined for
+// every other cell. An undefined h means "start from zeros".
+struct RecurrentState {
+  torch::Tensor h;  // (B, H)
+  torch::Tensor c;  // (B, H), LSTM only
+};
+
+struct SequenceOutput {
+  torch::Tensor h;  // (T, B, H): state after each step
+  torch::Tensor c;  // (T, B, H): LSTM memory cell after each step; undefined otherwise
+  RecurrentState last() const;
+};
+
+// Options that change how a layer is initialised, not what it computes.
+struct LayerInit {
+  bool orthogonal_recurrent = false;  // nBRC: orthogonal W_a, W_c as in the 2020 scripts
+  int64_t chrono_max_length = 0;      // LSTM: chrono init with T_max (0 = PyTorch default)
+};
+
+class RecurrentLayerImpl : public torch::nn::Module {
+ public:
+  RecurrentLayerImpl(CellKind kind, int64_t input_size, int64_t hidden_size);
+  // x (T, B, I) -> states (T, B, H). Checks shapes and dtypes and names what is wrong.
+  SequenceOutput forward(const torch::Tensor& x, const RecurrentState& initial = {});
+
+  CellKind kind() const { return kind_; }
+  int64_t input_size() const { return input_size_; }
+  int64_t hidden_size() const { return hidden_size_; }
+  bool has_memory_cell() const { return kind_ == CellKind::lstm; }
+
+ protected:
+  // Called with validated inputs; initial.h (and .c for LSTM) are defined (B, H).
+  virtual SequenceOutput forward_impl(const torch::Tensor& x, const RecurrentState& initial) = 0;
+
+ private:
+  CellKind kind_;
+  int64_t input_size_, hidden_size_;
+};
+using RecurrentLayer = std::shared_ptr<RecurrentLayerImpl>;
+
+class BrcLayerImpl : public RecurrentLayerImpl {
+ public:
+  BrcLayerImpl(int64_t input_size, int64_t hidden_size);
+  torch::Tensor weight_ih;  // (3H, I) [U_a; U_c; U_h], Glorot-uniform per block
+  torch::Tensor bias;       // (3H) [b_a; b_c; b_h], zeros
+  torch::Tensor w_a, w_c;   // (H), ones
+ protected:
+  SequenceOutput forward_impl(const torch::Tensor& x, const RecurrentState& initial) override;
+};
+
+class NbrcLayerImpl : public RecurrentLayerImpl {
+ public:
+  NbrcLayerImpl(int64_t input_size, int64_t hidden_size, const LayerInit& init = {});
+  torch::Tensor weight_ih;  // (3H, I) [U_a; U_c; U_h], Glorot-uniform per block
+  torch::Tensor weight_hh;  // (2H, H) [W_a; W_c], Glorot-uniform (or orthogonal) per block
+  torch::Tensor bias;       // (3H) [b_a; b_c; b_h], zeros
+ protected:
+  SequenceOutput forward_impl(const torch::Tensor& x, const RecurrentState& initial) override;
+};
+
+// GRU and LSTM keep torch::nn's parameter names, layout and default initialisation
+// (uniform(-1/sqrt(H), 1/sqrt(H))), so weights copy across unchanged.
+class GruLayerImpl : public RecurrentLayerImpl {
+ public:
+  GruLayerImpl(int64_t input_size, int64_t hidden_size);
+  torch::Tensor weight_ih, weight_hh;  // (3H, I), (3H, H) [r; z; n]
+  torch::Tensor bias_ih, bias_hh;      // (3H)
+ protected:
+  SequenceOutput forward_impl(const torch::Tensor& x, const RecurrentState& initial) override;
+};
+
+class LstmLayerImpl : public RecurrentLayerImpl {
+ public:
+  LstmLayerImpl(int64_t input_size, int64_t hidden_size, const LayerInit& init = {});
+  torch::Tensor weight_ih, weight_hh;  // (4H, I), (4H, H) [i; f; g; o]
+  torch::Tensor bias_ih, bias_hh;      // (4H)
+ protected:
+  SequenceOutput forward_impl(const torch::Tensor& x, const RecurrentState& initial) override;
+};
+
+class MguLayerImpl : public RecurrentLayerImpl {
+ public:
+  MguLayerImpl(int64_t input_size, int64_t hidden_size);
+  torch::Tensor weight_ih;  // (2H, I) [U_f; U_h], Glorot-uniform per block
+  torch::Tensor weight_hh;  // (2H, H) [W_f; W_h], Glorot-uniform per block
+  torch::Tensor bias;       // (2H), zeros
+ protected:
+  SequenceOutput forward_impl(const torch::Tensor& x, const RecurrentState& initial) override;
+};
+
+// Two independent cells of width H/2 reading the same input; states concatenated
+// [first; second] along the last axis. Used by partial warmup (multistability.md).
+class DoubleLayerImpl : public RecurrentLayerImpl {
+ public:
+  DoubleLayerImpl(RecurrentLayer first, RecurrentLayer second);
+  RecurrentLayer first, second;
+ protected:
+  SequenceOutput forward_impl(const torch::Tensor& x, const RecurrentState& initial) override;
+};
+
+// One layer of `kind`; with double_layer, two of width hidden_size/2 side by side.
+RecurrentLayer make_layer(CellKind kind, int64_t input_size, int64_t hidden_size,
+                          bool double_layer = false, const LayerInit& init = {});
+
+// L layers; layer l+1 reads the states of layer l.
+class RecurrentStackImpl : public torch::nn::Module {
+ public:
+  RecurrentStackImpl(CellKind kind, int64_t input_size, int64_t hidden_size, int64_t layers,
+                     bool double_layer = false, const LayerInit& init = {});
+  // x (T, B, I) -> one SequenceOutput per layer. initial: empty, or one state per layer.
+  std::vector<SequenceOutput> forward(const torch::Tensor& x,
+                                      const std::vector<RecurrentState>& initial = {});
+  std::vector<RecurrentLayer> layers;
+};
+TORCH_MODULE(RecurrentStack);
+
+}  // namespace neurocell

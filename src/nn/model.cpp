@@ -1,0 +1,87 @@
+#include "nn/model.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "core/error.h"
+
+namespace neurocell {
+
+void ModelConfig::validate() const {
+  parse_cell_kind(cell);
+  require(input_size >= 1, "input size must be >= 1 (got " + std::to_string(input_size) + ")");
+  require(hidden_size >= 1, "--hidden must be >= 1 (got " + std::to_string(hidden_size) + ")");
+  require(layers >= 1, "--layers must be >= 1 (got " + std::to_string(layers) + ")");
+  require(output_size >= 1, "output size must be >= 1 (got " + std::to_string(output_size) + ")");
+  require(!double_layer || (hidden_size % 2 == 0 && hidden_size >= 2),
+          "--double needs an even --hidden (two halves of H/2), got " + std::to_string(hidden_size));
+  require(chrono_max_length == 0 || chrono_max_length >= 3,
+          "--chrono needs T_max >= 3 (got " + std::to_string(chrono_max_length) + ")");
+  require(hidden_size <= 65536 && input_size <= 1 << 20 && layers <= 64,
+          "model sizes are implausibly large (hidden " + std::to_string(hidden_size) +
+              ", layers " + std::to_string(layers) + ")");
+}
+
+nlohmann::json to_json(const ModelConfig& c) {
+  return {{"cell", c.cell},
+          {"input_size", c.input_size},
+          {"hidden_size", c.hidden_size},
+          {"layers", c.layers},
+          {"output_size", c.output_size},
+          {"double_layer", c.double_layer},
+          {"orthogonal_recurrent", c.orthogonal_recurrent},
+          {"chrono_max_length", c.chrono_max_length}};
+}
+
+ModelConfig model_config_from_json(const nlohmann::json& j) {
+  ModelConfig c;
+  try {
+    c.cell = j.at("cell").get<std::string>();
+    c.input_size = j.at("input_size").get<int64_t>();
+    c.hidden_size = j.at("hidden_size").get<int64_t>();
+    c.layers = j.at("layers").get<int64_t>();
+    c.output_size = j.at("output_size").get<int64_t>();
+    c.double_layer = j.value("double_layer", false);
+    c.orthogonal_recurrent = j.value("orthogonal_recurrent", false);
+    c.chrono_max_length = j.value("chrono_max_length", int64_t{0});
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("model config: ") + e.what());
+  }
+  c.validate();
+  return c;
+}
+
+SequenceModelImpl::SequenceModelImpl(const ModelConfig& cfg) : config(cfg) {
+  config.validate();
+  LayerInit init;
+  init.orthogonal_recurrent = config.orthogonal_recurrent;
+  init.chrono_max_length = config.chrono_max_length;
+  stack = register_module("stack", RecurrentStack(parse_cell_kind(config.cell), config.input_size,
+                                                   config.hidden_size, config.layers,
+                                                   config.double_layer, init));
+  readout = register_module("readout", torch::nn::Linear(config.hidden_size, config.output_size));
+}
+
+torch::Tensor SequenceModelImpl::forward(const torch::Tensor& x, int64_t readout_steps) {
+  require(readout_steps >= 1 && readout_steps <= x.size(0),
+          "readout steps (" + std::to_string(readout_steps) + ") must be within the sequence length (" +
+              std::to_string(x.size(0)) + ")");
+  const auto states = stack->forward(x).back().h;  // (T, B, H)
+  return readout->forward(states.narrow(0, states.size(0) - readout_steps, readout_steps));
+}
+
+torch::Tensor SequenceModelImpl::all_states(const torch::Tensor& x) {
+  std::vector<torch::Tensor> parts;
+  for (const auto& out : stack->forward(x)) {
+    parts.push_back(out.h);
+    if (out.c.defined()) parts.push_back(out.c);
+  }
+  return torch::cat(parts, 2);
+}
+
+int64_t SequenceModelImpl::state_width() const {
+  const int64_t per_layer = config.hidden_size * (config.cell == "lstm" ? 2 : 1);
+  return per_layer * config.layers;
+}
+
+}  // namespace neurocell

@@ -1,0 +1,256 @@
+#include "train/trainer.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <thread>
+
+#include "core/error.h"
+#include "train/checkpoint.h"
+
+namespace neurocell {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  char buffer[32];
+  const int s = static_cast<int>(seconds + 0.5);
+  if (s >= 3600)
+    std::snprintf(buffer, sizeof buffer, "%dh%02dm", s / 3600, (s / 60) % 60);
+  else
+    std::snprintf(buffer, sizeof buffer, "%dm%02ds", s / 60, s % 60);
+  return buffer;
+}
+
+// A one-line progress bar on stderr: redrawn in place on a terminal, printed every 10 %
+// otherwise (logs, CI), so that long runs show loss and ETA without flooding the output.
+class ProgressBar {
+ public:
+  ProgressBar(int64_t total, bool enabled)
+      : total_(total), enabled_(enabled), interactive_(::isatty(STDERR_FILENO)), start_(Clock::now()) {}
+
+  void update(int64_t done, double loss, double validation) {
+    if (!enabled_) return;
+    const double elapsed = seconds_since(start_);
+    const bool milestone = done * 10 / total_ != last_decile_;
+    if (interactive_ ? (elapsed - last_draw_ < 0.2 && done != total_) : !milestone) return;
+    last_draw_ = elapsed;
+    last_decile_ = done * 10 / total_;
+    const double eta = done > 0 ? elapsed * static_cast<double>(total_ - done) / done : NAN;
+    const int width = 24, filled = static_cast<int>(width * done / total_);
+    std::string bar(filled, '#');
+    bar.append(width - filled, '.');
+    std::fprintf(stderr, "%s[%s] %lld/%lld loss %.4g val %.4g  %s elapsed, ETA %s%s",
+                 interactive_ ? "\r" : "", bar.c_str(), static_cast<long long>(done),
+                 static_cast<long long>(total_), loss, validation, format_duration(elapsed).c_str(),
+                 format_duration(eta).c_str(), interactive_ ? "\x1b[K" : "\n");
+    std::fflush(stderr);
+  }
+
+  void finish() {
+    if (enabled_ && interactive_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  int64_t total_;
+  bool enabled_, interactive_;
+  Clock::time_point start_;
+  double last_draw_ = -1;
+  int64_t last_decile_ = -1;
+};
+
+bool gradients_finite(const std::vector<torch::Tensor>& params) {
+  for (const auto& p : params)
+    if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>()) return false;
+  return true;
+}
+
+std::vector<torch::Tensor> snapshot(const std::vector<torch::Tensor>& params) {
+  std::vector<torch::Tensor> copy;
+  for (const auto& p : params) copy.push_back(p.detach().clone());
+  return copy;
+}
+
+}  // namespace
+
+void TrainOptions::validate() const {
+  require(steps >= 1, "--steps must be >= 1 (got " + std::to_string(steps) + ")");
+  require(batch_size >= 1, "--batch must be >= 1 (got " + std::to_string(batch_size) + ")");
+  require(std::isfinite(learning_rate) && learning_rate > 0, "--lr must be a positive number");
+  require(std::isfinite(clip_norm) && clip_norm >= 0, "--clip must be >= 0 (0 = off)");
+  require(eval_every >= 1, "--eval-every must be >= 1");
+  require(validation_size >= 1, "--val-size must be >= 1");
+  require(test_size >= 1, "--test-size must be >= 1");
+  require(patience >= 0, "--patience must be >= 0 (0 = off)");
+  require(threads >= 0, "--threads must be >= 0 (0 = every core)");
+}
+
+nlohmann::json to_json(const TrainOptions& o) {
+  return {{"steps", o.steps},
+          {"batch_size", o.batch_size},
+          {"learning_rate", o.learning_rate},
+          {"clip_norm", o.clip_norm},
+          {"skip_nonfinite", o.skip_nonfinite},
+          {"eval_every", o.eval_every},
+          {"validation_size", o.validation_size},
+          {"test_size", o.test_size},
+          {"patience", o.patience},
+          {"seed", o.seed},
+          {"threads", o.threads}};
+}
+
+TrainOptions train_options_from_json(const nlohmann::json& j) {
+  TrainOptions o;
+  try {
+    o.steps = j.value("steps", o.steps);
+    o.batch_size = j.value("batch_size", o.batch_size);
+    o.learning_rate = j.value("learning_rate", o.learning_rate);
+    o.clip_norm = j.value("clip_norm", o.clip_norm);
+    o.skip_nonfinite = j.value("skip_nonfinite", o.skip_nonfinite);
+    o.eval_every = j.value("eval_every", o.eval_every);
+    o.validation_size = j.value("validation_size", o.validation_size);
+    o.test_size = j.value("test_size", o.test_size);
+    o.patience = j.value("patience", o.patience);
+    o.seed = j.value("seed", o.seed);
+    o.threads = j.value("threads", o.threads);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("train options: ") + e.what());
+  }
+  o.validate();
+  return o;
+}
+
+int64_t configure_threads(int64_t threads) {
+  const int64_t n = threads > 0 ? threads : std::max<int64_t>(1, std::thread::hardware_concurrency());
+  torch::set_num_threads(static_cast<int>(n));
+  return n;
+}
+
+double evaluate_mse(SequenceModel& model, const std::vector<Batch>& set, int64_t readout_steps) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model->is_training();
+  model->eval();
+  double sum = 0;
+  int64_t count = 0;
+  const auto dtype = model->readout->weight.scalar_type();
+  for (const auto& batch : set) {
+    const auto out = model->forward(batch.inputs.to(dtype), readout_steps);
+    sum += (out - batch.targets.to(dtype)).pow(2).sum().item<double>();
+    count += batch.targets.numel();
+  }
+  model->train(was_training);
+  return sum / static_cast<double>(count);
+}
+
+double chance_mse(const std::vector<Batch>& set) {
+  std::vector<torch::Tensor> targets;
+  for (const auto& b : set) targets.push_back(b.targets.to(torch::kFloat64).flatten());
+  const auto all = torch::cat(targets);
+  return (all - all.mean()).pow(2).mean().item<double>();
+}
+
+TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptions& options,
+                        const std::string& out_dir) {
+  options.validate();
+  require(model->config.input_size == task.input_size && model->config.output_size == task.output_size,
+          "model sizes (input " + std::to_string(model->config.input_size) + ", output " +
+              std::to_string(model->config.output_size) + ") do not fit task " + task.config.name);
+  const auto start = Clock::now();
+  const int64_t eval_batch = std::max<int64_t>(options.batch_size, 500);
+  const auto validation = make_fixed_set(task, options.validation_size, eval_batch, options.seed, 1);
+  auto generator = make_generator(options.seed, 0);
+  const auto dtype = model->readout->weight.scalar_type();
+
+  auto params = model->parameters();
+  torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.learning_rate));
+  std::ofstream metrics;
+  if (!out_dir.empty()) {
+    metrics.open(metrics_path(out_dir), std::ios::trunc);
+    require(metrics.good(), "cannot write '" + metrics_path(out_dir) + "'");
+  }
+
+  TrainReport report;
+  report.best_validation_mse = std::numeric_limits<double>::infinity();
+  auto best_params = snapshot(params);
+  int64_t validations_without_improvement = 0;
+  double loss_sum = 0, last_validation = NAN;
+  int64_t loss_count = 0;
+  ProgressBar progress(options.steps, options.progress);
+  model->train();
+
+  for (int64_t step = 1; step <= options.steps; ++step) {
+    const auto batch = task.sample(options.batch_size, generator);
+    optimizer.zero_grad();
+    const auto prediction = model->forward(batch.inputs.to(dtype), task.readout_steps);
+    const auto loss = torch::mse_loss(prediction, batch.targets.to(dtype));
+    loss.backward();
+    const double loss_value = loss.item<double>();
+    if (options.skip_nonfinite && (!std::isfinite(loss_value) || !gradients_finite(params))) {
+      ++report.skipped_updates;  // the nBRC paper's rule: drop the whole update
+    } else {
+      if (options.clip_norm > 0) torch::nn::utils::clip_grad_norm_(params, options.clip_norm);
+      optimizer.step();
+      loss_sum += loss_value;
+      ++loss_count;
+    }
+    report.steps_done = step;
+
+    if (step % options.eval_every == 0 || step == options.steps) {
+      last_validation = evaluate_mse(model, validation, task.readout_steps);
+      const bool improved = last_validation < report.best_validation_mse;
+      if (improved) {
+        report.best_validation_mse = last_validation;
+        report.best_step = step;
+        best_params = snapshot(params);
+        validations_without_improvement = 0;
+        if (!out_dir.empty()) save_weights(weights_path(out_dir), model);
+      } else {
+        ++validations_without_improvement;
+      }
+      if (metrics.is_open()) {
+        nlohmann::json line = {{"step", step},
+                               {"train_loss", loss_count ? loss_sum / loss_count : NAN},
+                               {"validation_mse", last_validation},
+                               {"best_validation_mse", report.best_validation_mse},
+                               {"skipped_updates", report.skipped_updates},
+                               {"elapsed_s", seconds_since(start)}};
+        metrics << line.dump() << "\n" << std::flush;
+      }
+      progress.update(step, loss_count ? loss_sum / loss_count : NAN, last_validation);
+      loss_sum = 0;
+      loss_count = 0;
+      if (options.patience > 0 && validations_without_improvement >= options.patience) {
+        report.early_stopped = true;
+        break;
+      }
+    } else {
+      progress.update(step, loss_value, last_validation);
+    }
+  }
+  progress.finish();
+
+  {  // Restore the best validation weights (also the ones on disk).
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_params[i]);
+  }
+  const auto test = make_fixed_set(task, options.test_size, eval_batch, options.seed, 2);
+  report.test_mse = evaluate_mse(model, test, task.readout_steps);
+  report.chance_mse = chance_mse(test);
+  report.wall_seconds = seconds_since(start);
+  return report;
+}
+
+}  // namespace neurocell

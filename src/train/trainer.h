@@ -1,0 +1,59 @@
+#pragma once
+// Training loop for the regression tasks: Adam, optional gradient-norm clipping, the
+// "skip the whole update if any gradient is NaN/Inf" rule of the nBRC paper, periodic
+// validation with early stopping, best weights restored at the end, JSONL metrics, and an
+// atomically written checkpoint at every new best.
+#include <nlohmann/json_fwd.hpp>
+
+#include <string>
+#include <vector>
+
+#include "nn/model.h"
+#include "tasks/synthetic.h"
+
+namespace neurocell {
+
+struct TrainOptions {
+  int64_t steps = 1000;
+  int64_t batch_size = 64;
+  double learning_rate = 1e-3;
+  double clip_norm = 0.0;        // 0 = no clipping (the papers' setting)
+  bool skip_nonfinite = true;    // skip an update when any gradient is NaN/Inf
+  int64_t eval_every = 100;      // validation every N steps (and after the last)
+  int64_t validation_size = 1000;
+  int64_t test_size = 10000;
+  int64_t patience = 0;          // stop after N validations without improvement; 0 = never
+  uint64_t seed = 1;
+  int64_t threads = 0;           // 0 = every core
+  bool progress = true;          // progress bar on stderr
+  void validate() const;
+};
+nlohmann::json to_json(const TrainOptions& options);
+TrainOptions train_options_from_json(const nlohmann::json& json);
+
+struct TrainReport {
+  int64_t steps_done = 0;
+  int64_t skipped_updates = 0;
+  int64_t best_step = 0;
+  bool early_stopped = false;
+  double best_validation_mse = 0;
+  double test_mse = 0;
+  double chance_mse = 0;  // MSE of the best constant prediction on the test set
+  double wall_seconds = 0;
+};
+
+// Trains `model` on `task`. With a non-empty out_dir, appends to out_dir/metrics.jsonl and
+// writes out_dir/model.safetensors at every new best validation MSE.
+TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptions& options,
+                        const std::string& out_dir);
+
+// Mean squared error of the model over a fixed set (no gradients).
+double evaluate_mse(SequenceModel& model, const std::vector<Batch>& set, int64_t readout_steps);
+// Mean squared deviation of the targets around their mean: what a model that ignores its
+// input can reach at best (the "chance level").
+double chance_mse(const std::vector<Batch>& set);
+
+// Sets LibTorch's intra-op threads (0 = every core) and returns the number used.
+int64_t configure_threads(int64_t threads);
+
+}  // namespace neurocell

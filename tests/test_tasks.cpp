@@ -1,0 +1,82 @@
+// Task generators: deterministic by seed, shapes, and the structure of tasks.md.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "tasks/synthetic.h"
+
+namespace neurocell {
+namespace {
+
+Batch draw(const std::string& name, int64_t length, int64_t no_end, uint64_t seed, int64_t batch = 16) {
+  TaskConfig config{name, length, no_end};
+  auto task = make_task(config);
+  auto gen = make_generator(seed, 0);
+  return task->sample(batch, gen);
+}
+
+TEST(Tasks, DeterministicBySeedAndDifferentAcrossSeedsAndSplits) {
+  for (const auto& name : task_names()) {
+    const auto a = draw(name, 30, 0, 5), b = draw(name, 30, 0, 5), c = draw(name, 30, 0, 6);
+    EXPECT_TRUE(torch::equal(a.inputs, b.inputs)) << name;
+    EXPECT_TRUE(torch::equal(a.targets, b.targets)) << name;
+    EXPECT_FALSE(torch::equal(a.inputs, c.inputs)) << name;
+    auto task = make_task({name, 30, 0});
+    const auto val = make_fixed_set(*task, 10, 10, 5, 1), test = make_fixed_set(*task, 10, 10, 5, 2);
+    EXPECT_FALSE(torch::equal(val[0].inputs, test[0].inputs)) << name;
+  }
+}
+
+TEST(Tasks, CopyFirstInput) {
+  const auto batch = draw("copy-first-input", 50, 0, 1, 2000);
+  EXPECT_EQ(batch.inputs.sizes(), (std::vector<int64_t>{50, 2000, 1}));
+  EXPECT_EQ(batch.targets.sizes(), (std::vector<int64_t>{1, 2000, 1}));
+  EXPECT_TRUE(torch::equal(batch.targets[0], batch.inputs[0]));
+  EXPECT_NEAR(batch.inputs.mean().item<double>(), 0.0, 0.02);
+  EXPECT_NEAR(batch.inputs.std().item<double>(), 1.0, 0.02);
+}
+
+TEST(Tasks, CopySingleValue) {
+  const int64_t T = 20;
+  const auto batch = draw("copy-single-value", T, 0, 2, 500);
+  const auto nonzero = (batch.inputs != 0).sum(0).squeeze(-1);  // (B)
+  EXPECT_TRUE(torch::equal(nonzero, torch::ones_like(nonzero)));
+  EXPECT_TRUE(torch::allclose(batch.inputs.sum(0).squeeze(-1), batch.targets[0].squeeze(-1)));
+  // Never at the last step (positions are uniform in [0, T-2]).
+  EXPECT_EQ(batch.inputs[T - 1].abs().sum().item<double>(), 0.0);
+  EXPECT_GT(batch.inputs[T - 2].abs().sum().item<double>(), 0.0);
+}
+
+TEST(Tasks, DenoisingStructure) {
+  for (int64_t no_end : {0, 20}) {
+    const int64_t T = 40;
+    const auto batch = draw("denoising", T, no_end, 3, 64);
+    EXPECT_EQ(batch.inputs.sizes(), (std::vector<int64_t>{T, 64, 2}));
+    EXPECT_EQ(batch.targets.sizes(), (std::vector<int64_t>{5, 64, 1}));
+    const auto marker = batch.inputs.select(2, 1), noise = batch.inputs.select(2, 0);
+    for (int64_t b = 0; b < 64; ++b) {
+      EXPECT_EQ(marker[T - 6][b].item<float>(), -1.0f);  // the cue at step T-5 (1-based)
+      std::vector<int64_t> relevant;
+      for (int64_t t = 0; t < T; ++t)
+        if (marker[t][b].item<float>() == 1.0f) relevant.push_back(t);
+      ASSERT_EQ(relevant.size(), 5u);
+      for (size_t k = 0; k < 5; ++k) {
+        EXPECT_LT(relevant[k], std::min(T - no_end, T - 6));
+        EXPECT_EQ(batch.targets[k][b][0].item<float>(), noise[relevant[k]][b].item<float>());
+      }
+      EXPECT_EQ((marker.select(1, b) == -1).sum().item<int64_t>(), 1);
+    }
+  }
+}
+
+TEST(Tasks, ImpossibleConfigurationsAreRejected) {
+  EXPECT_THROW(make_task({"copy-first-input", 0, 0}), Error);
+  EXPECT_THROW(make_task({"denoising", 10, 0}), Error);
+  EXPECT_THROW(make_task({"denoising", 100, 97}), Error);
+  EXPECT_THROW(make_task({"denoising", 100, -1}), Error);
+  EXPECT_THROW(make_task({"mnist-or-so", 100, 0}), Error);
+  EXPECT_NO_THROW(make_task({"denoising", 11, 0}));
+}
+
+}  // namespace
+}  // namespace neurocell
