@@ -11,6 +11,7 @@ packages=(
   build-essential cmake pkg-config   # compiler and build system
   libtorch-dev                       # tensors, autograd, optimisers (LibTorch 1.13, CPU)
   libopenblas-dev                    # fast BLAS for LibTorch (the reference BLAS is ~10x slower)
+  libsleef-dev                       # vectorised tanh/exp in the fused kernels (what ATen uses)
   libgtest-dev                       # unit tests (GoogleTest)
   libcli11-dev                       # command-line parsing
   nlohmann-json3-dev                 # JSON configs, reports, safetensors headers

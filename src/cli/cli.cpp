@@ -123,6 +123,31 @@ int command_run(const std::string& dir, const std::string& input_path, const std
   return 0;
 }
 
+// A markdown table of finished runs, one row per run folder, from their report.json.
+int command_report(const std::vector<std::string>& dirs) {
+  std::printf("| cell | layers x H | task | T | N | steps | test MSE | chance | wall time (s) |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|\n");
+  for (const auto& dir : dirs) {
+    nlohmann::json r;
+    try {
+      r = nlohmann::json::parse(read_file(report_path(dir), "run report"));
+      const auto& m = r.at("model");
+      const auto& t = r.at("task");
+      std::printf("| %s%s | %lld x %lld | %s | %lld | %lld | %lld | %.4g | %.3g | %.1f |\n",
+                  m.at("cell").get<std::string>().c_str(), m.value("double_layer", false) ? " (double)" : "",
+                  static_cast<long long>(m.at("layers").get<int64_t>()),
+                  static_cast<long long>(m.at("hidden_size").get<int64_t>()), t.at("name").get<std::string>().c_str(),
+                  static_cast<long long>(t.at("length").get<int64_t>()),
+                  static_cast<long long>(t.value("no_end", int64_t{0})),
+                  static_cast<long long>(r.at("steps_done").get<int64_t>()), r.at("test").at("mse").get<double>(),
+                  r.at("test").at("chance_mse").get<double>(), r.at("wall_time_s").get<double>());
+    } catch (const nlohmann::json::exception&) {
+      throw Error("run report '" + report_path(dir) + "' is not a valid neurocell report");
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args) {
@@ -142,6 +167,8 @@ int run_cli(const std::vector<std::string>& args) {
       ->check(CLI::IsMember(cell_kind_names()))->capture_default_str();
   train->add_option("--layers", config.model.layers, "Number of recurrent layers")->capture_default_str();
   train->add_option("--hidden", config.model.hidden_size, "Units per layer")->capture_default_str();
+  train->add_option("--impl", config.model.impl, "fused (default) | reference: which code computes the cells")
+      ->check(CLI::IsMember({"fused", "reference"}))->capture_default_str();
   train->add_flag("--double", config.model.double_layer, "Double layers: two cells of H/2 side by side");
   train->add_flag("--orthogonal", config.model.orthogonal_recurrent, "nBRC: orthogonal recurrent init");
   train->add_option("--chrono", config.model.chrono_max_length, "LSTM: chrono init with this T_max (0 = off)");
@@ -177,11 +204,15 @@ int run_cli(const std::vector<std::string>& args) {
 
   // CLI11 would only say "a subcommand is required": name the unknown word instead.
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
-      args[0] != "train" && args[0] != "eval" && args[0] != "run") {
-    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run; see --help)\n",
+      args[0] != "train" && args[0] != "eval" && args[0] != "run" && args[0] != "report") {
+    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run, report; see --help)\n",
                  args[0].c_str());
     return 2;
   }
+  std::vector<std::string> report_dirs;
+  auto* report = app.add_subcommand("report", "Print a markdown table of finished run folders");
+  report->add_option("runs", report_dirs, "Run folders written by `neurocell train`")->required();
+
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 parses a reversed vector
     app.parse(reversed);
@@ -197,6 +228,7 @@ int run_cli(const std::vector<std::string>& args) {
     }
     if (*eval) return command_eval(checkpoint, eval_test_size, threads);
     if (*run) return command_run(checkpoint, input_path, output_path, threads);
+    if (*report) return command_report(report_dirs);
   } catch (const Error& e) {
     std::fprintf(stderr, "neurocell: error: %s\n", e.what());
     return 1;

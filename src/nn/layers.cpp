@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "kernels/fused.h"
 #include "reference/reference.h"
 
 namespace neurocell {
@@ -71,6 +72,12 @@ const std::vector<std::string>& cell_kind_names() {
   return names;
 }
 
+Impl parse_impl(const std::string& name) {
+  if (name == "fused") return Impl::fused;
+  if (name == "reference") return Impl::reference;
+  throw Error("unknown implementation '" + name + "' (valid: fused, reference)");
+}
+
 RecurrentState SequenceOutput::last() const {
   RecurrentState state;
   state.h = h[-1];
@@ -119,6 +126,7 @@ BrcLayerImpl::BrcLayerImpl(int64_t input_size, int64_t hidden_size)
 }
 
 SequenceOutput BrcLayerImpl::forward_impl(const torch::Tensor& x, const RecurrentState& initial) {
+  if (use_fused(x)) return {fused::brc_forward(x, initial.h, weight_ih, bias, w_a, w_c), {}};
   return {reference::brc_forward(x, initial.h, weight_ih, bias, w_a, w_c), {}};
 }
 
@@ -135,6 +143,7 @@ NbrcLayerImpl::NbrcLayerImpl(int64_t input_size, int64_t hidden_size, const Laye
 }
 
 SequenceOutput NbrcLayerImpl::forward_impl(const torch::Tensor& x, const RecurrentState& initial) {
+  if (use_fused(x)) return {fused::nbrc_forward(x, initial.h, weight_ih, weight_hh, bias), {}};
   return {reference::nbrc_forward(x, initial.h, weight_ih, weight_hh, bias), {}};
 }
 
@@ -148,6 +157,7 @@ GruLayerImpl::GruLayerImpl(int64_t input_size, int64_t hidden_size)
 }
 
 SequenceOutput GruLayerImpl::forward_impl(const torch::Tensor& x, const RecurrentState& initial) {
+  if (use_fused(x)) return {fused::gru_forward(x, initial.h, weight_ih, weight_hh, bias_ih, bias_hh), {}};
   return {reference::gru_forward(x, initial.h, weight_ih, weight_hh, bias_ih, bias_hh), {}};
 }
 
@@ -171,8 +181,9 @@ LstmLayerImpl::LstmLayerImpl(int64_t input_size, int64_t hidden_size, const Laye
 }
 
 SequenceOutput LstmLayerImpl::forward_impl(const torch::Tensor& x, const RecurrentState& initial) {
-  auto [h, c] = reference::lstm_forward(x, initial.h, initial.c, weight_ih, weight_hh, bias_ih,
-                                        bias_hh);
+  auto [h, c] = use_fused(x) ? fused::lstm_forward(x, initial.h, initial.c, weight_ih, weight_hh, bias_ih, bias_hh)
+                              : reference::lstm_forward(x, initial.h, initial.c, weight_ih, weight_hh, bias_ih,
+                                                        bias_hh);
   return {h, c};
 }
 
@@ -186,6 +197,7 @@ MguLayerImpl::MguLayerImpl(int64_t input_size, int64_t hidden_size)
 }
 
 SequenceOutput MguLayerImpl::forward_impl(const torch::Tensor& x, const RecurrentState& initial) {
+  if (use_fused(x)) return {fused::mgu_forward(x, initial.h, weight_ih, weight_hh, bias), {}};
   return {reference::mgu_forward(x, initial.h, weight_ih, weight_hh, bias), {}};
 }
 
@@ -198,6 +210,12 @@ DoubleLayerImpl::DoubleLayerImpl(RecurrentLayer first_half, RecurrentLayer secon
           "double layer: both halves must be the same cell reading the same input");
   register_module("first", first);
   register_module("second", second);
+}
+
+void DoubleLayerImpl::set_impl(Impl impl) {
+  RecurrentLayerImpl::set_impl(impl);
+  first->set_impl(impl);
+  second->set_impl(impl);
 }
 
 SequenceOutput DoubleLayerImpl::forward_impl(const torch::Tensor& x, const RecurrentState& initial) {
@@ -242,6 +260,10 @@ RecurrentStackImpl::RecurrentStackImpl(CellKind kind, int64_t input_size, int64_
                                 double_layer, init));
     register_module("layer" + std::to_string(l), layers.back());
   }
+}
+
+void RecurrentStackImpl::set_impl(Impl impl) {
+  for (auto& layer : layers) layer->set_impl(impl);
 }
 
 std::vector<SequenceOutput> RecurrentStackImpl::forward(const torch::Tensor& x,

@@ -13,6 +13,11 @@ namespace neurocell {
 
 enum class CellKind { brc, nbrc, gru, lstm, mgu };
 
+// Which code computes a layer: the fused kernels with hand-written backward (kernels/, the
+// default) or the plain LibTorch reference (reference/, the ground truth). Same results.
+enum class Impl { fused, reference };
+Impl parse_impl(const std::string& name);  // "fused" | "reference"
+
 // "brc" -> CellKind::brc; throws Error listing the valid names otherwise.
 CellKind parse_cell_kind(const std::string& name);
 std::string cell_kind_name(CellKind kind);
@@ -47,12 +52,17 @@ class RecurrentLayerImpl : public torch::nn::Module {
   int64_t input_size() const { return input_size_; }
   int64_t hidden_size() const { return hidden_size_; }
   bool has_memory_cell() const { return kind_ == CellKind::lstm; }
+  virtual void set_impl(Impl impl) { impl_ = impl; }
+  Impl impl() const { return impl_; }
 
  protected:
   // Called with validated inputs; initial.h (and .c for LSTM) are defined (B, H).
   virtual SequenceOutput forward_impl(const torch::Tensor& x, const RecurrentState& initial) = 0;
+  // The fused kernels run on CPU tensors; anything else (e.g. CUDA) takes the reference.
+  bool use_fused(const torch::Tensor& x) const { return impl_ == Impl::fused && x.device().is_cpu(); }
 
  private:
+  Impl impl_ = Impl::fused;
   CellKind kind_;
   int64_t input_size_, hidden_size_;
 };
@@ -113,6 +123,7 @@ class MguLayerImpl : public RecurrentLayerImpl {
 class DoubleLayerImpl : public RecurrentLayerImpl {
  public:
   DoubleLayerImpl(RecurrentLayer first, RecurrentLayer second);
+  void set_impl(Impl impl) override;
   RecurrentLayer first, second;
  protected:
   SequenceOutput forward_impl(const torch::Tensor& x, const RecurrentState& initial) override;
@@ -130,6 +141,7 @@ class RecurrentStackImpl : public torch::nn::Module {
   // x (T, B, I) -> one SequenceOutput per layer. initial: empty, or one state per layer.
   std::vector<SequenceOutput> forward(const torch::Tensor& x,
                                       const std::vector<RecurrentState>& initial = {});
+  void set_impl(Impl impl);
   std::vector<RecurrentLayer> layers;
 };
 TORCH_MODULE(RecurrentStack);

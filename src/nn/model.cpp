@@ -9,6 +9,7 @@ namespace neurocell {
 
 void ModelConfig::validate() const {
   parse_cell_kind(cell);
+  parse_impl(impl);
   require(input_size >= 1, "input size must be >= 1 (got " + std::to_string(input_size) + ")");
   require(hidden_size >= 1, "--hidden must be >= 1 (got " + std::to_string(hidden_size) + ")");
   require(layers >= 1, "--layers must be >= 1 (got " + std::to_string(layers) + ")");
@@ -30,7 +31,8 @@ nlohmann::json to_json(const ModelConfig& c) {
           {"output_size", c.output_size},
           {"double_layer", c.double_layer},
           {"orthogonal_recurrent", c.orthogonal_recurrent},
-          {"chrono_max_length", c.chrono_max_length}};
+          {"chrono_max_length", c.chrono_max_length},
+          {"impl", c.impl}};
 }
 
 ModelConfig model_config_from_json(const nlohmann::json& j) {
@@ -44,6 +46,7 @@ ModelConfig model_config_from_json(const nlohmann::json& j) {
     c.double_layer = j.value("double_layer", false);
     c.orthogonal_recurrent = j.value("orthogonal_recurrent", false);
     c.chrono_max_length = j.value("chrono_max_length", int64_t{0});
+    c.impl = j.value("impl", std::string("fused"));
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("model config: ") + e.what());
   }
@@ -60,6 +63,7 @@ SequenceModelImpl::SequenceModelImpl(const ModelConfig& cfg) : config(cfg) {
                                                    config.hidden_size, config.layers,
                                                    config.double_layer, init));
   readout = register_module("readout", torch::nn::Linear(config.hidden_size, config.output_size));
+  stack->set_impl(parse_impl(config.impl));
 }
 
 torch::Tensor SequenceModelImpl::forward(const torch::Tensor& x, int64_t readout_steps) {

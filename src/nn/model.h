@@ -18,6 +18,7 @@ struct ModelConfig {
   bool double_layer = false;
   bool orthogonal_recurrent = false;  // nBRC only
   int64_t chrono_max_length = 0;      // LSTM only; 0 = off
+  std::string impl = "fused";         // fused | reference (same results; reference is slower)
   void validate() const;              // throws Error naming the bad field
 };
 nlohmann::json to_json(const ModelConfig& config);

@@ -1,0 +1,92 @@
+#include "kernels/common.h"
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <mutex>
+
+#include "core/error.h"
+#include "kernels/fused.h"
+
+namespace neurocell {
+
+namespace kernels {
+bool cpu_has_avx2() {
+  static const bool has = [] {
+    // NEUROCELL_CPU_CAPABILITY=default forces the baseline copy (tests run both copies).
+    if (const char* forced = std::getenv("NEUROCELL_CPU_CAPABILITY"); forced && std::string(forced) == "default")
+      return false;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return has;
+}
+}  // namespace kernels
+
+namespace fused {
+
+void use_single_threaded_blas() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    using SetThreads = void (*)(int);
+    // Looked up at run time: libblas may be another implementation than OpenBLAS.
+    if (auto set = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+  });
+}
+
+void check_inputs(const char* cell, const torch::Tensor& x, const torch::Tensor& h0,
+                  const std::vector<torch::Tensor>& weights) {
+  const std::string who = std::string("fused ") + cell + ": ";
+  require(x.device().is_cpu(), who + "the fused CPU kernels need CPU tensors (use --impl reference)");
+  require(x.scalar_type() == torch::kFloat32 || x.scalar_type() == torch::kFloat64,
+          who + "float32 or float64 tensors only");
+  require(x.dim() == 3 && h0.dim() == 2 && h0.size(0) == x.size(1), who + "x must be (T, B, I), h0 (B, H)");
+  require(x.size(1) * h0.size(1) < (int64_t{1} << 31), who + "B*H too large for BLAS int indices");
+  for (const auto& w : weights)
+    require(w.scalar_type() == x.scalar_type() && w.device().is_cpu(),
+            who + "parameters and inputs must share one dtype (model.to(dtype))");
+  require(h0.scalar_type() == x.scalar_type(), who + "h0 and x must share one dtype");
+}
+
+torch::Tensor parallel_mm(const torch::Tensor& a, const torch::Tensor& b) {
+  use_single_threaded_blas();
+  torch::NoGradGuard no_grad;
+  auto out = torch::empty({a.size(0), b.size(1)}, a.options());
+  const int64_t rows = a.size(0);
+  const int64_t grain = std::max<int64_t>(16, rows / (4 * at::get_num_threads()) + 1);
+  at::parallel_for(0, rows, grain, [&](int64_t r0, int64_t r1) {
+    torch::NoGradGuard no_grad;  // grad mode is per thread; the autograd Function owns the graph
+    auto block = out.narrow(0, r0, r1 - r0);
+    at::mm_out(block, a.narrow(0, r0, r1 - r0), b);
+  });
+  return out;
+}
+
+torch::Tensor project_inputs(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  const int64_t T = x.size(0), B = x.size(1);
+  auto out = parallel_mm(x.reshape({T * B, x.size(2)}), weight.t());
+  out.add_(bias);
+  return out.view({T, B, weight.size(0)});
+}
+
+torch::Tensor previous_states(const torch::Tensor& h0, const torch::Tensor& h_seq) {
+  return torch::cat({h0.unsqueeze(0), h_seq.narrow(0, 0, h_seq.size(0) - 1)}, 0);
+}
+
+InputGradients input_gradients(const torch::Tensor& d_drive, const torch::Tensor& x, const torch::Tensor& weight,
+                               bool want_x) {
+  const int64_t T = x.size(0), B = x.size(1), G = d_drive.size(2);
+  const auto d_flat = d_drive.reshape({T * B, G});
+  InputGradients g;
+  if (want_x) g.x = parallel_mm(d_flat, weight).view({T, B, x.size(2)});
+  g.weight = parallel_mm(d_flat.t(), x.reshape({T * B, x.size(2)}).contiguous());
+  g.bias = d_flat.sum(0);
+  return g;
+}
+
+torch::Tensor output_gradient(const torch::Tensor& grad, const torch::Tensor& like) {
+  return grad.defined() ? grad.contiguous() : torch::zeros_like(like);
+}
+
+}  // namespace fused
+}  // namespace neurocell

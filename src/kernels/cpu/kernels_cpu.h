@@ -1,0 +1,69 @@
+#pragma once
+// Fused CPU kernels: a whole sequence forward, and its backward through time, on raw
+// pointers. Every array is row-major and time-major: (T, B, X) means element (t, b, x) at
+// ((t*B + b)*X + x). Input projections (U x + b for all t) arrive precomputed in `drive`
+// (one big GEMM outside); the kernels do only what must be sequential: the recurrent GEMM
+// of each step (full-matrix cells) and the pointwise cell math of cells/*.h.
+//
+// Parallel over the batch: each thread owns a block of batch rows for the whole sequence,
+// so threads never synchronise inside the time loop.
+//
+// Each kernel is compiled twice, for the baseline x86-64 and for AVX2+FMA (SIMD tanh/exp
+// from Sleef through ATen's Vectorized), and the dispatcher picks one at run time, as ATen
+// does: both copies live in namespaces named by CPU_CAPABILITY.
+#include <cstdint>
+
+namespace neurocell::kernels {
+
+template <class T>
+struct KernelArgs {
+  int64_t steps = 0, batch = 0, hidden = 0;  // T, B, H
+  // Forward inputs.
+  const T* drive = nullptr;      // (T, B, G*H) input projections with biases, gate blocks in order
+  const T* weight_hh = nullptr;  // (R*H, H) recurrent matrix (nBRC R=2, GRU 3, LSTM 4, MGU 2)
+  const T* bias_hh = nullptr;    // (3H) GRU only (kept apart because r multiplies W_n h + b_hn)
+  const T* w_a = nullptr;        // (H) BRC only
+  const T* w_c = nullptr;        // (H) BRC only
+  const T* h0 = nullptr;         // (B, H)
+  const T* c0 = nullptr;         // (B, H) LSTM only
+  // Forward outputs.
+  T* h_seq = nullptr;            // (T, B, H)
+  T* c_seq = nullptr;            // (T, B, H) LSTM only
+  T* saved = nullptr;            // (T, B, S*H) values the backward needs (layout per cell)
+  // Backward inputs (the forward's arrays above are read again).
+  const T* d_h_seq = nullptr;    // (T, B, H) dL/dh_t from outside the layer
+  const T* d_c_seq = nullptr;    // (T, B, H) LSTM: dL/dc_t from outside, or null
+  // Backward outputs.
+  T* d_drive = nullptr;          // (T, B, G*H) dL/d(drive)
+  T* d_recurrent = nullptr;      // (T, B, 3H) GRU: dL/d(W_hh h + b_hh)
+  T* d_h0 = nullptr;             // (B, H)
+  T* d_c0 = nullptr;             // (B, H) LSTM only
+};
+
+// Saved layouts (S*H per (t, b)): BRC, nBRC [a, c, n]; GRU [r, z, n, W_n h + b_hn];
+// LSTM [i, f, g, o, tanh(c)]; MGU [f, n, f*h_prev].
+#define NEUROCELL_CPU_KERNELS(X) \
+  X(brc_forward) X(brc_backward) X(nbrc_forward) X(nbrc_backward) X(gru_forward) \
+  X(gru_backward) X(lstm_forward) X(lstm_backward) X(mgu_forward) X(mgu_backward)
+
+#define NEUROCELL_DECLARE_KERNEL(name) \
+  void name(const KernelArgs<float>& args);  \
+  void name(const KernelArgs<double>& args);
+
+namespace DEFAULT {
+NEUROCELL_CPU_KERNELS(NEUROCELL_DECLARE_KERNEL)
+}
+namespace AVX2 {
+NEUROCELL_CPU_KERNELS(NEUROCELL_DECLARE_KERNEL)
+}
+#undef NEUROCELL_DECLARE_KERNEL
+
+// True when this CPU runs the AVX2+FMA copies (checked once).
+bool cpu_has_avx2();
+
+}  // namespace neurocell::kernels
+
+// Runs the best copy of kernel `name` for this CPU.
+#define NEUROCELL_CPU_DISPATCH(name, args)                 \
+  (::neurocell::kernels::cpu_has_avx2() ? ::neurocell::kernels::AVX2::name(args) \
+                                        : ::neurocell::kernels::DEFAULT::name(args))

@@ -1,0 +1,56 @@
+#pragma once
+// Included first by every kernel file (compiled once per CPU capability). Everything here
+// lives in a namespace named by CPU_CAPABILITY so that the baseline and AVX2 copies never
+// get merged by the linker.
+#define NEUROCELL_WITH_ATEN_VEC
+#include <ATen/Parallel.h>
+#include <ATen/cpu/vec/vec.h>
+
+#include <vector>
+
+#include "kernels/cpu/kernels_cpu.h"
+
+// The cell formulas must also be compiled per capability: give them internal linkage here.
+#define NEUROCELL_CELL_MATH static inline
+#include "cells/bistable.h"
+#include "cells/gru.h"
+#include "cells/lstm.h"
+#include "cells/mgu.h"
+
+namespace neurocell::kernels::CPU_CAPABILITY {
+
+template <class T>
+using Vec = at::vec::Vectorized<T>;
+
+template <class T>
+inline T load(const T* p, T) { return *p; }
+template <class T>
+inline Vec<T> load(const T* p, Vec<T>) { return Vec<T>::loadu(p); }
+template <class T>
+inline void store(T* p, T v) { *p = v; }
+template <class T>
+inline void store(T* p, const Vec<T>& v) { v.store(p); }
+
+// Calls f(V(), j) over units j in [0, n): SIMD vectors of Vec<T>::size() first, then scalars
+// for the tail; f is a generic lambda, so one body serves both.
+template <class T, class F>
+inline void for_each_unit(int64_t n, F&& f) {
+  int64_t j = 0;
+  for (; j + Vec<T>::size() <= n; j += Vec<T>::size()) f(Vec<T>(), j);
+  for (; j < n; ++j) f(T(), j);
+}
+
+// Runs f(b0, b1) on blocks of batch rows, one block per thread.
+template <class F>
+inline void for_each_batch_block(int64_t batch, F&& f) {
+  at::parallel_for(0, batch, 1, f);
+}
+
+}  // namespace neurocell::kernels::CPU_CAPABILITY
+
+#include "kernels/cpu/gemm.h"
+
+// Defines the float and double entry points of a kernel from its template `name##_impl`.
+#define NEUROCELL_DEFINE_KERNEL(name)                                  \
+  void name(const KernelArgs<float>& args) { name##_impl(args); }  \
+  void name(const KernelArgs<double>& args) { name##_impl(args); }
