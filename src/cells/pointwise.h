@@ -29,6 +29,26 @@ template <class T>
 NEUROCELL_CELL_MATH at::vec::Vectorized<T> tanh_(const at::vec::Vectorized<T>& x) {
   return x.tanh();
 }
+// float SIMD tanh, 3x cheaper than Sleef's tanh (1.8 ns/element here) at float precision:
+// tanh|x| = (1 - e) / (1 + e) with e = exp(-2|x|) (Sleef's exp: 0.33 ns/element). Below
+// |x| = 0.55, where 1 - e cancels, the odd Taylor series to x^13 (truncation < 2e-7).
+// double keeps Sleef's tanh: the float64 tests compare to the reference at 1e-10.
+NEUROCELL_CELL_MATH at::vec::Vectorized<float> tanh_(const at::vec::Vectorized<float>& x) {
+  using V = at::vec::Vectorized<float>;
+  const V ax = x.abs();
+  const V e = (ax * V(-2.0f)).exp();
+  const V far_from_zero = (V(1.0f) - e) / (V(1.0f) + e);
+  const V x2 = x * x;
+  V p(21844.0f / 6081075.0f);
+  p = at::vec::fmadd(p, x2, V(-1382.0f / 155925.0f));
+  p = at::vec::fmadd(p, x2, V(62.0f / 2835.0f));
+  p = at::vec::fmadd(p, x2, V(-17.0f / 315.0f));
+  p = at::vec::fmadd(p, x2, V(2.0f / 15.0f));
+  p = at::vec::fmadd(p, x2, V(-1.0f / 3.0f));
+  p = at::vec::fmadd(p, x2, V(1.0f));
+  const V magnitude = V::blendv(far_from_zero, ax * p, ax < V(0.55f));
+  return V::blendv(magnitude, magnitude.neg(), x < V(0.0f));
+}
 template <class T>
 NEUROCELL_CELL_MATH at::vec::Vectorized<T> sigmoid_(const at::vec::Vectorized<T>& x) {
   const at::vec::Vectorized<T> one(T(1));

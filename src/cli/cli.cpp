@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 
+#include "bench/bench.h"
 #include "core/error.h"
 #include "io/files.h"
 #include "io/npy.h"
@@ -123,6 +125,24 @@ int command_run(const std::string& dir, const std::string& input_path, const std
   return 0;
 }
 
+// "copy:100:600:1:100,wide:64:200:64:128" -> shapes.
+std::vector<BenchShape> parse_bench_shapes(const std::string& text) {
+  std::vector<BenchShape> shapes;
+  std::stringstream list(text);
+  std::string item;
+  while (std::getline(list, item, ',')) {
+    BenchShape s;
+    char name[64] = {0};
+    long long b, t, i, h;
+    require(std::sscanf(item.c_str(), "%63[^:]:%lld:%lld:%lld:%lld", name, &b, &t, &i, &h) == 5 && b > 0 && t > 0 &&
+                i > 0 && h > 0,
+            "--shapes: '" + item + "' is not NAME:B:T:I:H with positive sizes");
+    shapes.push_back({name, b, t, i, h});
+  }
+  require(!shapes.empty(), "--shapes: no shape given");
+  return shapes;
+}
+
 // A markdown table of finished runs, one row per run folder, from their report.json.
 int command_report(const std::vector<std::string>& dirs) {
   std::printf("| cell | layers x H | task | T | N | steps | test MSE | chance | wall time (s) |\n");
@@ -204,11 +224,22 @@ int run_cli(const std::vector<std::string>& args) {
 
   // CLI11 would only say "a subcommand is required": name the unknown word instead.
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
-      args[0] != "train" && args[0] != "eval" && args[0] != "run" && args[0] != "report") {
-    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run, report; see --help)\n",
+      args[0] != "train" && args[0] != "eval" && args[0] != "run" && args[0] != "report" && args[0] != "bench") {
+    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run, report, bench; see --help)\n",
                  args[0].c_str());
     return 2;
   }
+  BenchOptions bench_options;
+  std::string bench_json, bench_shapes;
+  auto* bench = app.add_subcommand("bench", "Time fused kernels vs reference vs torch::nn (forward+backward)");
+  bench->add_option("--cells", bench_options.cells, "Cells to time")->check(CLI::IsMember(cell_kind_names()))
+      ->delimiter(',');
+  bench->add_option("--shapes", bench_shapes, "Shapes NAME:B:T:I:H,... (default copy, smnist, wide)");
+  bench->add_option("--reps", bench_options.repetitions, "Timed repetitions (median)")->capture_default_str();
+  bench->add_option("--dtype", bench_options.dtype, "float32 | float64")->capture_default_str();
+  bench->add_option("--json", bench_json, "Also write the results to this JSON file");
+  bench->add_option("--threads", threads, "CPU threads (0 = every core)");
+
   std::vector<std::string> report_dirs;
   auto* report = app.add_subcommand("report", "Print a markdown table of finished run folders");
   report->add_option("runs", report_dirs, "Run folders written by `neurocell train`")->required();
@@ -229,6 +260,20 @@ int run_cli(const std::vector<std::string>& args) {
     if (*eval) return command_eval(checkpoint, eval_test_size, threads);
     if (*run) return command_run(checkpoint, input_path, output_path, threads);
     if (*report) return command_report(report_dirs);
+    if (*bench) {
+      const int64_t used = configure_threads(threads);
+      if (!bench_shapes.empty()) bench_options.shapes = parse_bench_shapes(bench_shapes);
+      auto json = run_benchmark(bench_options);
+      json["threads"] = used;
+      json["command"] = "neurocell bench" + [&] {
+        std::string a;
+        for (const auto& s : args)
+          if (s != "bench") a += " " + s;
+        return a;
+      }();
+      if (!bench_json.empty()) write_json_atomic(bench_json, json);
+      return 0;
+    }
   } catch (const Error& e) {
     std::fprintf(stderr, "neurocell: error: %s\n", e.what());
     return 1;

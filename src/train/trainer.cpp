@@ -1,7 +1,7 @@
 #include "train/trainer.h"
 
 #include <nlohmann/json.hpp>
-#include <dlfcn.h>
+#include <malloc.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "kernels/fused.h"
 #include "train/checkpoint.h"
 
 namespace neurocell {
@@ -135,13 +136,16 @@ TrainOptions train_options_from_json(const nlohmann::json& j) {
 }
 
 int64_t configure_threads(int64_t threads) {
-  // OpenBLAS's own thread pool busy-waits and fights LibTorch's OpenMP workers for the cores:
-  // measured here, a 2x100 GRU step took 7x longer with both pools at 2 threads than with
-  // OpenBLAS at 1. LibTorch parallelises around the (small) GEMMs itself, so OpenBLAS gets one
-  // thread. Looked up at run time: libblas may be another implementation.
-  using SetThreads = void (*)(int);
-  if (auto set_blas_threads = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
-    set_blas_threads(1);
+  fused::use_single_threaded_blas();
+  // Sequence buffers are tens of MB; glibc serves those with a fresh mmap each time, and the
+  // first touch of every page then costs a fault: 15 ms for 72 MB here, as much as the
+  // kernel itself. Keeping freed memory in the heap lets the next step reuse it.
+  static bool heap_tuned = [] {
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    return true;
+  }();
+  (void)heap_tuned;
   const int64_t n = threads > 0 ? threads : std::max<int64_t>(1, std::thread::hardware_concurrency());
   torch::set_num_threads(static_cast<int>(n));
   return n;

@@ -1,0 +1,149 @@
+#include "bench/bench.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "core/error.h"
+#include "kernels/common.h"
+#include "kernels/fused.h"
+#include "kernels/cpu/kernels_cpu.h"
+#include "nn/layers.h"
+
+namespace neurocell {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+// Median seconds of `run` over n repetitions, after one warm-up.
+template <class F>
+double time_median(int64_t n, F&& run) {
+  run();
+  std::vector<double> times;
+  for (int64_t i = 0; i < n; ++i) {
+    const auto start = Clock::now();
+    run();
+    times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  return median(times);
+}
+
+// GEMM FLOPs of one forward+backward of a layer, the input not requiring a gradient (as for
+// the first layer in training): input projections (forward, weight gradient) and the
+// recurrent products (forward, state gradient, weight gradient).
+double gemm_flops(CellKind kind, const BenchShape& s) {
+  const double tb = static_cast<double>(s.steps) * s.batch, h = s.hidden, in = s.input;
+  double gates = 3, recurrent = 0;
+  switch (kind) {
+    case CellKind::brc: gates = 3, recurrent = 0; break;
+    case CellKind::nbrc: gates = 3, recurrent = 2; break;
+    case CellKind::gru: gates = 3, recurrent = 3; break;
+    case CellKind::lstm: gates = 4, recurrent = 4; break;
+    case CellKind::mgu: gates = 2, recurrent = 2; break;
+  }
+  return 2 * tb * in * gates * h * 2 + 2 * tb * h * recurrent * h * 3;
+}
+
+// GEMM throughput on every thread, at the size of the backward's weight-gradient product.
+double measure_gemm_flops_per_second(torch::ScalarType dtype) {
+  const auto a = torch::randn({512, 6400}, torch::TensorOptions().dtype(dtype));
+  const auto b = torch::randn({6400, 512}, torch::TensorOptions().dtype(dtype));
+  const double seconds = time_median(5, [&] { fused::parallel_mm(a, b); });
+  return 2.0 * 512 * 6400 * 512 / seconds;
+}
+
+}  // namespace
+
+nlohmann::json run_benchmark(const BenchOptions& options) {
+  require(options.repetitions >= 1, "--reps must be >= 1");
+  const auto dtype = options.dtype == "float64" ? torch::kFloat64 : torch::kFloat32;
+  require(options.dtype == "float32" || options.dtype == "float64", "--dtype must be float32 or float64");
+  fused::use_single_threaded_blas();
+  const double gemm_rate = measure_gemm_flops_per_second(dtype);
+  nlohmann::json out = {{"threads", at::get_num_threads()},
+                        {"dtype", options.dtype},
+                        {"repetitions", options.repetitions},
+                        {"kernel_copy", kernels::cpu_has_avx2() ? "AVX2" : "DEFAULT"},
+                        {"gemm_gflops", gemm_rate / 1e9},
+                        {"results", nlohmann::json::array()}};
+  std::printf("threads %d, %s, median of %lld, kernels %s, GEMM throughput %.1f GFLOP/s\n",
+              at::get_num_threads(), options.dtype.c_str(), static_cast<long long>(options.repetitions),
+              kernels::cpu_has_avx2() ? "AVX2" : "baseline", gemm_rate / 1e9);
+  std::printf("%-7s %-5s %11s %11s %11s %9s %9s %11s %9s\n", "shape", "cell", "fused ms", "reference ms",
+              "torch::nn ms", "ref/fused", "nn/fused", "bound ms", "fused/bnd");
+  for (const auto& s : options.shapes) {
+    for (const auto& name : options.cells) {
+      const auto kind = parse_cell_kind(name);
+      torch::manual_seed(0);
+      auto layer = make_layer(kind, s.input, s.hidden);
+      layer->to(dtype);
+      const auto x = torch::randn({s.steps, s.batch, s.input}, torch::TensorOptions().dtype(dtype));
+      auto step = [&] {
+        layer->zero_grad();
+        const auto result = layer->forward(x);
+        auto loss = result.h.sum();
+        loss.backward();
+      };
+      layer->set_impl(Impl::fused);
+      const double fused_s = time_median(options.repetitions, step);
+      layer->set_impl(Impl::reference);
+      const double reference_s = time_median(options.repetitions, step);
+      double torch_nn_s = 0;
+      if (kind == CellKind::gru || kind == CellKind::lstm) {
+        torch::nn::GRU gru{nullptr};
+        torch::nn::LSTM lstm{nullptr};
+        if (kind == CellKind::gru) {
+          gru = torch::nn::GRU(torch::nn::GRUOptions(s.input, s.hidden));
+          gru->to(dtype);
+        } else {
+          lstm = torch::nn::LSTM(torch::nn::LSTMOptions(s.input, s.hidden));
+          lstm->to(dtype);
+        }
+        torch_nn_s = time_median(options.repetitions, [&] {
+          if (gru) {
+            gru->zero_grad();
+            std::get<0>(gru->forward(x)).sum().backward();
+          } else {
+            lstm->zero_grad();
+            std::get<0>(lstm->forward(x)).sum().backward();
+          }
+        });
+      }
+      const double bound_s = gemm_flops(kind, s) / gemm_rate;
+      std::printf("%-7s %-5s %11.2f %11.2f %11s %9.1f %9s %11.2f %9.1f\n", s.name.c_str(), name.c_str(), fused_s * 1e3,
+                  reference_s * 1e3, torch_nn_s > 0 ? std::to_string(torch_nn_s * 1e3).substr(0, 8).c_str() : "-",
+                  reference_s / fused_s, torch_nn_s > 0 ? std::to_string(torch_nn_s / fused_s).substr(0, 5).c_str() : "-",
+                  bound_s * 1e3, fused_s / bound_s);
+      std::fflush(stdout);
+      nlohmann::json row = {{"shape", s.name},
+                            {"B", s.batch},
+                            {"T", s.steps},
+                            {"I", s.input},
+                            {"H", s.hidden},
+                            {"cell", name},
+                            {"fused_ms", fused_s * 1e3},
+                            {"reference_ms", reference_s * 1e3},
+                            {"reference_over_fused", reference_s / fused_s},
+                            {"gemm_gflop", gemm_flops(kind, s) / 1e9},
+                            {"gemm_bound_ms", bound_s * 1e3},
+                            {"fused_over_bound", fused_s / bound_s}};
+      if (torch_nn_s > 0) {
+        row["torch_nn_ms"] = torch_nn_s * 1e3;
+        row["torch_nn_over_fused"] = torch_nn_s / fused_s;
+      }
+      out["results"].push_back(row);
+    }
+  }
+  return out;
+}
+
+}  // namespace neurocell
