@@ -1,4 +1,5 @@
-// BRC as a torch::autograd::Function over the kernels of cpu/brc_cpu.cpp.
+// BRC as a torch::autograd::Function over the kernels of cpu/brc_cpu.cpp, which project the
+// inputs inside the time loop and recompute the gates in the backward (no (T, B, 3H) buffer).
 #include "kernels/common.h"
 #include "kernels/fused.h"
 
@@ -13,42 +14,43 @@ class BrcFunction : public torch::autograd::Function<BrcFunction> {
                                const torch::Tensor& weight_ih, const torch::Tensor& bias, const torch::Tensor& w_a,
                                const torch::Tensor& w_c) {
     const int64_t T = x.size(0), B = x.size(1), H = h0.size(1);
-    const auto drive = project_inputs(x, weight_ih, bias);  // (T, B, 3H)
-    const auto h_init = h0.contiguous(), wa = w_a.contiguous(), wc = w_c.contiguous();
+    const auto xs = x.contiguous(), h_init = h0.contiguous(), w_ih = weight_ih.contiguous(), b = bias.contiguous(),
+               wa = w_a.contiguous(), wc = w_c.contiguous();
     auto h_seq = torch::empty({T, B, H}, x.options());
-    auto saved = torch::empty({T, B, 3 * H}, x.options());
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "brc_forward", [&] {
       kernels::KernelArgs<scalar_t> k;
-      k.steps = T, k.batch = B, k.hidden = H;
-      k.drive = ptr<scalar_t>(drive), k.w_a = ptr<scalar_t>(wa), k.w_c = ptr<scalar_t>(wc);
-      k.h0 = ptr<scalar_t>(h_init), k.h_seq = ptr<scalar_t>(h_seq), k.saved = ptr<scalar_t>(saved);
+      k.steps = T, k.batch = B, k.hidden = H, k.input = x.size(2);
+      k.x = ptr<scalar_t>(xs), k.weight_ih = ptr<scalar_t>(w_ih), k.bias = ptr<scalar_t>(b);
+      k.w_a = ptr<scalar_t>(wa), k.w_c = ptr<scalar_t>(wc), k.h0 = ptr<scalar_t>(h_init), k.h_seq = ptr<scalar_t>(h_seq);
       NEUROCELL_CPU_DISPATCH(brc_forward, k);
     });
     ctx->saved_data["x_needs_grad"] = x.requires_grad();
-    ctx->save_for_backward({x, h_init, weight_ih, wa, wc, h_seq, saved});
+    ctx->save_for_backward({xs, h_init, w_ih, b, wa, wc, h_seq});
     return {h_seq};
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto s = ctx->get_saved_variables();
-    const auto &x = s[0], &h0 = s[1], &weight_ih = s[2], &w_a = s[3], &w_c = s[4], &h_seq = s[5], &saved = s[6];
-    const int64_t T = x.size(0), B = x.size(1), H = h0.size(1);
+    const auto &x = s[0], &h0 = s[1], &w_ih = s[2], &bias = s[3], &w_a = s[4], &w_c = s[5], &h_seq = s[6];
+    const int64_t T = x.size(0), B = x.size(1), I = x.size(2), H = h0.size(1);
     const auto d_h_seq = output_gradient(grads[0], h_seq);
-    auto d_drive = torch::empty({T, B, 3 * H}, x.options());
-    auto d_h0 = torch::empty({B, H}, x.options());
+    const int64_t threads = at::get_num_threads();
+    const auto opts = x.options();
+    auto d_x = ctx->saved_data["x_needs_grad"].toBool() ? torch::empty({T, B, I}, opts) : torch::Tensor();
+    auto d_h0 = torch::empty({B, H}, opts);
+    auto d_w_ih = torch::zeros({threads, 3 * H, I}, opts), d_bias = torch::zeros({threads, 3 * H}, opts);
+    auto d_w_a = torch::zeros({threads, H}, opts), d_w_c = torch::zeros({threads, H}, opts);
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "brc_backward", [&] {
       kernels::KernelArgs<scalar_t> k;
-      k.steps = T, k.batch = B, k.hidden = H;
+      k.steps = T, k.batch = B, k.hidden = H, k.input = I;
+      k.x = ptr<scalar_t>(x), k.weight_ih = ptr<scalar_t>(w_ih), k.bias = ptr<scalar_t>(bias);
       k.w_a = ptr<scalar_t>(w_a), k.w_c = ptr<scalar_t>(w_c), k.h0 = ptr<scalar_t>(h0);
-      k.h_seq = ptr<scalar_t>(h_seq), k.saved = ptr<scalar_t>(saved), k.d_h_seq = ptr<scalar_t>(d_h_seq);
-      k.d_drive = ptr<scalar_t>(d_drive), k.d_h0 = ptr<scalar_t>(d_h0);
+      k.h_seq = ptr<scalar_t>(h_seq), k.d_h_seq = ptr<scalar_t>(d_h_seq);
+      k.d_x = ptr<scalar_t>(d_x), k.d_h0 = ptr<scalar_t>(d_h0), k.d_weight_ih = ptr<scalar_t>(d_w_ih);
+      k.d_bias = ptr<scalar_t>(d_bias), k.d_w_a = ptr<scalar_t>(d_w_a), k.d_w_c = ptr<scalar_t>(d_w_c);
       NEUROCELL_CPU_DISPATCH(brc_backward, k);
     });
-    const auto h_prev = previous_states(h0, h_seq);
-    const auto d_w_a = (d_drive.narrow(2, 0, H) * h_prev).sum(std::vector<int64_t>{0, 1});
-    const auto d_w_c = (d_drive.narrow(2, H, H) * h_prev).sum(std::vector<int64_t>{0, 1});
-    const auto in = input_gradients(d_drive, x, weight_ih, ctx->saved_data["x_needs_grad"].toBool());
-    return {in.x, d_h0, in.weight, in.bias, d_w_a, d_w_c};
+    return {d_x, d_h0, d_w_ih.sum(0), d_bias.sum(0), d_w_a.sum(0), d_w_c.sum(0)};
   }
 };
 

@@ -18,7 +18,11 @@ namespace neurocell::kernels {
 template <class T>
 struct KernelArgs {
   int64_t steps = 0, batch = 0, hidden = 0;  // T, B, H
+  int64_t input = 0;             // I (BRC, which projects its inputs inside the time loop)
   // Forward inputs.
+  const T* x = nullptr;          // (T, B, I) BRC only
+  const T* weight_ih = nullptr;  // (3H, I) BRC only
+  const T* bias = nullptr;       // (3H) BRC only
   const T* drive = nullptr;      // (T, B, G*H) input projections with biases, gate blocks in order
   const T* weight_hh = nullptr;  // (R*H, H) recurrent matrix (nBRC R=2, GRU 3, LSTM 4, MGU 2)
   const T* bias_hh = nullptr;    // (3H) GRU only (kept apart because r multiplies W_n h + b_hn)
@@ -38,9 +42,17 @@ struct KernelArgs {
   T* d_recurrent = nullptr;      // (T, B, 3H) GRU: dL/d(W_hh h + b_hh)
   T* d_h0 = nullptr;             // (B, H)
   T* d_c0 = nullptr;             // (B, H) LSTM only
+  // BRC: gradients of x (or null when not needed) and per-thread partial sums of the
+  // parameter gradients, slot at::get_thread_num(): (threads, 3H, I), (threads, 3H),
+  // (threads, H), (threads, H). The caller zeroes them and sums over threads.
+  T* d_x = nullptr;
+  T* d_weight_ih = nullptr;
+  T* d_bias = nullptr;
+  T* d_w_a = nullptr;
+  T* d_w_c = nullptr;
 };
 
-// Saved layouts (S*H per (t, b)): BRC, nBRC [a, c, n]; GRU [r, z, n, W_n h + b_hn];
+// Saved layouts (S*H per (t, b)): BRC none (recomputed in the backward); nBRC [a, c, n]; GRU [r, z, n, W_n h + b_hn];
 // LSTM [i, f, g, o, tanh(c)]; MGU [f, n, f*h_prev].
 #define NEUROCELL_CPU_KERNELS(X) \
   X(brc_forward) X(brc_backward) X(nbrc_forward) X(nbrc_backward) X(gru_forward) \
