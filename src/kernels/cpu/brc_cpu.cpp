@@ -19,12 +19,13 @@ void project_step(const KernelArgs<T>& k, int64_t t, int64_t b0, int64_t rows, T
 }
 
 // The gates of one row from its drive and previous state (forward and recomputation).
-template <class V, class T>
-cells::BistableGates<V> gates_of(const T* drive, const T* w_a, const T* w_c, int64_t H, int64_t j, V h, V& h_next) {
+template <class Tag, class T, class V = Value<Tag>>
+cells::BistableGates<V> gates_of(Tag tag, const T* drive, const T* w_a, const T* w_c, int64_t H, int64_t j, V h,
+                                 V& h_next) {
   cells::BistableGates<V> g;
-  const V pre_a = load(drive + j, V()) + load(w_a + j, V()) * h;
-  const V pre_c = load(drive + H + j, V()) + load(w_c + j, V()) * h;
-  h_next = cells::bistable_forward(pre_a, pre_c, load(drive + 2 * H + j, V()), h, g);
+  const V pre_a = load(drive + j, tag) + load(w_a + j, tag) * h;
+  const V pre_c = load(drive + H + j, tag) + load(w_c + j, tag) * h;
+  h_next = cells::bistable_forward(pre_a, pre_c, load(drive + 2 * H + j, tag), h, g);
   return g;
 }
 
@@ -42,10 +43,10 @@ static void brc_forward_impl(const KernelArgs<T>& k) {
         const T* h_prev = t ? k.h_seq + ((t - 1) * B + b) * H : k.h0 + b * H;
         T* h_out = k.h_seq + (t * B + b) * H;
         for_each_unit<T>(H, [&](auto v, int64_t j) {
-          using V = decltype(v);
+          using V = Value<decltype(v)>;
           V h_next;
-          gates_of<V>(d, k.w_a, k.w_c, H, j, load(h_prev + j, v), h_next);
-          store(h_out + j, h_next);
+          gates_of(v, d, k.w_a, k.w_c, H, j, load(h_prev + j, v), h_next);
+          store(h_out + j, h_next, v);
         });
       }
     }
@@ -71,22 +72,22 @@ static void brc_backward_impl(const KernelArgs<T>& k) {
         T* dd = d_drive.data() + (b - b0) * G;
         T* d_h = carry.data() + (b - b0) * H;
         for_each_unit<T>(H, [&](auto v, int64_t j) {
-          using V = decltype(v);
+          using V = Value<decltype(v)>;
           const V h = load(h_prev + j, v);
           V unused;
-          const auto g = gates_of<V>(d, k.w_a, k.w_c, H, j, h, unused);
+          const auto g = gates_of(v, d, k.w_a, k.w_c, H, j, h, unused);
           V d_a, d_c, d_n;
           const V dh = load(d_h + j, v) + load(d_out + j, v);
           const V d_h_prev = cells::bistable_backward(dh, h, g, d_a, d_c, d_n);
           const V w_a = load(k.w_a + j, v), w_c = load(k.w_c + j, v);
-          store(d_h + j, d_h_prev + w_a * d_a + w_c * d_c);
-          store(dd + j, d_a);
-          store(dd + H + j, d_c);
-          store(dd + 2 * H + j, d_n);
-          store(d_w_a + j, load(d_w_a + j, v) + d_a * h);
-          store(d_w_c + j, load(d_w_c + j, v) + d_c * h);
+          store(d_h + j, d_h_prev + w_a * d_a + w_c * d_c, v);
+          store(dd + j, d_a, v);
+          store(dd + H + j, d_c, v);
+          store(dd + 2 * H + j, d_n, v);
+          store(d_w_a + j, load(d_w_a + j, v) + d_a * h, v);
+          store(d_w_c + j, load(d_w_c + j, v) + d_c * h, v);
         });
-        for_each_unit<T>(G, [&](auto v, int64_t j) { store(d_bias + j, load(d_bias + j, v) + load(dd + j, v)); });
+        for_each_unit<T>(G, [&](auto v, int64_t j) { store(d_bias + j, load(d_bias + j, v) + load(dd + j, v), v); });
       }
       const T* x_t = k.x + (t * B + b0) * I;
       // dU += d_drive^T x_t  (3H, I);  dx_t = d_drive U  (rows, I)

@@ -20,17 +20,17 @@ static void gru_forward_impl(const KernelArgs<T>& k) {
         T* h_out = k.h_seq + (t * B + b) * H;
         T* saved = k.saved + (t * B + b) * 4 * H;
         for_each_unit<T>(H, [&](auto v, int64_t j) {
-          using V = decltype(v);
+          using V = Value<decltype(v)>;
           cells::GruGates<V> g;
           const V gh_n = load(gh + 2 * H + j, v) + load(k.bias_hh + 2 * H + j, v);
           store(h_out + j, cells::gru_forward(load(gi + j, v), load(gi + H + j, v), load(gi + 2 * H + j, v),
                                               load(gh + j, v) + load(k.bias_hh + j, v),
                                               load(gh + H + j, v) + load(k.bias_hh + H + j, v), gh_n,
-                                              load(h_prev + j, v), g));
-          store(saved + j, g.r);
-          store(saved + H + j, g.z);
-          store(saved + 2 * H + j, g.n);
-          store(saved + 3 * H + j, gh_n);
+                                              load(h_prev + j, v), g), v);
+          store(saved + j, g.r, v);
+          store(saved + H + j, g.z, v);
+          store(saved + 2 * H + j, g.n, v);
+          store(saved + 3 * H + j, gh_n, v);
         });
       }
     }
@@ -52,17 +52,17 @@ static void gru_backward_impl(const KernelArgs<T>& k) {
         T* d_gh = k.d_recurrent + (t * B + b) * 3 * H;
         T* d_h = carry.data() + (b - b0) * H;
         for_each_unit<T>(H, [&](auto v, int64_t j) {
-          using V = decltype(v);
+          using V = Value<decltype(v)>;
           const V dh = load(d_h + j, v) + load(d_out + j, v);
           const cells::GruGates<V> g{load(saved + j, v), load(saved + H + j, v), load(saved + 2 * H + j, v)};
           V d_r, d_z, d_n;
-          store(d_h + j, cells::gru_backward(dh, load(h_prev + j, v), load(saved + 3 * H + j, v), g, d_r, d_z, d_n));
-          store(d_gi + j, d_r);
-          store(d_gi + H + j, d_z);
-          store(d_gi + 2 * H + j, d_n);
-          store(d_gh + j, d_r);
-          store(d_gh + H + j, d_z);
-          store(d_gh + 2 * H + j, d_n * g.r);
+          store(d_h + j, cells::gru_backward(dh, load(h_prev + j, v), load(saved + 3 * H + j, v), g, d_r, d_z, d_n), v);
+          store(d_gi + j, d_r, v);
+          store(d_gi + H + j, d_z, v);
+          store(d_gi + 2 * H + j, d_n, v);
+          store(d_gh + j, d_r, v);
+          store(d_gh + H + j, d_z, v);
+          store(d_gh + 2 * H + j, d_n * g.r, v);
         });
       }
       gemm<T>(false, false, rows, H, 3 * H, T(1), k.d_recurrent + (t * B + b0) * 3 * H, 3 * H, k.weight_hh, H,

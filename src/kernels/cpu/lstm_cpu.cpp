@@ -22,17 +22,17 @@ static void lstm_forward_impl(const KernelArgs<T>& k) {
         T* c_out = k.c_seq + (t * B + b) * H;
         T* saved = k.saved + (t * B + b) * 5 * H;
         for_each_unit<T>(H, [&](auto v, int64_t j) {
-          using V = decltype(v);
+          using V = Value<decltype(v)>;
           cells::LstmGates<V> s;
           V c_next;
           store(h_out + j, cells::lstm_forward(load(p + j, v), load(p + H + j, v), load(p + 2 * H + j, v),
-                                               load(p + 3 * H + j, v), load(c_prev + j, v), c_next, s));
-          store(c_out + j, c_next);
-          store(saved + j, s.i);
-          store(saved + H + j, s.f);
-          store(saved + 2 * H + j, s.g);
-          store(saved + 3 * H + j, s.o);
-          store(saved + 4 * H + j, s.tanh_c);
+                                               load(p + 3 * H + j, v), load(c_prev + j, v), c_next, s), v);
+          store(c_out + j, c_next, v);
+          store(saved + j, s.i, v);
+          store(saved + H + j, s.f, v);
+          store(saved + 2 * H + j, s.g, v);
+          store(saved + 3 * H + j, s.o, v);
+          store(saved + 4 * H + j, s.tanh_c, v);
         });
       }
     }
@@ -55,17 +55,17 @@ static void lstm_backward_impl(const KernelArgs<T>& k) {
         T* d_h = carry_h.data() + (b - b0) * H;
         T* d_c = carry_c.data() + (b - b0) * H;
         for_each_unit<T>(H, [&](auto v, int64_t j) {
-          using V = decltype(v);
+          using V = Value<decltype(v)>;
           const V dh = load(d_h + j, v) + load(d_h_out + j, v);
           const V dc = d_c_out ? load(d_c + j, v) + load(d_c_out + j, v) : load(d_c + j, v);
           const cells::LstmGates<V> s{load(saved + j, v), load(saved + H + j, v), load(saved + 2 * H + j, v),
                                       load(saved + 3 * H + j, v), load(saved + 4 * H + j, v)};
           V d_i, d_f, d_g, d_o;
-          store(d_c + j, cells::lstm_backward(dh, dc, load(c_prev + j, v), s, d_i, d_f, d_g, d_o));
-          store(d_pre + j, d_i);
-          store(d_pre + H + j, d_f);
-          store(d_pre + 2 * H + j, d_g);
-          store(d_pre + 3 * H + j, d_o);
+          store(d_c + j, cells::lstm_backward(dh, dc, load(c_prev + j, v), s, d_i, d_f, d_g, d_o), v);
+          store(d_pre + j, d_i, v);
+          store(d_pre + H + j, d_f, v);
+          store(d_pre + 2 * H + j, d_g, v);
+          store(d_pre + 3 * H + j, d_o, v);
         });
       }
       // h enters the next step only through W_hh: dL/dh_{t-1} = d_pre W_hh (no direct term).

@@ -23,10 +23,10 @@ static void mgu_forward_impl(const KernelArgs<T>& k) {
         const T* h_prev = h_prev_block + (b - b0) * H;
         T* saved = saved_block + (b - b0) * 3 * H;
         for_each_unit<T>(H, [&](auto v, int64_t j) {
-          using V = decltype(v);
+          using V = Value<decltype(v)>;
           const V f = cells::mgu_forget(load(drive + j, v) + load(p + j, v));
-          store(saved + j, f);
-          store(saved + 2 * H + j, f * load(h_prev + j, v));
+          store(saved + j, f, v);
+          store(saved + 2 * H + j, f * load(h_prev + j, v), v);
         });
       }
       // pre = (f*h) W_h^T, f*h read from the saved rows (stride 3H).
@@ -38,11 +38,11 @@ static void mgu_forward_impl(const KernelArgs<T>& k) {
         T* saved = saved_block + (b - b0) * 3 * H;
         T* h_out = k.h_seq + (t * B + b) * H;
         for_each_unit<T>(H, [&](auto v, int64_t j) {
-          using V = decltype(v);
+          using V = Value<decltype(v)>;
           V n;
           store(h_out + j, cells::mgu_forward(load(saved + j, v), load(drive + H + j, v) + load(p + j, v),
-                                              load(h_prev + j, v), n));
-          store(saved + H + j, n);
+                                              load(h_prev + j, v), n), v);
+          store(saved + H + j, n, v);
         });
       }
     }
@@ -66,10 +66,10 @@ static void mgu_backward_impl(const KernelArgs<T>& k) {
         T* dh_total = total.data() + (b - b0) * H;
         const T* d_h = carry.data() + (b - b0) * H;
         for_each_unit<T>(H, [&](auto v, int64_t j) {
-          using V = decltype(v);
+          using V = Value<decltype(v)>;
           const V dh = load(d_h + j, v) + load(d_out + j, v);
-          store(dh_total + j, dh);
-          store(d_drive + H + j, cells::mgu_backward_candidate(dh, load(saved + j, v), load(saved + H + j, v)));
+          store(dh_total + j, dh, v);
+          store(d_drive + H + j, cells::mgu_backward_candidate(dh, load(saved + j, v), load(saved + H + j, v)), v);
         });
       }
       // d(f*h) = d_pre_n W_h
@@ -82,11 +82,11 @@ static void mgu_backward_impl(const KernelArgs<T>& k) {
         const T* dfh = d_fh.data() + (b - b0) * H;
         T* d_h = carry.data() + (b - b0) * H;
         for_each_unit<T>(H, [&](auto v, int64_t j) {
-          using V = decltype(v);
+          using V = Value<decltype(v)>;
           V d_pre_f;
           store(d_h + j, cells::mgu_backward_forget(load(dh_total + j, v), load(dfh + j, v), load(saved + j, v),
-                                                    load(saved + H + j, v), load(h_prev + j, v), d_pre_f));
-          store(d_drive + j, d_pre_f);
+                                                    load(saved + H + j, v), load(h_prev + j, v), d_pre_f), v);
+          store(d_drive + j, d_pre_f, v);
         });
       }
       // carry += d_pre_f W_f

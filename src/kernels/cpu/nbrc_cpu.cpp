@@ -21,14 +21,14 @@ static void nbrc_forward_impl(const KernelArgs<T>& k) {
         T* h_out = k.h_seq + (t * B + b) * H;
         T* saved = k.saved + (t * B + b) * 3 * H;
         for_each_unit<T>(H, [&](auto v, int64_t j) {
-          using V = decltype(v);
+          using V = Value<decltype(v)>;
           cells::BistableGates<V> g;
           const V pre_a = load(drive + j, v) + load(rec + j, v);
           const V pre_c = load(drive + H + j, v) + load(rec + H + j, v);
-          store(h_out + j, cells::bistable_forward(pre_a, pre_c, load(drive + 2 * H + j, v), load(h_prev + j, v), g));
-          store(saved + j, g.a);
-          store(saved + H + j, g.c);
-          store(saved + 2 * H + j, g.n);
+          store(h_out + j, cells::bistable_forward(pre_a, pre_c, load(drive + 2 * H + j, v), load(h_prev + j, v), g), v);
+          store(saved + j, g.a, v);
+          store(saved + H + j, g.c, v);
+          store(saved + 2 * H + j, g.n, v);
         });
       }
     }
@@ -49,14 +49,14 @@ static void nbrc_backward_impl(const KernelArgs<T>& k) {
         T* d_drive = k.d_drive + (t * B + b) * 3 * H;
         T* d_h = carry.data() + (b - b0) * H;
         for_each_unit<T>(H, [&](auto v, int64_t j) {
-          using V = decltype(v);
+          using V = Value<decltype(v)>;
           const V dh = load(d_h + j, v) + load(d_out + j, v);
           const cells::BistableGates<V> g{load(saved + j, v), load(saved + H + j, v), load(saved + 2 * H + j, v)};
           V d_a, d_c, d_n;
-          store(d_h + j, cells::bistable_backward(dh, load(h_prev + j, v), g, d_a, d_c, d_n));
-          store(d_drive + j, d_a);
-          store(d_drive + H + j, d_c);
-          store(d_drive + 2 * H + j, d_n);
+          store(d_h + j, cells::bistable_backward(dh, load(h_prev + j, v), g, d_a, d_c, d_n), v);
+          store(d_drive + j, d_a, v);
+          store(d_drive + H + j, d_c, v);
+          store(d_drive + 2 * H + j, d_n, v);
         });
       }
       // carry += [d_a | d_c] W_hh: the gate gradients of this step, rows of stride 3H.

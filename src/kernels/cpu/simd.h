@@ -22,22 +22,46 @@ namespace neurocell::kernels::CPU_CAPABILITY {
 template <class T>
 using Vec = at::vec::Vectorized<T>;
 
+// The lambda of for_each_unit receives a tag saying how many lanes it handles: a full
+// Vec<T>, a Tail<T> (the last H % width units as a partial vector: ATen loads and stores
+// only `count` lanes, the rest are zeros), or a scalar T. Value<tag> is the type to compute
+// with; load and store take the tag so a tail never touches memory past the row.
+template <class T>
+struct Tail {
+  int64_t count;
+};
+template <class Tag>
+struct ValueOf {
+  using type = Tag;
+};
+template <class T>
+struct ValueOf<Tail<T>> {
+  using type = Vec<T>;
+};
+template <class Tag>
+using Value = typename ValueOf<Tag>::type;
+
 template <class T>
 inline T load(const T* p, T) { return *p; }
 template <class T>
 inline Vec<T> load(const T* p, Vec<T>) { return Vec<T>::loadu(p); }
 template <class T>
-inline void store(T* p, T v) { *p = v; }
+inline Vec<T> load(const T* p, Tail<T> tail) { return Vec<T>::loadu(p, tail.count); }
 template <class T>
-inline void store(T* p, const Vec<T>& v) { v.store(p); }
+inline void store(T* p, T v, T) { *p = v; }
+template <class T>
+inline void store(T* p, const Vec<T>& v, Vec<T>) { v.store(p); }
+template <class T>
+inline void store(T* p, const Vec<T>& v, Tail<T> tail) { v.store(p, static_cast<int>(tail.count)); }
 
-// Calls f(V(), j) over units j in [0, n): SIMD vectors of Vec<T>::size() first, then scalars
-// for the tail; f is a generic lambda, so one body serves both.
+// Calls f(tag, j) over units j in [0, n): full SIMD vectors, then one partial vector for the
+// remainder (a scalar tail would run libm's tanh/exp per unit: at H = 100 it cost as much
+// as the 12 full vectors). f is a generic lambda, so one body serves both.
 template <class T, class F>
 inline void for_each_unit(int64_t n, F&& f) {
   int64_t j = 0;
   for (; j + Vec<T>::size() <= n; j += Vec<T>::size()) f(Vec<T>(), j);
-  for (; j < n; ++j) f(T(), j);
+  if (j < n) f(Tail<T>{n - j}, j);
 }
 
 // Runs f(b0, b1) on blocks of batch rows, one block per thread.
