@@ -13,44 +13,34 @@ class BrcFunction : public torch::autograd::Function<BrcFunction> {
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& h0,
                                const torch::Tensor& weight_ih, const torch::Tensor& bias, const torch::Tensor& w_a,
                                const torch::Tensor& w_c) {
-    const int64_t T = x.size(0), B = x.size(1), H = h0.size(1);
-    const auto xs = x.contiguous(), h_init = h0.contiguous(), w_ih = weight_ih.contiguous(), b = bias.contiguous(),
-               wa = w_a.contiguous(), wc = w_c.contiguous();
-    auto h_seq = torch::empty({T, B, H}, x.options());
-    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "brc_forward", [&] {
-      kernels::KernelArgs<scalar_t> k;
-      k.steps = T, k.batch = B, k.hidden = H, k.input = x.size(2);
-      k.x = ptr<scalar_t>(xs), k.weight_ih = ptr<scalar_t>(w_ih), k.bias = ptr<scalar_t>(b);
-      k.w_a = ptr<scalar_t>(wa), k.w_c = ptr<scalar_t>(wc), k.h0 = ptr<scalar_t>(h_init), k.h_seq = ptr<scalar_t>(h_seq);
-      NEUROCELL_CPU_DISPATCH(brc_forward, k);
-    });
+    KernelTensors k;
+    k.steps = x.size(0), k.batch = x.size(1), k.hidden = h0.size(1), k.input = x.size(2);
+    k.x = x.contiguous(), k.h0 = h0.contiguous(), k.weight_ih = weight_ih.contiguous(), k.bias = bias.contiguous();
+    k.w_a = w_a.contiguous(), k.w_c = w_c.contiguous();
+    k.h_seq = torch::empty({k.steps, k.batch, k.hidden}, x.options());
+    run_kernel(k, NEUROCELL_KERNEL(brc_forward));
     ctx->saved_data["x_needs_grad"] = x.requires_grad();
-    ctx->save_for_backward({xs, h_init, w_ih, b, wa, wc, h_seq});
-    return {h_seq};
+    ctx->save_for_backward({k.x, k.h0, k.weight_ih, k.bias, k.w_a, k.w_c, k.h_seq});
+    return {k.h_seq};
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto s = ctx->get_saved_variables();
-    const auto &x = s[0], &h0 = s[1], &w_ih = s[2], &bias = s[3], &w_a = s[4], &w_c = s[5], &h_seq = s[6];
-    const int64_t T = x.size(0), B = x.size(1), I = x.size(2), H = h0.size(1);
-    const auto d_h_seq = output_gradient(grads[0], h_seq);
-    const int64_t threads = at::get_num_threads();
-    const auto opts = x.options();
-    auto d_x = ctx->saved_data["x_needs_grad"].toBool() ? torch::empty({T, B, I}, opts) : torch::Tensor();
-    auto d_h0 = torch::empty({B, H}, opts);
-    auto d_w_ih = torch::zeros({threads, 3 * H, I}, opts), d_bias = torch::zeros({threads, 3 * H}, opts);
-    auto d_w_a = torch::zeros({threads, H}, opts), d_w_c = torch::zeros({threads, H}, opts);
-    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "brc_backward", [&] {
-      kernels::KernelArgs<scalar_t> k;
-      k.steps = T, k.batch = B, k.hidden = H, k.input = I;
-      k.x = ptr<scalar_t>(x), k.weight_ih = ptr<scalar_t>(w_ih), k.bias = ptr<scalar_t>(bias);
-      k.w_a = ptr<scalar_t>(w_a), k.w_c = ptr<scalar_t>(w_c), k.h0 = ptr<scalar_t>(h0);
-      k.h_seq = ptr<scalar_t>(h_seq), k.d_h_seq = ptr<scalar_t>(d_h_seq);
-      k.d_x = ptr<scalar_t>(d_x), k.d_h0 = ptr<scalar_t>(d_h0), k.d_weight_ih = ptr<scalar_t>(d_w_ih);
-      k.d_bias = ptr<scalar_t>(d_bias), k.d_w_a = ptr<scalar_t>(d_w_a), k.d_w_c = ptr<scalar_t>(d_w_c);
-      NEUROCELL_CPU_DISPATCH(brc_backward, k);
-    });
-    return {d_x, d_h0, d_w_ih.sum(0), d_bias.sum(0), d_w_a.sum(0), d_w_c.sum(0)};
+    KernelTensors k;
+    k.x = s[0], k.h0 = s[1], k.weight_ih = s[2], k.bias = s[3], k.w_a = s[4], k.w_c = s[5], k.h_seq = s[6];
+    const int64_t T = k.x.size(0), B = k.x.size(1), I = k.x.size(2), H = k.h0.size(1);
+    k.steps = T, k.batch = B, k.hidden = H, k.input = I;
+    const auto opts = k.x.options();
+    const int64_t threads = at::get_num_threads();  // per-thread partial sums, one slot each
+    k.d_h_seq = output_gradient(grads[0], k.h_seq);
+    if (ctx->saved_data["x_needs_grad"].toBool()) k.d_x = torch::empty({T, B, I}, opts);
+    k.d_h0 = torch::empty({B, H}, opts);
+    k.d_weight_ih = torch::zeros({threads, 3 * H, I}, opts);
+    k.d_bias = torch::zeros({threads, 3 * H}, opts);
+    k.d_w_a = torch::zeros({threads, H}, opts);
+    k.d_w_c = torch::zeros({threads, H}, opts);
+    run_kernel(k, NEUROCELL_KERNEL(brc_backward));
+    return {k.d_x, k.d_h0, k.d_weight_ih.sum(0), k.d_bias.sum(0), k.d_w_a.sum(0), k.d_w_c.sum(0)};
   }
 };
 

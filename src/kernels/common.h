@@ -40,4 +40,36 @@ T* ptr(const torch::Tensor& t) {
   return t.defined() ? t.data_ptr<T>() : nullptr;
 }
 
+// The tensors behind kernels::KernelArgs (same names and shapes); undefined = null pointer.
+struct KernelTensors {
+  int64_t steps = 0, batch = 0, hidden = 0, input = 0;
+  torch::Tensor x, weight_ih, bias, drive, weight_hh, bias_hh, w_a, w_c, h0, c0;
+  torch::Tensor h_seq, c_seq, saved;
+  torch::Tensor d_h_seq, d_c_seq, d_drive, d_recurrent, d_h0, d_c0;
+  torch::Tensor d_x, d_weight_ih, d_bias, d_w_a, d_w_c;
+};
+
+template <class T>
+kernels::KernelArgs<T> kernel_args(const KernelTensors& t) {
+  kernels::KernelArgs<T> k;
+  k.steps = t.steps, k.batch = t.batch, k.hidden = t.hidden, k.input = t.input;
+  k.x = ptr<T>(t.x), k.weight_ih = ptr<T>(t.weight_ih), k.bias = ptr<T>(t.bias), k.drive = ptr<T>(t.drive);
+  k.weight_hh = ptr<T>(t.weight_hh), k.bias_hh = ptr<T>(t.bias_hh), k.w_a = ptr<T>(t.w_a), k.w_c = ptr<T>(t.w_c);
+  k.h0 = ptr<T>(t.h0), k.c0 = ptr<T>(t.c0), k.h_seq = ptr<T>(t.h_seq), k.c_seq = ptr<T>(t.c_seq);
+  k.saved = ptr<T>(t.saved), k.d_h_seq = ptr<T>(t.d_h_seq), k.d_c_seq = ptr<T>(t.d_c_seq);
+  k.d_drive = ptr<T>(t.d_drive), k.d_recurrent = ptr<T>(t.d_recurrent), k.d_h0 = ptr<T>(t.d_h0);
+  k.d_c0 = ptr<T>(t.d_c0), k.d_x = ptr<T>(t.d_x), k.d_weight_ih = ptr<T>(t.d_weight_ih);
+  k.d_bias = ptr<T>(t.d_bias), k.d_w_a = ptr<T>(t.d_w_a), k.d_w_c = ptr<T>(t.d_w_c);
+  return k;
+}
+
+// Runs `kernel` (a generic lambda over KernelArgs<float|double>) for the dtype of h_seq.
+template <class Kernel>
+void run_kernel(const KernelTensors& t, Kernel&& kernel) {
+  AT_DISPATCH_FLOATING_TYPES(t.h_seq.scalar_type(), "neurocell_kernel", [&] { kernel(kernel_args<scalar_t>(t)); });
+}
+
+// Shorthand: run_kernel(t, NEUROCELL_KERNEL(nbrc_forward)).
+#define NEUROCELL_KERNEL(name) [](const auto& args) { NEUROCELL_CPU_DISPATCH(name, args); }
+
 }  // namespace neurocell::fused

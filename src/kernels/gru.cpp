@@ -12,43 +12,34 @@ class GruFunction : public torch::autograd::Function<GruFunction> {
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& h0,
                                const torch::Tensor& weight_ih, const torch::Tensor& weight_hh,
                                const torch::Tensor& bias_ih, const torch::Tensor& bias_hh) {
-    const int64_t T = x.size(0), B = x.size(1), H = h0.size(1);
-    const auto drive = project_inputs(x, weight_ih, bias_ih);
-    const auto h_init = h0.contiguous(), w_hh = weight_hh.contiguous(), b_hh = bias_hh.contiguous();
-    auto h_seq = torch::empty({T, B, H}, x.options());
-    auto saved = torch::empty({T, B, 4 * H}, x.options());
-    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "gru_forward", [&] {
-      kernels::KernelArgs<scalar_t> k;
-      k.steps = T, k.batch = B, k.hidden = H;
-      k.drive = ptr<scalar_t>(drive), k.weight_hh = ptr<scalar_t>(w_hh), k.bias_hh = ptr<scalar_t>(b_hh);
-      k.h0 = ptr<scalar_t>(h_init), k.h_seq = ptr<scalar_t>(h_seq), k.saved = ptr<scalar_t>(saved);
-      NEUROCELL_CPU_DISPATCH(gru_forward, k);
-    });
+    KernelTensors k;
+    k.steps = x.size(0), k.batch = x.size(1), k.hidden = h0.size(1);
+    k.drive = project_inputs(x, weight_ih, bias_ih);
+    k.h0 = h0.contiguous(), k.weight_hh = weight_hh.contiguous(), k.bias_hh = bias_hh.contiguous();
+    k.h_seq = torch::empty({k.steps, k.batch, k.hidden}, x.options());
+    k.saved = torch::empty({k.steps, k.batch, 4 * k.hidden}, x.options());
+    run_kernel(k, NEUROCELL_KERNEL(gru_forward));
     ctx->saved_data["x_needs_grad"] = x.requires_grad();
-    ctx->save_for_backward({x, h_init, weight_ih, w_hh, h_seq, saved});
-    return {h_seq};
+    ctx->save_for_backward({x, k.h0, weight_ih, k.weight_hh, k.h_seq, k.saved});
+    return {k.h_seq};
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto s = ctx->get_saved_variables();
-    const auto &x = s[0], &h0 = s[1], &weight_ih = s[2], &w_hh = s[3], &h_seq = s[4], &saved = s[5];
-    const int64_t T = x.size(0), B = x.size(1), H = h0.size(1);
-    const auto d_h_seq = output_gradient(grads[0], h_seq);
-    auto d_gi = torch::empty({T, B, 3 * H}, x.options());
-    auto d_gh = torch::empty({T, B, 3 * H}, x.options());
-    auto d_h0 = torch::empty({B, H}, x.options());
-    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "gru_backward", [&] {
-      kernels::KernelArgs<scalar_t> k;
-      k.steps = T, k.batch = B, k.hidden = H;
-      k.weight_hh = ptr<scalar_t>(w_hh), k.h0 = ptr<scalar_t>(h0), k.h_seq = ptr<scalar_t>(h_seq);
-      k.saved = ptr<scalar_t>(saved), k.d_h_seq = ptr<scalar_t>(d_h_seq);
-      k.d_drive = ptr<scalar_t>(d_gi), k.d_recurrent = ptr<scalar_t>(d_gh), k.d_h0 = ptr<scalar_t>(d_h0);
-      NEUROCELL_CPU_DISPATCH(gru_backward, k);
-    });
-    const auto d_gh_flat = d_gh.reshape({T * B, 3 * H});
-    const auto d_w_hh = parallel_mm(d_gh_flat.t(), previous_states(h0, h_seq).reshape({T * B, H}));
-    const auto in = input_gradients(d_gi, x, weight_ih, ctx->saved_data["x_needs_grad"].toBool());
-    return {in.x, d_h0, in.weight, d_w_hh, in.bias, d_gh_flat.sum(0)};
+    const auto &x = s[0], &weight_ih = s[2];
+    KernelTensors k;
+    k.h0 = s[1], k.weight_hh = s[3], k.h_seq = s[4], k.saved = s[5];
+    const int64_t T = x.size(0), B = x.size(1), H = k.h0.size(1);
+    k.steps = T, k.batch = B, k.hidden = H;
+    k.d_h_seq = output_gradient(grads[0], k.h_seq);
+    k.d_drive = torch::empty({T, B, 3 * H}, x.options());      // dL/d(W_ih x + b_ih)
+    k.d_recurrent = torch::empty({T, B, 3 * H}, x.options());  // dL/d(W_hh h + b_hh)
+    k.d_h0 = torch::empty({B, H}, x.options());
+    run_kernel(k, NEUROCELL_KERNEL(gru_backward));
+    const auto d_gh = k.d_recurrent.reshape({T * B, 3 * H});
+    const auto d_w_hh = parallel_mm(d_gh.t(), previous_states(k.h0, k.h_seq).reshape({T * B, H}));
+    const auto in = input_gradients(k.d_drive, x, weight_ih, ctx->saved_data["x_needs_grad"].toBool());
+    return {in.x, k.d_h0, in.weight, d_w_hh, in.bias, d_gh.sum(0)};
   }
 };
 

@@ -14,47 +14,36 @@ class LstmFunction : public torch::autograd::Function<LstmFunction> {
                                const torch::Tensor& c0, const torch::Tensor& weight_ih,
                                const torch::Tensor& weight_hh, const torch::Tensor& bias_ih,
                                const torch::Tensor& bias_hh) {
-    const int64_t T = x.size(0), B = x.size(1), H = h0.size(1);
-    const auto drive = project_inputs(x, weight_ih, bias_ih + bias_hh);  // both biases enter the same sum
-    const auto h_init = h0.contiguous(), c_init = c0.contiguous(), w_hh = weight_hh.contiguous();
-    auto h_seq = torch::empty({T, B, H}, x.options());
-    auto c_seq = torch::empty({T, B, H}, x.options());
-    auto saved = torch::empty({T, B, 5 * H}, x.options());
-    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "lstm_forward", [&] {
-      kernels::KernelArgs<scalar_t> k;
-      k.steps = T, k.batch = B, k.hidden = H;
-      k.drive = ptr<scalar_t>(drive), k.weight_hh = ptr<scalar_t>(w_hh);
-      k.h0 = ptr<scalar_t>(h_init), k.c0 = ptr<scalar_t>(c_init);
-      k.h_seq = ptr<scalar_t>(h_seq), k.c_seq = ptr<scalar_t>(c_seq), k.saved = ptr<scalar_t>(saved);
-      NEUROCELL_CPU_DISPATCH(lstm_forward, k);
-    });
+    KernelTensors k;
+    k.steps = x.size(0), k.batch = x.size(1), k.hidden = h0.size(1);
+    k.drive = project_inputs(x, weight_ih, bias_ih + bias_hh);  // both biases enter the same sum
+    k.h0 = h0.contiguous(), k.c0 = c0.contiguous(), k.weight_hh = weight_hh.contiguous();
+    k.h_seq = torch::empty({k.steps, k.batch, k.hidden}, x.options());
+    k.c_seq = torch::empty({k.steps, k.batch, k.hidden}, x.options());
+    k.saved = torch::empty({k.steps, k.batch, 5 * k.hidden}, x.options());  // [i, f, g, o, tanh c]
+    run_kernel(k, NEUROCELL_KERNEL(lstm_forward));
     ctx->saved_data["x_needs_grad"] = x.requires_grad();
-    ctx->save_for_backward({x, h_init, c_init, weight_ih, w_hh, h_seq, c_seq, saved});
-    return {h_seq, c_seq};
+    ctx->save_for_backward({x, k.h0, k.c0, weight_ih, k.weight_hh, k.h_seq, k.c_seq, k.saved});
+    return {k.h_seq, k.c_seq};
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto s = ctx->get_saved_variables();
-    const auto &x = s[0], &h0 = s[1], &c0 = s[2], &weight_ih = s[3], &w_hh = s[4], &h_seq = s[5], &c_seq = s[6],
-               &saved = s[7];
-    const int64_t T = x.size(0), B = x.size(1), H = h0.size(1);
-    const auto d_h_seq = output_gradient(grads[0], h_seq);
-    const auto d_c_seq = grads[1].defined() ? grads[1].contiguous() : torch::Tensor();
-    auto d_pre = torch::empty({T, B, 4 * H}, x.options());
-    auto d_h0 = torch::empty({B, H}, x.options()), d_c0 = torch::empty({B, H}, x.options());
-    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "lstm_backward", [&] {
-      kernels::KernelArgs<scalar_t> k;
-      k.steps = T, k.batch = B, k.hidden = H;
-      k.weight_hh = ptr<scalar_t>(w_hh), k.h0 = ptr<scalar_t>(h0), k.c0 = ptr<scalar_t>(c0);
-      k.h_seq = ptr<scalar_t>(h_seq), k.c_seq = ptr<scalar_t>(c_seq), k.saved = ptr<scalar_t>(saved);
-      k.d_h_seq = ptr<scalar_t>(d_h_seq), k.d_c_seq = ptr<scalar_t>(d_c_seq);
-      k.d_drive = ptr<scalar_t>(d_pre), k.d_h0 = ptr<scalar_t>(d_h0), k.d_c0 = ptr<scalar_t>(d_c0);
-      NEUROCELL_CPU_DISPATCH(lstm_backward, k);
-    });
+    const auto &x = s[0], &weight_ih = s[3];
+    KernelTensors k;
+    k.h0 = s[1], k.c0 = s[2], k.weight_hh = s[4], k.h_seq = s[5], k.c_seq = s[6], k.saved = s[7];
+    const int64_t T = x.size(0), B = x.size(1), H = k.h0.size(1);
+    k.steps = T, k.batch = B, k.hidden = H;
+    k.d_h_seq = output_gradient(grads[0], k.h_seq);
+    if (grads[1].defined()) k.d_c_seq = grads[1].contiguous();  // a loss may read c too
+    k.d_drive = torch::empty({T, B, 4 * H}, x.options());
+    k.d_h0 = torch::empty({B, H}, x.options());
+    k.d_c0 = torch::empty({B, H}, x.options());
+    run_kernel(k, NEUROCELL_KERNEL(lstm_backward));
     const auto d_w_hh =
-        parallel_mm(d_pre.reshape({T * B, 4 * H}).t(), previous_states(h0, h_seq).reshape({T * B, H}));
-    const auto in = input_gradients(d_pre, x, weight_ih, ctx->saved_data["x_needs_grad"].toBool());
-    return {in.x, d_h0, d_c0, in.weight, d_w_hh, in.bias, in.bias.clone()};  // two parameters, two tensors
+        parallel_mm(k.d_drive.reshape({T * B, 4 * H}).t(), previous_states(k.h0, k.h_seq).reshape({T * B, H}));
+    const auto in = input_gradients(k.d_drive, x, weight_ih, ctx->saved_data["x_needs_grad"].toBool());
+    return {in.x, k.d_h0, k.d_c0, in.weight, d_w_hh, in.bias, in.bias.clone()};  // two parameters, two tensors
   }
 };
 
