@@ -23,6 +23,13 @@ NEUROCELL_CELL_MATH float tanh_(float x) { return std::tanh(x); }
 NEUROCELL_CELL_MATH double tanh_(double x) { return std::tanh(x); }
 NEUROCELL_CELL_MATH float sigmoid_(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 NEUROCELL_CELL_MATH double sigmoid_(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+// a > b ? if_true : if_false, lane by lane (a step function, so no gradient flows through it).
+NEUROCELL_CELL_MATH float select_greater(float a, float b, float if_true, float if_false) {
+  return a > b ? if_true : if_false;
+}
+NEUROCELL_CELL_MATH double select_greater(double a, double b, double if_true, double if_false) {
+  return a > b ? if_true : if_false;
+}
 
 #if defined(NEUROCELL_WITH_ATEN_VEC)
 template <class T>
@@ -48,6 +55,13 @@ NEUROCELL_CELL_MATH at::vec::Vectorized<float> tanh_(const at::vec::Vectorized<f
   p = at::vec::fmadd(p, x2, V(1.0f));
   const V magnitude = V::blendv(far_from_zero, ax * p, ax < V(0.55f));
   return V::blendv(magnitude, magnitude.neg(), x < V(0.0f));
+}
+template <class T>
+NEUROCELL_CELL_MATH at::vec::Vectorized<T> select_greater(const at::vec::Vectorized<T>& a,
+                                                          const at::vec::Vectorized<T>& b,
+                                                          const at::vec::Vectorized<T>& if_true,
+                                                          const at::vec::Vectorized<T>& if_false) {
+  return at::vec::Vectorized<T>::blendv(if_false, if_true, a > b);
 }
 template <class T>
 NEUROCELL_CELL_MATH at::vec::Vectorized<T> sigmoid_(const at::vec::Vectorized<T>& x) {

@@ -6,6 +6,8 @@
 
 #include <utility>
 
+#include "kernels/src_weights.h"
+
 namespace neurocell::fused {
 
 torch::Tensor brc_forward(const torch::Tensor& x, const torch::Tensor& h0, const torch::Tensor& weight_ih,
@@ -21,6 +23,14 @@ std::pair<torch::Tensor, torch::Tensor> lstm_forward(const torch::Tensor& x, con
                                                      const torch::Tensor& bias_hh);
 torch::Tensor mgu_forward(const torch::Tensor& x, const torch::Tensor& h0, const torch::Tensor& weight_ih,
                           const torch::Tensor& weight_hh, const torch::Tensor& bias);
+
+// SRC layer: x (T, B, I), initial states (B, H) each. `sparse_input` computes W x from the
+// nonzero entries of x only (spike trains), otherwise one dense GEMM; same results.
+SrcSequence src_forward(const torch::Tensor& x, const torch::Tensor& i0, const torch::Tensor& h0,
+                        const torch::Tensor& hs0, const SrcWeights& weights, bool sparse_input);
+
+// x (R, K) @ weight^T, weight (N, K), with autograd; sparse_input reads only the nonzeros of x.
+torch::Tensor input_projection(const torch::Tensor& x, const torch::Tensor& weight, bool sparse_input);
 
 // OpenBLAS's own threads fight LibTorch's OpenMP workers (measured 7x slower on 2 cores) and
 // the kernels call BLAS from every worker: keep OpenBLAS at one thread. Idempotent.

@@ -11,6 +11,8 @@
 
 #include <utility>
 
+#include "kernels/src_weights.h"
+
 namespace neurocell::reference {
 
 // BRC. weight_ih (3H, I) rows [U_a; U_c; U_h], bias (3H) [b_a; b_c; b_h], w_a, w_c (H).
@@ -44,5 +46,10 @@ std::pair<torch::Tensor, torch::Tensor> lstm_forward(
 torch::Tensor mgu_forward(const torch::Tensor& x, const torch::Tensor& h0,
                           const torch::Tensor& weight_ih, const torch::Tensor& weight_hh,
                           const torch::Tensor& bias);
+
+// SRC (cells.md section 2). x (T, B, I) input spikes, i0/h0/hs0 (B, H). The ReLU's
+// derivative is 1 (straight through), the Heaviside gate passes no gradient.
+SrcSequence src_forward(const torch::Tensor& x, const torch::Tensor& i0, const torch::Tensor& h0,
+                        const torch::Tensor& hs0, const SrcWeights& weights);
 
 }  // namespace neurocell::reference

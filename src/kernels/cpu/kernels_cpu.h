@@ -52,6 +52,37 @@ struct KernelArgs {
   T* d_w_c = nullptr;
 };
 
+// SRC (cells/spiking.h): cellular like BRC, three states per unit. The input projection
+// W s_in arrives precomputed in `drive` (dense GEMM or the sparse kernel below).
+template <class T>
+struct SrcArgs {
+  int64_t steps = 0, batch = 0, hidden = 0;  // T, B, H
+  T alpha = T(0.9);
+  bool detach_recurrence = false;
+  const T* drive = nullptr;                           // (T, B, H)
+  const T *rho = nullptr, *r = nullptr, *r_s = nullptr;  // (H) each
+  const T *z_hyp = nullptr, *z_dep = nullptr, *bias = nullptr;
+  const T *i0 = nullptr, *h0 = nullptr, *hs0 = nullptr;  // (B, H) initial states
+  T *i_seq = nullptr, *h_seq = nullptr, *hs_seq = nullptr;  // (T, B, H) forward outputs
+  const T* d_h_seq = nullptr;  // (T, B, H) dL/dh_t from outside (spike gradients, straight through)
+  T* d_drive = nullptr;        // (T, B, H)
+  T *d_i0 = nullptr, *d_h0 = nullptr, *d_hs0 = nullptr;  // (B, H)
+  T* d_bias = nullptr;         // (threads, H) per-thread partial sums, zeroed by the caller
+};
+
+// out (R, N) = x (R, K) @ w_t (K, N), reading only the nonzero entries of x: spike trains
+// are mostly zeros, so this costs nnz*N instead of R*K*N. The gradient kernel adds
+// x^T d_out into d_w_t, per-thread slots (threads, K, N), zeroed by the caller.
+template <class T>
+struct SparseProjectionArgs {
+  int64_t rows = 0, in = 0, out = 0;  // R, K, N
+  const T* x = nullptr;               // (R, K)
+  const T* w_t = nullptr;             // (K, N)
+  T* y = nullptr;                     // (R, N)
+  const T* d_y = nullptr;             // (R, N)
+  T* d_w_t = nullptr;                 // (threads, K, N)
+};
+
 // Saved layouts (S*H per (t, b)): BRC none (recomputed in the backward); nBRC [a, c, n]; GRU [r, z, n, W_n h + b_hn];
 // LSTM [i, f, g, o, tanh(c)]; MGU [f, n, f*h_prev].
 #define NEUROCELL_CPU_KERNELS(X) \
@@ -68,6 +99,22 @@ NEUROCELL_CPU_KERNELS(NEUROCELL_DECLARE_KERNEL)
 namespace AVX2 {
 NEUROCELL_CPU_KERNELS(NEUROCELL_DECLARE_KERNEL)
 }
+#define NEUROCELL_DECLARE_SPIKING_KERNELS                                               \
+  void src_forward(const SrcArgs<float>&);                                              \
+  void src_forward(const SrcArgs<double>&);                                             \
+  void src_backward(const SrcArgs<float>&);                                             \
+  void src_backward(const SrcArgs<double>&);                                            \
+  void sparse_projection(const SparseProjectionArgs<float>&);                           \
+  void sparse_projection(const SparseProjectionArgs<double>&);                          \
+  void sparse_projection_backward(const SparseProjectionArgs<float>&);                  \
+  void sparse_projection_backward(const SparseProjectionArgs<double>&);
+namespace DEFAULT {
+NEUROCELL_DECLARE_SPIKING_KERNELS
+}
+namespace AVX2 {
+NEUROCELL_DECLARE_SPIKING_KERNELS
+}
+#undef NEUROCELL_DECLARE_SPIKING_KERNELS
 #undef NEUROCELL_DECLARE_KERNEL
 
 // True when this CPU runs the AVX2+FMA copies (checked once).

@@ -16,6 +16,7 @@
 #include "cells/gru.h"
 #include "cells/lstm.h"
 #include "cells/mgu.h"
+#include "cells/spiking.h"
 
 namespace neurocell::kernels::CPU_CAPABILITY {
 
@@ -75,6 +76,7 @@ inline void for_each_batch_block(int64_t batch, F&& f) {
 #include "kernels/cpu/gemm.h"
 
 // Defines the float and double entry points of a kernel from its template `name##_impl`.
-#define NEUROCELL_DEFINE_KERNEL(name)                                  \
-  void name(const KernelArgs<float>& args) { name##_impl(args); }  \
-  void name(const KernelArgs<double>& args) { name##_impl(args); }
+#define NEUROCELL_DEFINE_KERNEL_FOR(name, Args)            \
+  void name(const Args<float>& args) { name##_impl(args); } \
+  void name(const Args<double>& args) { name##_impl(args); }
+#define NEUROCELL_DEFINE_KERNEL(name) NEUROCELL_DEFINE_KERNEL_FOR(name, KernelArgs)

@@ -1,0 +1,86 @@
+#pragma once
+// SRC layers and the spiking classifier of the SRC paper (cells.md section 2).
+//
+// SrcLayer: learned W (H, I), bias b (H) and initial states i0, h0, h_s0 (H, broadcast over
+// the batch); fixed per-unit constants rho, r, r_s, z_hyp, z_dep (buffers) and alpha.
+// The initial states start at the resting equilibrium (zero input, see resting_state).
+//
+// SrcClassifier: L SRC layers (spikes of one feed W of the next); the last has
+// readout_factor neurons per class (neuron j belongs to class j mod C) and a frozen readout
+// R (C, H_last): R[c, j] = 1 if j belongs to c else -0.1. logits = logit_scale * R sum_t s[t],
+// logit_scale = 1/readout_factor by default: a class's logit is then about the mean spike count
+// of its neurons, which keeps the cross-entropy in a range where it trains (the raw sum over
+// 220 steps saturates the softmax from the first updates).
+#include <nlohmann/json_fwd.hpp>
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <string>
+#include <vector>
+
+#include "kernels/src_weights.h"
+#include "nn/layers.h"
+
+namespace neurocell {
+
+struct SrcCellOptions {
+  double alpha = 0.9, rho = 3, r = 2, r_s = -7, z_hyp = 0.9, z_dep = 0;
+  double bias_init = -6, bias_max = -4;
+  // Default false: the SRC paper's claim is training by plain backpropagation through the
+  // whole recurrence; true keeps credit to the input integrator only (cheaper, stabler).
+  bool detach_recurrence = false;
+};
+
+// The equilibrium h* = h_s* of h = tanh((r + r_s) h + b) with zero input (i* = 0), per unit.
+torch::Tensor resting_state(const torch::Tensor& r, const torch::Tensor& r_s, const torch::Tensor& bias);
+
+class SrcLayerImpl : public torch::nn::Module {
+ public:
+  SrcLayerImpl(int64_t input_size, int64_t hidden_size, const SrcCellOptions& options = {});
+  // x (T, B, I) -> every state (T, B, H); spikes is the layer's output.
+  SrcSequence forward(const torch::Tensor& x);
+  SrcWeights weights() const;
+  void clamp_bias();  // b <= bias_max, after each optimiser step
+  void reset_initial_states_to_rest();
+
+  int64_t input_size, hidden_size;
+  SrcCellOptions options;
+  Impl impl = Impl::fused;
+  bool sparse_input = true;  // fused only: sparse input projection (spikes are mostly zeros)
+  torch::Tensor weight, bias, initial_i, initial_h, initial_hs;  // learned
+  torch::Tensor rho, r, r_s, z_hyp, z_dep;                       // buffers
+};
+TORCH_MODULE(SrcLayer);
+
+struct SrcClassifierConfig {
+  int64_t input_size = 784;
+  int64_t hidden_size = 100;    // width of every layer but the last
+  int64_t layers = 1;           // SRC layers in total
+  int64_t classes = 10;
+  int64_t readout_factor = 10;  // the last layer has classes * readout_factor neurons
+  double logit_scale = 0;       // 0 = 1 / readout_factor
+  SrcCellOptions cell;
+  std::string impl = "fused";
+  void validate() const;
+  int64_t layer_width(int64_t layer) const;
+};
+nlohmann::json to_json(const SrcClassifierConfig& config);
+SrcClassifierConfig src_classifier_config_from_json(const nlohmann::json& json);
+
+class SrcClassifierImpl : public torch::nn::Module {
+ public:
+  explicit SrcClassifierImpl(const SrcClassifierConfig& config);
+  // spikes (T, B, I) -> logits (B, C)
+  torch::Tensor forward(const torch::Tensor& spikes);
+  // Every layer's SrcSequence for the input.
+  std::vector<SrcSequence> all_layers(const torch::Tensor& spikes);
+  void clamp_biases();
+  void set_impl(Impl impl);
+
+  SrcClassifierConfig config;
+  std::vector<SrcLayer> layers;
+  torch::Tensor readout;  // (C, H_last) buffer, frozen
+};
+TORCH_MODULE(SrcClassifier);
+
+}  // namespace neurocell
