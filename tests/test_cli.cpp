@@ -17,17 +17,8 @@ namespace {
 
 using testing::TempDir;
 
-struct CliResult {
-  int code;
-  std::string out, err;
-};
-
-CliResult cli(const std::vector<std::string>& args) {
-  ::testing::internal::CaptureStdout();
-  ::testing::internal::CaptureStderr();
-  const int code = run_cli(args);
-  return {code, ::testing::internal::GetCapturedStdout(), ::testing::internal::GetCapturedStderr()};
-}
+using testing::cli;
+using testing::CliResult;
 
 // One tiny trained run shared by the tests of this file.
 class CliTest : public ::testing::Test {

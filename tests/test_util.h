@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli.h"
+
 namespace neurocell::testing {
 
 // Checks d(sum(f(inputs) * probe))/d(input) from autograd against central finite
@@ -37,6 +39,19 @@ inline void expect_gradients_match_finite_differences(
           << "input " << k << ", element " << i;
     }
   }
+}
+
+// The command line in-process, with its exit code and captured output.
+struct CliResult {
+  int code;
+  std::string out, err;
+};
+
+inline CliResult cli(const std::vector<std::string>& args) {
+  ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
+  const int code = run_cli(args);
+  return {code, ::testing::internal::GetCapturedStdout(), ::testing::internal::GetCapturedStderr()};
 }
 
 class TempDir {

@@ -4,12 +4,15 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
 
 #include "bench/bench.h"
+#include "cli/spiking_commands.h"
 #include "core/error.h"
 #include "io/files.h"
 #include "io/npy.h"
@@ -144,13 +147,46 @@ std::vector<BenchShape> parse_bench_shapes(const std::string& text) {
 }
 
 // A markdown table of finished runs, one row per run folder, from their report.json.
+// Spiking runs (SRC classifiers) get a table of their own: accuracy instead of MSE.
 int command_report(const std::vector<std::string>& dirs) {
-  std::printf("| cell | layers x H | task | T | N | steps | test MSE | chance | wall time (s) |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|\n");
+  std::vector<nlohmann::json> reports;
   for (const auto& dir : dirs) {
-    nlohmann::json r;
     try {
-      r = nlohmann::json::parse(read_file(report_path(dir), "run report"));
+      reports.push_back(nlohmann::json::parse(read_file(report_path(dir), "run report")));
+    } catch (const nlohmann::json::exception&) {
+      throw Error("run report '" + report_path(dir) + "' is not valid JSON");
+    }
+  }
+  const bool spiking = !reports.empty() && reports.front().value("cell", std::string()) == "src";
+  if (spiking) {
+    std::printf("| run | task | SRC layers | widths | steps | test accuracy | train images/s | input projection | wall time (s) |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|\n");
+  } else {
+    std::printf("| cell | layers x H | task | T | N | steps | test MSE | chance | wall time (s) |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|\n");
+  }
+  for (size_t k = 0; k < dirs.size(); ++k) {
+    const auto& dir = dirs[k];
+    const auto& r = reports[k];
+    try {
+      require(spiking == (r.value("cell", std::string()) == "src"),
+              "report: '" + dir + "' mixes spiking and regression runs in one table; make two tables");
+      if (spiking) {
+        const auto& m = r.at("model");
+        std::string widths = std::to_string(m.at("input_size").get<int64_t>());
+        const int64_t layers = m.at("layers").get<int64_t>(), classes = m.at("classes").get<int64_t>();
+        for (int64_t l = 0; l < layers; ++l)
+          widths += "-" + std::to_string(l + 1 == layers ? classes * m.at("readout_factor").get<int64_t>()
+                                                         : m.at("hidden_size").get<int64_t>());
+        widths += "-" + std::to_string(classes);
+        std::printf("| %s | %s | %lld | %s | %lld | %.4f | %.0f | %s | %.1f |\n",
+                    std::filesystem::path(dir).filename().c_str(), r.at("task").at("name").get<std::string>().c_str(),
+                    static_cast<long long>(layers), widths.c_str(),
+                    static_cast<long long>(r.at("steps_done").get<int64_t>()), r.at("test").at("accuracy").get<double>(),
+                    r.at("train_images_per_s").get<double>(), r.value("sparse_input", true) ? "sparse" : "dense",
+                    r.at("wall_time_s").get<double>());
+        continue;
+      }
       const auto& m = r.at("model");
       const auto& t = r.at("task");
       std::printf("| %s%s | %lld x %lld | %s | %lld | %lld | %lld | %.4g | %.3g | %.1f |\n",
@@ -176,15 +212,22 @@ int run_cli(const std::vector<std::string>& args) {
   app.set_version_flag("--version", "neurocell 0.1.0");
 
   RunConfig config;
+  SpikingRunConfig spiking;  // --cell src / --task spiking-*: the SRC classifier's options
+  bool detach = false, dense_input = false;
+  std::string import_path, eval_task = "spiking-mnist";
+  std::vector<std::string> cells = cell_kind_names(), tasks = task_names();
+  cells.push_back("src");
+  tasks.insert(tasks.end(), {"spiking-mnist", "spiking-fashion-mnist"});
   std::string out_dir, checkpoint, input_path, output_path;
   bool overwrite = false, quiet = false, no_skip = false;
   int64_t eval_test_size = 0, threads = 0;
 
   auto* train = app.add_subcommand("train", "Train a model on a task and write a run folder");
-  train->add_option("--task", config.task.name, "copy-first-input | copy-single-value | denoising")
-      ->check(CLI::IsMember(task_names()))->capture_default_str();
-  train->add_option("--cell", config.model.cell, "brc | nbrc | gru | lstm | mgu")
-      ->check(CLI::IsMember(cell_kind_names()))->capture_default_str();
+  train->add_option("--task", config.task.name,
+                    "copy-first-input | copy-single-value | denoising | spiking-mnist | spiking-fashion-mnist")
+      ->check(CLI::IsMember(tasks))->capture_default_str();
+  train->add_option("--cell", config.model.cell, "brc | nbrc | gru | lstm | mgu | src (spiking tasks)")
+      ->check(CLI::IsMember(cells))->capture_default_str();
   train->add_option("--layers", config.model.layers, "Number of recurrent layers")->capture_default_str();
   train->add_option("--hidden", config.model.hidden_size, "Units per layer")->capture_default_str();
   train->add_option("--impl", config.model.impl, "fused (default) | reference: which code computes the cells")
@@ -198,6 +241,8 @@ int run_cli(const std::vector<std::string>& args) {
   train->add_option("--batch", config.train.batch_size, "Batch size")->capture_default_str();
   train->add_option("--steps", config.train.steps, "Training steps (updates)")->capture_default_str();
   train->add_option("--lr", config.train.learning_rate, "Adam learning rate")->capture_default_str();
+  train->add_option("--lr-schedule", config.train.lr_schedule, "constant | cosine (decay to 1 % of --lr)")
+      ->check(CLI::IsMember({"constant", "cosine"}))->capture_default_str();
   train->add_option("--clip", config.train.clip_norm, "Gradient-norm clipping (0 = off)")->capture_default_str();
   train->add_flag("--no-skip-nonfinite", no_skip, "Apply updates even when a gradient is NaN/Inf");
   train->add_option("--eval-every", config.train.eval_every, "Validate every N steps")->capture_default_str();
@@ -207,12 +252,29 @@ int run_cli(const std::vector<std::string>& args) {
       ->capture_default_str();
   train->add_option("--seed", config.train.seed, "Seed of initialisation and data")->capture_default_str();
   train->add_option("--threads", config.train.threads, "CPU threads (0 = every core)")->capture_default_str();
+  train->add_option("--readout-factor", spiking.model.readout_factor,
+                    "SRC: neurons per class in the last layer (its width is 10 x this)")->capture_default_str();
+  train->add_option("--rate-steps", spiking.task.coding.steps, "SRC: rate-coded steps per image")->capture_default_str();
+  train->add_option("--rate-prefix", spiking.task.coding.prefix, "SRC: empty steps before the image")
+      ->capture_default_str();
+  train->add_option("--rate-gain", spiking.task.coding.gain, "SRC: spike probability of a white pixel per step")
+      ->capture_default_str();
+  train->add_option("--subsample", spiking.task.coding.subsample, "SRC: sub-sample the trace to this many steps (0 = off)")
+      ->capture_default_str();
+  train->add_flag("--detach", detach, "SRC: no gradient through h, h_s of the previous step (only through i)");
+  train->add_flag("--dense-input", dense_input, "SRC: dense GEMM input projection instead of the sparse one");
   train->add_option("--out", out_dir, "Run folder to write")->required();
   train->add_flag("--overwrite", overwrite, "Replace a run already in --out");
   train->add_flag("--quiet", quiet, "No progress bar");
 
-  auto* eval = app.add_subcommand("eval", "Re-evaluate a run folder on its test set");
-  eval->add_option("--checkpoint", checkpoint, "Run folder written by `neurocell train`")->required();
+  auto* eval = app.add_subcommand("eval", "Re-evaluate a run folder on its test set, or a model of the SRC authors");
+  auto* eval_checkpoint = eval->add_option("--checkpoint", checkpoint, "Run folder written by `neurocell train`");
+  auto* eval_import = eval->add_option("--import", import_path,
+                                       "Folder or .zip (config.json + arrays.npz) saved by the SRC authors' code");
+  eval_import->excludes(eval_checkpoint);
+  eval->add_option("--task", eval_task, "With --import: spiking-mnist | spiking-fashion-mnist")
+      ->check(CLI::IsMember({"spiking-mnist", "spiking-fashion-mnist"}))->capture_default_str();
+  eval->add_option("--out", out_dir, "With --import: also save the model as a neurocell run folder");
   eval->add_option("--test-size", eval_test_size, "Test samples (default: the run's)");
   eval->add_option("--threads", threads, "CPU threads (0 = every core)");
 
@@ -222,11 +284,29 @@ int run_cli(const std::vector<std::string>& args) {
   run->add_option("--output", output_path, ".npy file for the states (T, B, S), see README")->required();
   run->add_option("--threads", threads, "CPU threads (0 = every core)");
 
+  std::vector<double> sigmas = {0, 0.1, 0.2, 0.5, 1.0};
+  int64_t repeats = 3, image_index = 0;
+  std::string plot_kind;
+  auto* noise = app.add_subcommand("noise", "SRC: test accuracy with r, r_s perturbed per neuron by Gaussian noise");
+  noise->add_option("--checkpoint", checkpoint, "SRC run folder")->required();
+  noise->add_option("--sigma", sigmas, "Noise standard deviations")->delimiter(',')->capture_default_str();
+  noise->add_option("--repeats", repeats, "Noise draws per sigma")->capture_default_str();
+  noise->add_option("--test-size", eval_test_size, "Test images (default: all)");
+  noise->add_option("--threads", threads, "CPU threads (0 = every core)");
+
+  auto* plot = app.add_subcommand("plot", "Draw a picture with gnuplot");
+  plot->add_option("kind", plot_kind, "raster: input and SRC spikes of one test image")
+      ->check(CLI::IsMember({"raster"}))->required();
+  plot->add_option("--checkpoint", checkpoint, "SRC run folder")->required();
+  plot->add_option("--index", image_index, "Test image index")->capture_default_str();
+  plot->add_option("--out", output_path, "Picture file (.png or .svg)")->required();
+
   // CLI11 would only say "a subcommand is required": name the unknown word instead.
+  const std::vector<std::string> commands = {"train", "eval", "run", "report", "bench", "noise", "plot"};
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
-      args[0] != "train" && args[0] != "eval" && args[0] != "run" && args[0] != "report" && args[0] != "bench") {
-    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run, report, bench; see --help)\n",
-                 args[0].c_str());
+      std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
+    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run, report, bench, noise, plot; "
+                 "see --help)\n", args[0].c_str());
     return 2;
   }
   BenchOptions bench_options;
@@ -255,11 +335,38 @@ int run_cli(const std::vector<std::string>& args) {
     if (*train) {
       config.train.progress = !quiet;
       config.train.skip_nonfinite = !no_skip;
-      return command_train(config, out_dir, overwrite);
+      const bool src = config.model.cell == "src", spiking_task = is_spiking_task(config.task.name);
+      if (!src && !spiking_task) return command_train(config, out_dir, overwrite);
+      require(src && spiking_task, src ? "--cell src trains on --task spiking-mnist or spiking-fashion-mnist"
+                                       : "--task " + config.task.name + " needs --cell src");
+      spiking.task.name = config.task.name;
+      spiking.train = config.train;
+      spiking.model.hidden_size = config.model.hidden_size;
+      spiking.model.layers = config.model.layers;
+      spiking.model.impl = config.model.impl;
+      spiking.model.cell.detach_recurrence = detach;
+      spiking.sparse_input = !dense_input;
+      return command_train_spiking(spiking, out_dir, overwrite);
     }
-    if (*eval) return command_eval(checkpoint, eval_test_size, threads);
+    if (*eval) {
+      if (!import_path.empty()) {
+        configure_threads(threads);
+        return command_eval_import(import_path, eval_task, eval_test_size, out_dir);
+      }
+      require(!checkpoint.empty(), "eval needs --checkpoint DIR (a run folder) or --import PATH (an SRC authors' model)");
+      if (is_spiking_run(checkpoint)) {
+        configure_threads(threads);
+        return command_eval_spiking(checkpoint, eval_test_size);
+      }
+      return command_eval(checkpoint, eval_test_size, threads);
+    }
     if (*run) return command_run(checkpoint, input_path, output_path, threads);
     if (*report) return command_report(report_dirs);
+    if (*noise) {
+      configure_threads(threads);
+      return command_noise(checkpoint, sigmas, repeats, eval_test_size);
+    }
+    if (*plot) return command_plot_raster(checkpoint, image_index, output_path);
     if (*bench) {
       const int64_t used = configure_threads(threads);
       if (!bench_shapes.empty()) bench_options.shapes = parse_bench_shapes(bench_shapes);

@@ -15,83 +15,18 @@
 #include "core/error.h"
 #include "kernels/fused.h"
 #include "train/checkpoint.h"
+#include "train/progress.h"
 
 namespace neurocell {
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::string format_duration(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "?";
-  char buffer[32];
-  const int s = static_cast<int>(seconds + 0.5);
-  if (s >= 3600)
-    std::snprintf(buffer, sizeof buffer, "%dh%02dm", s / 3600, (s / 60) % 60);
-  else
-    std::snprintf(buffer, sizeof buffer, "%dm%02ds", s / 60, s % 60);
-  return buffer;
-}
-
-// A one-line progress bar on stderr: redrawn in place on a terminal, printed every 10 %
-// otherwise (logs, CI), so that long runs show loss and ETA without flooding the output.
-class ProgressBar {
- public:
-  ProgressBar(int64_t total, bool enabled)
-      : total_(total), enabled_(enabled), interactive_(::isatty(STDERR_FILENO)), start_(Clock::now()) {}
-
-  void update(int64_t done, double loss, double validation) {
-    if (!enabled_) return;
-    const double elapsed = seconds_since(start_);
-    const bool milestone = done * 10 / total_ != last_decile_;
-    if (interactive_ ? (elapsed - last_draw_ < 0.2 && done != total_) : !milestone) return;
-    last_draw_ = elapsed;
-    last_decile_ = done * 10 / total_;
-    const double eta = done > 0 ? elapsed * static_cast<double>(total_ - done) / done : NAN;
-    const int width = 24, filled = static_cast<int>(width * done / total_);
-    std::string bar(filled, '#');
-    bar.append(width - filled, '.');
-    std::fprintf(stderr, "%s[%s] %lld/%lld loss %.4g val %.4g  %s elapsed, ETA %s%s",
-                 interactive_ ? "\r" : "", bar.c_str(), static_cast<long long>(done),
-                 static_cast<long long>(total_), loss, validation, format_duration(elapsed).c_str(),
-                 format_duration(eta).c_str(), interactive_ ? "\x1b[K" : "\n");
-    std::fflush(stderr);
-  }
-
-  void finish() {
-    if (enabled_ && interactive_) std::fprintf(stderr, "\n");
-  }
-
- private:
-  int64_t total_;
-  bool enabled_, interactive_;
-  Clock::time_point start_;
-  double last_draw_ = -1;
-  int64_t last_decile_ = -1;
-};
-
-bool gradients_finite(const std::vector<torch::Tensor>& params) {
-  for (const auto& p : params)
-    if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>()) return false;
-  return true;
-}
-
-std::vector<torch::Tensor> snapshot(const std::vector<torch::Tensor>& params) {
-  std::vector<torch::Tensor> copy;
-  for (const auto& p : params) copy.push_back(p.detach().clone());
-  return copy;
-}
-
-}  // namespace
+using namespace training;
 
 void TrainOptions::validate() const {
   require(steps >= 1, "--steps must be >= 1 (got " + std::to_string(steps) + ")");
   require(batch_size >= 1, "--batch must be >= 1 (got " + std::to_string(batch_size) + ")");
   require(std::isfinite(learning_rate) && learning_rate > 0, "--lr must be a positive number");
+  require(lr_schedule == "constant" || lr_schedule == "cosine",
+          "--lr-schedule must be constant or cosine (got '" + lr_schedule + "')");
   require(std::isfinite(clip_norm) && clip_norm >= 0, "--clip must be >= 0 (0 = off)");
   require(eval_every >= 1, "--eval-every must be >= 1");
   require(validation_size >= 1, "--val-size must be >= 1");
@@ -104,6 +39,7 @@ nlohmann::json to_json(const TrainOptions& o) {
   return {{"steps", o.steps},
           {"batch_size", o.batch_size},
           {"learning_rate", o.learning_rate},
+          {"lr_schedule", o.lr_schedule},
           {"clip_norm", o.clip_norm},
           {"skip_nonfinite", o.skip_nonfinite},
           {"eval_every", o.eval_every},
@@ -120,6 +56,7 @@ TrainOptions train_options_from_json(const nlohmann::json& j) {
     o.steps = j.value("steps", o.steps);
     o.batch_size = j.value("batch_size", o.batch_size);
     o.learning_rate = j.value("learning_rate", o.learning_rate);
+    o.lr_schedule = j.value("lr_schedule", o.lr_schedule);
     o.clip_norm = j.value("clip_norm", o.clip_norm);
     o.skip_nonfinite = j.value("skip_nonfinite", o.skip_nonfinite);
     o.eval_every = j.value("eval_every", o.eval_every);
@@ -133,6 +70,17 @@ TrainOptions train_options_from_json(const nlohmann::json& j) {
   }
   o.validate();
   return o;
+}
+
+double scheduled_learning_rate(const TrainOptions& o, int64_t step) {
+  if (o.lr_schedule != "cosine" || o.steps <= 1) return o.learning_rate;
+  const double progress = static_cast<double>(step - 1) / static_cast<double>(o.steps - 1);  // 0 .. 1
+  const double floor = 0.01 * o.learning_rate;
+  return floor + (o.learning_rate - floor) * 0.5 * (1.0 + std::cos(M_PI * progress));
+}
+
+void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
 
 int64_t configure_threads(int64_t threads) {
@@ -205,6 +153,7 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
 
   for (int64_t step = 1; step <= options.steps; ++step) {
     const auto batch = task.sample(options.batch_size, generator);
+    set_learning_rate(optimizer, scheduled_learning_rate(options, step));
     optimizer.zero_grad();
     const auto prediction = model->forward(batch.inputs.to(dtype), task.readout_steps);
     const auto loss = torch::mse_loss(prediction, batch.targets.to(dtype));

@@ -6,6 +6,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <string>
+#include <torch/optim/optimizer.h>
 #include <vector>
 
 #include "nn/model.h"
@@ -17,6 +18,7 @@ struct TrainOptions {
   int64_t steps = 1000;
   int64_t batch_size = 64;
   double learning_rate = 1e-3;
+  std::string lr_schedule = "constant";  // constant | cosine (to 1 % of --lr at the last step)
   double clip_norm = 0.0;        // 0 = no clipping (the papers' setting)
   bool skip_nonfinite = true;    // skip an update when any gradient is NaN/Inf
   int64_t eval_every = 100;      // validation every N steps (and after the last)
@@ -52,6 +54,12 @@ double evaluate_mse(SequenceModel& model, const std::vector<Batch>& set, int64_t
 // Mean squared deviation of the targets around their mean: what a model that ignores its
 // input can reach at best (the "chance level").
 double chance_mse(const std::vector<Batch>& set);
+
+// The learning rate of step `step` (1-based) under options.lr_schedule.
+double scheduled_learning_rate(const TrainOptions& options, int64_t step);
+
+// Sets the learning rate of every parameter group of an Adam optimiser.
+void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
 
 // Sets LibTorch's intra-op threads (0 = every core) and returns the number used.
 int64_t configure_threads(int64_t threads);

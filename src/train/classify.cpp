@@ -1,0 +1,215 @@
+#include "train/classify.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <fstream>
+
+#include "core/error.h"
+#include "io/safetensors.h"
+#include "tasks/mnist.h"
+#include "train/checkpoint.h"
+#include "train/progress.h"
+
+namespace neurocell {
+
+using namespace training;
+
+bool is_spiking_task(const std::string& name) {
+  return name == "spiking-mnist" || name == "spiking-fashion-mnist";
+}
+
+std::string SpikingTaskConfig::dataset() const { return name == "spiking-fashion-mnist" ? "fashion-mnist" : "mnist"; }
+
+void SpikingTaskConfig::validate() const {
+  require(is_spiking_task(name), "unknown spiking task '" + name + "' (valid: spiking-mnist, spiking-fashion-mnist)");
+  coding.validate();
+}
+
+nlohmann::json to_json(const SpikingTaskConfig& c) {
+  return {{"name", c.name},
+          {"prefix", c.coding.prefix},
+          {"steps", c.coding.steps},
+          {"gain", c.coding.gain},
+          {"subsample", c.coding.subsample}};
+}
+
+SpikingTaskConfig spiking_task_config_from_json(const nlohmann::json& j) {
+  SpikingTaskConfig c;
+  try {
+    c.name = j.at("name").get<std::string>();
+    c.coding.prefix = j.value("prefix", c.coding.prefix);
+    c.coding.steps = j.value("steps", c.coding.steps);
+    c.coding.gain = j.value("gain", c.coding.gain);
+    c.coding.subsample = j.value("subsample", c.coding.subsample);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("spiking task config: ") + e.what());
+  }
+  c.validate();
+  return c;
+}
+
+namespace {
+
+NamedTensors src_tensors(SrcClassifier& model) {
+  NamedTensors out;
+  for (const auto& p : model->named_parameters()) out.emplace_back(p.key(), p.value().detach());
+  for (const auto& b : model->named_buffers()) out.emplace_back(b.key(), b.value().detach());
+  return out;
+}
+
+// Accuracy over images[first, first+count), coded with a generator of its own.
+double accuracy_on(SrcClassifier& model, const ImageSet& set, const RateCoding& coding, int64_t first, int64_t count,
+                   int64_t batch_size, torch::Generator generator) {
+  torch::NoGradGuard no_grad;
+  const auto dtype = model->readout.scalar_type();
+  int64_t correct = 0;
+  for (int64_t b = first; b < first + count; b += batch_size) {
+    const int64_t n = std::min(batch_size, first + count - b);
+    const auto spikes = rate_code(set.images.narrow(0, b, n), coding, generator).to(dtype);
+    const auto predicted = model->forward(spikes).argmax(1);
+    correct += predicted.eq(set.labels.narrow(0, b, n)).sum().item<int64_t>();
+  }
+  return static_cast<double>(correct) / static_cast<double>(count);
+}
+
+}  // namespace
+
+void save_src_weights(const std::string& path, SrcClassifier& model) { write_safetensors(path, src_tensors(model)); }
+
+void load_src_weights(const std::string& path, SrcClassifier& model) {
+  const auto loaded = read_safetensors(path);
+  std::map<std::string, torch::Tensor> by_name(loaded.begin(), loaded.end());
+  torch::NoGradGuard no_grad;
+  for (auto& [name, tensor] : src_tensors(model)) {
+    const auto it = by_name.find(name);
+    require(it != by_name.end(), "'" + path + "' has no tensor '" + name + "' (not a checkpoint of this model)");
+    require(it->second.sizes() == tensor.sizes(), "'" + path + "': tensor '" + name + "' has shape " +
+                                                      c10::str(it->second.sizes()) + ", the model expects " +
+                                                      c10::str(tensor.sizes()));
+    require(torch::isfinite(it->second).all().item<bool>(), "'" + path + "': tensor '" + name + "' holds NaN/Inf");
+    tensor.copy_(it->second);
+  }
+}
+
+double evaluate_accuracy(SrcClassifier& model, const SpikingTaskConfig& task, bool train_split, int64_t first,
+                         int64_t limit, int64_t batch_size, uint64_t seed, uint64_t stream) {
+  const auto set = load_mnist_split(task.dataset(), train_split);
+  const int64_t available = set.labels.size(0) - first;
+  const int64_t count = limit > 0 ? std::min(limit, available) : available;
+  require(count >= 1, "no images to evaluate");
+  return accuracy_on(model, set, task.coding, first, count, batch_size, make_generator(seed, stream));
+}
+
+ClassifierReport train_spiking_classifier(SrcClassifier& model, const SpikingTaskConfig& task,
+                                          const TrainOptions& options, const std::string& out_dir) {
+  options.validate();
+  task.validate();
+  const auto start = Clock::now();
+  const auto train_set = load_mnist_split(task.dataset(), true);
+  const int64_t total = train_set.labels.size(0);
+  require(options.validation_size < total, "--val-size must be smaller than the training split (" +
+                                               std::to_string(total) + " images)");
+  const int64_t train_count = total - options.validation_size;
+  const int64_t eval_batch = std::max<int64_t>(options.batch_size, 256);
+  const auto dtype = model->readout.scalar_type();
+
+  auto generator = make_generator(options.seed, 0);
+  auto params = model->parameters();
+  torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.learning_rate));
+  std::ofstream metrics;
+  if (!out_dir.empty()) {
+    metrics.open(metrics_path(out_dir), std::ios::trunc);
+    require(metrics.good(), "cannot write '" + metrics_path(out_dir) + "'");
+  }
+
+  ClassifierReport report;
+  report.best_validation_accuracy = -1;
+  auto best_params = snapshot(params);
+  int64_t validations_without_improvement = 0, images_seen = 0;
+  double loss_sum = 0, last_validation = NAN, training_seconds = 0;
+  int64_t loss_count = 0;
+  ProgressBar progress(options.steps, options.progress);
+  torch::Tensor order;
+  int64_t cursor = train_count;  // start a new epoch at the first step
+  model->train();
+
+  for (int64_t step = 1; step <= options.steps; ++step) {
+    const auto step_start = Clock::now();
+    if (cursor + options.batch_size > train_count) {  // new epoch: a fresh shuffle
+      order = torch::randperm(train_count, generator, torch::kLong);
+      cursor = 0;
+    }
+    const auto index = order.narrow(0, cursor, std::min(options.batch_size, train_count));
+    cursor += options.batch_size;
+    const auto spikes = rate_code(train_set.images.index_select(0, index), task.coding, generator).to(dtype);
+    const auto labels = train_set.labels.index_select(0, index);
+    set_learning_rate(optimizer, scheduled_learning_rate(options, step));
+    optimizer.zero_grad();
+    const auto loss = torch::nn::functional::cross_entropy(model->forward(spikes), labels);
+    loss.backward();
+    const double loss_value = loss.item<double>();
+    if (options.skip_nonfinite && (!std::isfinite(loss_value) || !gradients_finite(params))) {
+      ++report.skipped_updates;
+    } else {
+      if (options.clip_norm > 0) torch::nn::utils::clip_grad_norm_(params, options.clip_norm);
+      optimizer.step();
+      model->clamp_biases();  // b <= bias_max after each update (cells.md)
+      loss_sum += loss_value;
+      ++loss_count;
+    }
+    images_seen += index.size(0);
+    training_seconds += seconds_since(step_start);
+    report.steps_done = step;
+
+    if (step % options.eval_every == 0 || step == options.steps) {
+      last_validation = accuracy_on(model, train_set, task.coding, train_count, options.validation_size, eval_batch,
+                                    make_generator(options.seed, 1));
+      model->train();
+      if (last_validation > report.best_validation_accuracy) {
+        report.best_validation_accuracy = last_validation;
+        report.best_step = step;
+        best_params = snapshot(params);
+        validations_without_improvement = 0;
+        if (!out_dir.empty()) save_src_weights(weights_path(out_dir), model);
+      } else {
+        ++validations_without_improvement;
+      }
+      if (metrics.is_open()) {
+        nlohmann::json line = {{"step", step},
+                               {"epoch", static_cast<double>(images_seen) / train_count},
+                               {"train_loss", loss_count ? loss_sum / loss_count : NAN},
+                               {"validation_accuracy", last_validation},
+                               {"best_validation_accuracy", report.best_validation_accuracy},
+                               {"skipped_updates", report.skipped_updates},
+                               {"train_images_per_s", images_seen / training_seconds},
+                               {"elapsed_s", seconds_since(start)}};
+        metrics << line.dump() << "\n" << std::flush;
+      }
+      progress.update(step, loss_count ? loss_sum / loss_count : NAN, last_validation);
+      loss_sum = 0;
+      loss_count = 0;
+      if (options.patience > 0 && validations_without_improvement >= options.patience) {
+        report.early_stopped = true;
+        break;
+      }
+    } else {
+      progress.update(step, loss_value, last_validation);
+    }
+  }
+  progress.finish();
+  {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_params[i]);
+  }
+  model->eval();
+  const auto test_set = load_mnist_split(task.dataset(), false);
+  report.test_images = std::min<int64_t>(options.test_size, test_set.labels.size(0));
+  report.test_accuracy = accuracy_on(model, test_set, task.coding, 0, report.test_images, eval_batch,
+                                     make_generator(options.seed, 2));
+  report.train_images_per_second = images_seen / training_seconds;
+  report.wall_seconds = seconds_since(start);
+  return report;
+}
+
+}  // namespace neurocell

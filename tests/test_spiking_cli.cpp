@@ -1,0 +1,160 @@
+// The spiking side of the command line: SRC training on rate-coded MNIST, eval of the run
+// folder, and the flag combinations that make no sense. The runs need the MNIST files that
+// scripts/install.sh installs; without them those tests are skipped (the error is tested).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "core/error.h"
+#include "io/files.h"
+#include "io/npz.h"
+#include "nn/spiking.h"
+#include "train/classify.h"
+#include "tasks/mnist.h"
+#include "train/checkpoint.h"
+#include "test_util.h"
+
+namespace neurocell {
+namespace {
+
+using testing::cli;
+using testing::TempDir;
+
+bool have_mnist() {
+  try {
+    load_mnist_split("mnist", false);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+TEST(SpikingCli, TrainThenEvalGiveTheSameAccuracy) {
+  if (!have_mnist()) GTEST_SKIP() << "MNIST not installed (scripts/install.sh)";
+  TempDir dir;
+  const auto run = dir.path("run");
+  const auto train = cli({"train", "--cell", "src", "--task", "spiking-mnist", "--layers", "2", "--hidden", "12",
+                          "--readout-factor", "2", "--rate-steps", "12", "--rate-prefix", "2", "--steps", "4",
+                          "--batch", "8", "--eval-every", "2", "--val-size", "16", "--test-size", "40", "--quiet",
+                          "--out", run});
+  ASSERT_EQ(train.code, 0) << train.err;
+  for (const auto& f : {"config.json", "metrics.jsonl", "model.safetensors", "report.json"})
+    EXPECT_TRUE(file_exists(run + "/" + f)) << f;
+  const auto report = nlohmann::json::parse(read_file(report_path(run), "report"));
+  const double accuracy = report.at("test").at("accuracy").get<double>();
+  EXPECT_GE(accuracy, 0.0);
+  EXPECT_LE(accuracy, 1.0);
+  EXPECT_EQ(report.at("test").at("images").get<int64_t>(), 40);
+  const auto line = train.out.substr(0, train.out.find('\n'));
+  EXPECT_EQ(line.rfind("accuracy: ", 0), 0u) << train.out;
+
+  const auto eval = cli({"eval", "--checkpoint", run, "--test-size", "40"});
+  ASSERT_EQ(eval.code, 0) << eval.err;
+  EXPECT_EQ(eval.out.substr(0, eval.out.find('\n')), line);  // same weights, same coded test images
+}
+
+TEST(SpikingCli, CellAndTaskMustMatch) {
+  TempDir dir;
+  auto r = cli({"train", "--cell", "src", "--task", "copy-first-input", "--out", dir.path("a")});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("--cell src trains on --task spiking-mnist"), std::string::npos) << r.err;
+  r = cli({"train", "--cell", "gru", "--task", "spiking-mnist", "--out", dir.path("b")});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("needs --cell src"), std::string::npos) << r.err;
+  r = cli({"train", "--cell", "src", "--task", "spiking-mnist", "--rate-gain", "1.5", "--out", dir.path("c")});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("gain"), std::string::npos) << r.err;
+  EXPECT_FALSE(file_exists(dir.path("a") + "/config.json"));
+  EXPECT_FALSE(file_exists(dir.path("c") + "/config.json"));
+}
+
+}  // namespace
+}  // namespace neurocell
+
+namespace neurocell {
+namespace {
+
+// A model in the SRC authors' format (cells.md section 2) from a SrcClassifier's tensors.
+void write_authors_model(SrcClassifier& model, const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  std::map<std::string, torch::Tensor> arrays;
+  for (size_t k = 0; k < model->layers.size(); ++k) {
+    auto& l = model->layers[k];
+    const std::string p = "l" + std::to_string(k) + "_";
+    const int64_t H = l->hidden_size;
+    arrays[p + "forward_weights"] = l->weight.detach().clone();
+    arrays[p + "bias"] = l->bias.detach().clone();
+    arrays[p + "rho"] = l->rho.clone();
+    arrays[p + "r"] = l->r.clone();
+    arrays[p + "rs"] = l->r_s.clone();
+    arrays[p + "zs_dep"] = l->z_dep.view({1, H}).clone();
+    arrays[p + "zs_hyp"] = l->z_hyp.view({1, H}).clone();
+    arrays[p + "initial_i"] = l->initial_i.detach().view({1, H, 1}).clone();
+    arrays[p + "initial_h"] = l->initial_h.detach().clone();
+    arrays[p + "initial_hs"] = l->initial_hs.detach().clone();
+  }
+  arrays["readout"] = model->readout.clone();
+  write_npz(dir + "/arrays.npz", arrays);
+  const nlohmann::json config = {
+      {"cell_config", {{"alphas", {0.9}}, {"bias_max", -4.0}, {"activation", "surrogate_relu"}, {"type", "src"}}},
+      {"dataset_config",
+       {{"encoding", "rate"}, {"seq_length", 30}, {"prefix_length", 3}, {"suffix_length", 0}, {"rate_gain", 0.25},
+        {"name", "mnist"}}},
+      {"input_size", 784},
+      {"hidden_size", model->config.hidden_size},
+      {"hidden_layers", model->config.layers - 1},
+      {"output_size", 10},
+      {"readout_input_factor", model->config.readout_factor}};
+  write_file_atomic(dir + "/config.json", config.dump(2));
+}
+
+TEST(SpikingCli, ImportedAuthorsModelReproducesItsForward) {
+  if (!have_mnist()) GTEST_SKIP() << "MNIST not installed (scripts/install.sh)";
+  TempDir dir;
+  SrcClassifierConfig config;
+  config.layers = 2, config.hidden_size = 12, config.readout_factor = 2;
+  torch::manual_seed(11);
+  SrcClassifier original(config);
+  {
+    torch::NoGradGuard g;
+    for (auto& l : original->layers) {
+      l->bias.uniform_(-6, -4);  // not the defaults: the import must carry every tensor over
+      l->r.uniform_(1, 3);
+      l->z_hyp.uniform_(0.8, 0.95);
+      l->initial_h.uniform_(-0.9, -0.5);
+    }
+  }
+  write_authors_model(original, dir.path("authors"));
+  const auto imported = cli({"eval", "--import", dir.path("authors"), "--test-size", "50", "--out", dir.path("run")});
+  ASSERT_EQ(imported.code, 0) << imported.err;
+  EXPECT_EQ(imported.out.rfind("accuracy: ", 0), 0u) << imported.out;
+
+  SrcClassifier loaded(config);
+  load_src_weights(dir.path("run") + "/model.safetensors", loaded);
+  const auto spikes = torch::bernoulli(torch::full({15, 3, 784}, 0.05));
+  torch::NoGradGuard g;
+  EXPECT_TRUE(torch::allclose(loaded->forward(spikes), original->forward(spikes), 0, 0));
+  const auto again = cli({"eval", "--checkpoint", dir.path("run"), "--test-size", "50"});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(again.out.substr(0, again.out.find('\n')), imported.out.substr(0, imported.out.find('\n')));
+}
+
+TEST(SpikingCli, BadImportsAreRejected) {
+  TempDir dir;
+  auto r = cli({"eval", "--import", dir.path("nothing_here")});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("nothing_here"), std::string::npos) << r.err;
+  write_file_atomic(dir.path("broken.zip"), "PK\x03\x04 not really a zip");
+  r = cli({"eval", "--import", dir.path("broken.zip")});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("broken.zip"), std::string::npos) << r.err;
+  r = cli({"eval"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("--checkpoint"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace neurocell
