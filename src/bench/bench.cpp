@@ -12,6 +12,7 @@
 #include "kernels/fused.h"
 #include "kernels/cpu/kernels_cpu.h"
 #include "nn/layers.h"
+#include "nn/spiking.h"
 
 namespace neurocell {
 
@@ -61,6 +62,43 @@ double measure_gemm_flops_per_second(torch::ScalarType dtype) {
   return 2.0 * 512 * 6400 * 512 / seconds;
 }
 
+// SRC on rate-coded input (spiking shape: B 64, T 220, I 784, H 100; 3.3 % of the inputs
+// spike per step, MNIST's mean pixel value times the gain 0.25): fused with the sparse input
+// projection, fused with one dense GEMM, and the reference.
+nlohmann::json benchmark_src(const BenchOptions& options, torch::ScalarType dtype) {
+  const int64_t B = 64, T = 220, I = 784, H = 100;
+  const double density = 0.033;
+  torch::manual_seed(0);
+  SrcLayer layer(I, H);
+  layer->to(dtype);
+  const auto x = torch::bernoulli(torch::full({T, B, I}, density, torch::TensorOptions().dtype(dtype)));
+  auto time = [&](Impl impl, bool sparse) {
+    layer->impl = impl;
+    layer->sparse_input = sparse;
+    return time_median(options.repetitions, [&] {
+      layer->zero_grad();
+      layer->forward(x).spikes.sum().backward();
+    });
+  };
+  const double sparse_s = time(Impl::fused, true), dense_s = time(Impl::fused, false),
+               reference_s = time(Impl::reference, false);
+  std::printf("\nSRC layer, forward+backward, B=%lld T=%lld I=%lld H=%lld, input density %.3f\n",
+              static_cast<long long>(B), static_cast<long long>(T), static_cast<long long>(I),
+              static_cast<long long>(H), density);
+  std::printf("%-28s %9.2f ms  (%.0f images/s)\n", "fused, sparse projection", sparse_s * 1e3, B / sparse_s);
+  std::printf("%-28s %9.2f ms  (%.0f images/s)\n", "fused, dense GEMM projection", dense_s * 1e3, B / dense_s);
+  std::printf("%-28s %9.2f ms  (%.0f images/s)\n", "reference (LibTorch ops)", reference_s * 1e3, B / reference_s);
+  std::printf("dense/sparse %.2f, reference/sparse %.1f\n", dense_s / sparse_s, reference_s / sparse_s);
+  return {{"B", B},           {"T", T},
+          {"I", I},           {"H", H},
+          {"input_density", density},
+          {"fused_sparse_ms", sparse_s * 1e3},
+          {"fused_dense_ms", dense_s * 1e3},
+          {"reference_ms", reference_s * 1e3},
+          {"dense_over_sparse", dense_s / sparse_s},
+          {"reference_over_sparse", reference_s / sparse_s}};
+}
+
 }  // namespace
 
 nlohmann::json run_benchmark(const BenchOptions& options) {
@@ -82,6 +120,7 @@ nlohmann::json run_benchmark(const BenchOptions& options) {
               "torch::nn ms", "ref/fused", "nn/fused", "bound ms", "fused/bnd");
   for (const auto& s : options.shapes) {
     for (const auto& name : options.cells) {
+      if (name == "src") continue;  // its own table below (spike input, one shape)
       const auto kind = parse_cell_kind(name);
       torch::manual_seed(0);
       auto layer = make_layer(kind, s.input, s.hidden);
@@ -143,6 +182,8 @@ nlohmann::json run_benchmark(const BenchOptions& options) {
       out["results"].push_back(row);
     }
   }
+  if (std::find(options.cells.begin(), options.cells.end(), "src") != options.cells.end())
+    out["src"] = benchmark_src(options, dtype);
   return out;
 }
 

@@ -106,6 +106,8 @@ int command_eval(const std::string& dir, int64_t test_size, int64_t threads) {
 int command_run(const std::string& dir, const std::string& input_path, const std::string& output_path,
                 int64_t threads) {
   configure_threads(threads);
+  require(!is_spiking_run(dir), "'" + dir + "' is an SRC run: `run` supports the regression cells only so far "
+                                "(use `plot raster` to look at SRC spikes)");
   auto run = load_run(dir);
   auto x = read_npy(input_path);
   const int64_t width = run.config.model.input_size;
@@ -312,8 +314,8 @@ int run_cli(const std::vector<std::string>& args) {
   BenchOptions bench_options;
   std::string bench_json, bench_shapes;
   auto* bench = app.add_subcommand("bench", "Time fused kernels vs reference vs torch::nn (forward+backward)");
-  bench->add_option("--cells", bench_options.cells, "Cells to time")->check(CLI::IsMember(cell_kind_names()))
-      ->delimiter(',');
+  bench->add_option("--cells", bench_options.cells, "Cells to time (src: its own table, spike input)")
+      ->check(CLI::IsMember(cells))->delimiter(',');
   bench->add_option("--shapes", bench_shapes, "Shapes NAME:B:T:I:H,... (default copy, smnist, wide)");
   bench->add_option("--reps", bench_options.repetitions, "Timed repetitions (median)")->capture_default_str();
   bench->add_option("--dtype", bench_options.dtype, "float32 | float64")->capture_default_str();
