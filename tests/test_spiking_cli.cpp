@@ -38,7 +38,7 @@ TEST(SpikingCli, TrainThenEvalGiveTheSameAccuracy) {
   const auto run = dir.path("run");
   const auto train = cli({"train", "--cell", "src", "--task", "spiking-mnist", "--layers", "2", "--hidden", "12",
                           "--readout-factor", "2", "--rate-steps", "12", "--rate-prefix", "2", "--steps", "4",
-                          "--batch", "8", "--eval-every", "2", "--val-size", "16", "--test-size", "40", "--quiet",
+                          "--batch", "8", "--eval-every", "2", "--val-size", "16", "--test-size", "300", "--quiet",
                           "--out", run});
   ASSERT_EQ(train.code, 0) << train.err;
   for (const auto& f : {"config.json", "metrics.jsonl", "model.safetensors", "report.json"})
@@ -47,11 +47,11 @@ TEST(SpikingCli, TrainThenEvalGiveTheSameAccuracy) {
   const double accuracy = report.at("test").at("accuracy").get<double>();
   EXPECT_GE(accuracy, 0.0);
   EXPECT_LE(accuracy, 1.0);
-  EXPECT_EQ(report.at("test").at("images").get<int64_t>(), 40);
+  EXPECT_EQ(report.at("test").at("images").get<int64_t>(), 300);
   const auto line = train.out.substr(0, train.out.find('\n'));
   EXPECT_EQ(line.rfind("accuracy: ", 0), 0u) << train.out;
 
-  const auto eval = cli({"eval", "--checkpoint", run, "--test-size", "40"});
+  const auto eval = cli({"eval", "--checkpoint", run, "--test-size", "300"});  // > one evaluation batch
   ASSERT_EQ(eval.code, 0) << eval.err;
   EXPECT_EQ(eval.out.substr(0, eval.out.find('\n')), line);  // same weights, same coded test images
 }

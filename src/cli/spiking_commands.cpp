@@ -124,7 +124,7 @@ int command_eval_spiking(const std::string& dir, int64_t test_size) {
   load_src_weights(weights_path(dir), model);
   model->eval();
   const auto start = std::chrono::steady_clock::now();
-  const double accuracy = evaluate_accuracy(model, config.task, false, 0, test_size, 500, config.train.seed, 2);
+  const double accuracy = evaluate_accuracy(model, config.task, false, 0, test_size, config.train.seed, 2);
   std::printf("accuracy: %.4f\n", accuracy);
   std::printf("result: test accuracy %.4f | %s, %.1f s\n", accuracy, describe(config).c_str(),
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -191,7 +191,7 @@ int command_eval_import(const std::string& path, const std::string& task_name, i
   }
   model->eval();
   const auto start = std::chrono::steady_clock::now();
-  const double accuracy = evaluate_accuracy(model, config.task, false, 0, test_size, 500, config.train.seed, 2);
+  const double accuracy = evaluate_accuracy(model, config.task, false, 0, test_size, config.train.seed, 2);
   std::printf("accuracy: %.4f\n", accuracy);
   std::printf("result: test accuracy %.4f | imported %s, %.1f s\n", accuracy, describe(config).c_str(),
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -230,7 +230,7 @@ int command_noise(const std::string& dir, const std::vector<double>& sigmas, int
           layer->r_s.copy_(clean[l].second + sigma * torch::randn(clean[l].second.sizes(), noise_generator));
         }
       }
-      const double a = evaluate_accuracy(model, config.task, false, 0, test_size, 500, config.train.seed, 2);
+      const double a = evaluate_accuracy(model, config.task, false, 0, test_size, config.train.seed, 2);
       sum += a, lo = std::min(lo, a), hi = std::max(hi, a);
     }
     std::printf("| %g | %.4f | %.4f | %.4f | %lld |\n", sigma, sum / repeats, lo, hi, static_cast<long long>(repeats));

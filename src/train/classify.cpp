@@ -93,12 +93,12 @@ void load_src_weights(const std::string& path, SrcClassifier& model) {
 }
 
 double evaluate_accuracy(SrcClassifier& model, const SpikingTaskConfig& task, bool train_split, int64_t first,
-                         int64_t limit, int64_t batch_size, uint64_t seed, uint64_t stream) {
+                         int64_t limit, uint64_t seed, uint64_t stream) {
   const auto set = load_mnist_split(task.dataset(), train_split);
   const int64_t available = set.labels.size(0) - first;
   const int64_t count = limit > 0 ? std::min(limit, available) : available;
   require(count >= 1, "no images to evaluate");
-  return accuracy_on(model, set, task.coding, first, count, batch_size, make_generator(seed, stream));
+  return accuracy_on(model, set, task.coding, first, count, kEvaluationBatch, make_generator(seed, stream));
 }
 
 ClassifierReport train_spiking_classifier(SrcClassifier& model, const SpikingTaskConfig& task,
@@ -111,7 +111,7 @@ ClassifierReport train_spiking_classifier(SrcClassifier& model, const SpikingTas
   require(options.validation_size < total, "--val-size must be smaller than the training split (" +
                                                std::to_string(total) + " images)");
   const int64_t train_count = total - options.validation_size;
-  const int64_t eval_batch = std::max<int64_t>(options.batch_size, 256);
+  const int64_t eval_batch = kEvaluationBatch;
   const auto dtype = model->readout.scalar_type();
 
   auto generator = make_generator(options.seed, 0);

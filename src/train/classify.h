@@ -13,6 +13,12 @@
 
 namespace neurocell {
 
+// Evaluation sets are rate-coded in batches of this many images from one generator, so the
+// spikes an image gets (and the accuracy, to a few 1e-4) depend on it: every evaluation
+// (training's validation and test, eval, noise, import) uses this one size, so that
+// `eval --checkpoint` reproduces report.json exactly.
+constexpr int64_t kEvaluationBatch = 256;
+
 struct SpikingTaskConfig {
   std::string name = "spiking-mnist";  // spiking-mnist | spiking-fashion-mnist
   RateCoding coding;
@@ -39,7 +45,7 @@ ClassifierReport train_spiking_classifier(SrcClassifier& model, const SpikingTas
 // Accuracy of the model on the first `limit` images of a split (0 = all), rate-coded with
 // `seed` (stream 2 for test, as in training).
 double evaluate_accuracy(SrcClassifier& model, const SpikingTaskConfig& task, bool train_split, int64_t first,
-                         int64_t limit, int64_t batch_size, uint64_t seed, uint64_t stream);
+                         int64_t limit, uint64_t seed, uint64_t stream);
 
 // Run folder files for spiking runs (same names as the regression runs).
 void save_src_weights(const std::string& path, SrcClassifier& model);
