@@ -115,6 +115,86 @@ namespace AVX2 {
 NEUROCELL_DECLARE_SPIKING_KERNELS
 }
 #undef NEUROCELL_DECLARE_SPIKING_KERNELS
+
+// Scans over time (cpu/scan_cpu.cpp, cells/mru.h): the memory recurrent units, minGRU and the
+// LRU's complex diagonal recurrence. Every step is an elementwise map of one lane (b, j), so
+// the B*H lanes are independent; per-unit parameters (H) are indexed by j = lane % H.
+// Two algorithms: sequential (lanes split across threads, one pass over time) and chunked
+// (time split into chunks that threads scan in parallel, for when lanes are too few to keep
+// every thread busy). Backward = the same scans run in reverse over the carried dL/dh.
+struct ScanSchedule {
+  bool chunked = false;
+  int64_t chunk = 0;  // steps per chunk; 0 = automatic (about T/threads)
+};
+
+enum class MruStepKind : int { bmru, cmru, acmru, fq_bmru };
+
+template <class T>
+struct MruScanArgs {
+  int64_t steps = 0, batch = 0, hidden = 0;  // T, B, H
+  MruStepKind kind = MruStepKind::bmru;
+  ScanSchedule schedule;
+  T tau = 1, delta = 2;                      // surrogate temperature; CMRU level spacing 2/(levels-1)
+  T theta_off = T(0.25), theta_on = T(0.75);  // fq-BMRU thresholds
+  const T* drive = nullptr;    // (T, B, H) u = U x + b (fq-BMRU: pre-activation p, u = softplus(p))
+  const T* beta = nullptr;     // (H) hysteresis half-width (unused by fq-BMRU)
+  const T* alpha = nullptr;    // (H) aCMRU step size
+  const T* h0 = nullptr;       // (B, H)
+  T* h_seq = nullptr;          // (T, B, H) forward output, read again by the backward
+  const T* d_h_seq = nullptr;  // (T, B, H) dL/dh_t from outside
+  T* d_drive = nullptr;        // (T, B, H)
+  T* d_h0 = nullptr;           // (B, H)
+  T* d_beta = nullptr;         // (threads, H) per-thread partial sums, zeroed by the caller (or null)
+  T* d_alpha = nullptr;        // (threads, H) aCMRU, idem
+};
+
+template <class T>
+struct MinGruScanArgs {
+  int64_t steps = 0, batch = 0, hidden = 0;  // T, B, H
+  ScanSchedule schedule;
+  const T* drive = nullptr;    // (T, B, 2H) [z_pre | h_tilde]
+  const T* h0 = nullptr;       // (B, H)
+  T* h_seq = nullptr;          // (T, B, H)
+  const T* d_h_seq = nullptr;  // (T, B, H)
+  T* d_drive = nullptr;        // (T, B, 2H)
+  T* d_h0 = nullptr;           // (B, H)
+};
+
+// s_t = lambda s_{t-1} + g_t in complex numbers, real and imaginary parts in separate arrays.
+template <class T>
+struct ComplexScanArgs {
+  int64_t steps = 0, batch = 0, hidden = 0;  // T, B, N
+  ScanSchedule schedule;
+  const T *g_re = nullptr, *g_im = nullptr;            // (T, B, N)
+  const T *lambda_re = nullptr, *lambda_im = nullptr;  // (N)
+  const T *s0_re = nullptr, *s0_im = nullptr;          // (B, N)
+  T *s_re = nullptr, *s_im = nullptr;                  // (T, B, N)
+  const T *d_s_re = nullptr, *d_s_im = nullptr;        // (T, B, N) dL/dRe s_t, dL/dIm s_t
+  T *d_g_re = nullptr, *d_g_im = nullptr;              // (T, B, N)
+  T *d_s0_re = nullptr, *d_s0_im = nullptr;            // (B, N)
+  T *d_lambda_re = nullptr, *d_lambda_im = nullptr;    // (threads, N) per-thread partial sums, zeroed by the caller
+};
+
+#define NEUROCELL_DECLARE_SCAN_KERNELS                        \
+  void mru_scan_forward(const MruScanArgs<float>&);           \
+  void mru_scan_forward(const MruScanArgs<double>&);          \
+  void mru_scan_backward(const MruScanArgs<float>&);          \
+  void mru_scan_backward(const MruScanArgs<double>&);         \
+  void mingru_scan_forward(const MinGruScanArgs<float>&);     \
+  void mingru_scan_forward(const MinGruScanArgs<double>&);    \
+  void mingru_scan_backward(const MinGruScanArgs<float>&);    \
+  void mingru_scan_backward(const MinGruScanArgs<double>&);   \
+  void complex_scan_forward(const ComplexScanArgs<float>&);   \
+  void complex_scan_forward(const ComplexScanArgs<double>&);  \
+  void complex_scan_backward(const ComplexScanArgs<float>&);  \
+  void complex_scan_backward(const ComplexScanArgs<double>&);
+namespace DEFAULT {
+NEUROCELL_DECLARE_SCAN_KERNELS
+}
+namespace AVX2 {
+NEUROCELL_DECLARE_SCAN_KERNELS
+}
+#undef NEUROCELL_DECLARE_SCAN_KERNELS
 #undef NEUROCELL_DECLARE_KERNEL
 
 // True when this CPU runs the AVX2+FMA copies (checked once).

@@ -16,6 +16,7 @@
 #include "cells/gru.h"
 #include "cells/lstm.h"
 #include "cells/mgu.h"
+#include "cells/mru.h"
 #include "cells/spiking.h"
 
 namespace neurocell::kernels::CPU_CAPABILITY {
