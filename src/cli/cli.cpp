@@ -8,31 +8,28 @@
 #include <chrono>
 #include <filesystem>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "bench/bench.h"
+#include "cli/multistability_commands.h"
+#include "cli/report.h"
 #include "cli/spiking_commands.h"
 #include "core/error.h"
 #include "io/files.h"
 #include "io/npy.h"
 #include "train/checkpoint.h"
+#include "train/multistability.h"
 
 namespace neurocell {
 
 namespace {
 
-std::string describe(const RunConfig& c) {
-  std::string task = c.task.name + " T=" + std::to_string(c.task.length);
-  if (c.task.name == "denoising") task += " N=" + std::to_string(c.task.no_end);
-  return c.model.cell + (c.model.double_layer ? " (double)" : "") + " " +
-         std::to_string(c.model.layers) + "x" + std::to_string(c.model.hidden_size) + " on " + task;
-}
-
 void print_result(const RunConfig& c, double test_mse, double chance, int64_t samples,
                   const std::string& extra) {
   std::printf("result: test MSE %.6g (chance %.4g, %lld samples) | %s%s\n", test_mse, chance,
-              static_cast<long long>(samples), describe(c).c_str(), extra.c_str());
+              static_cast<long long>(samples), describe_run(c).c_str(), extra.c_str());
   std::fflush(stdout);
 }
 
@@ -40,6 +37,7 @@ int command_train(RunConfig config, const std::string& out_dir, bool overwrite) 
   config.model.validate();
   config.task.validate();
   config.train.validate();
+  config.multistability.validate();
   require(!out_dir.empty(), "--out DIR is required: the folder that receives the run");
   require(overwrite || !file_exists(config_path(out_dir)),
           "'" + out_dir + "' already holds a run (config.json): choose another --out, or add --overwrite");
@@ -50,11 +48,46 @@ int command_train(RunConfig config, const std::string& out_dir, bool overwrite) 
 
   torch::manual_seed(config.train.seed);  // parameter initialisation
   SequenceModel model(config.model);
+  if (!config.init.empty()) {
+    const auto init = load_run_config(config.init);
+    require(to_json(init.model) == to_json(config.model),
+            "--init '" + config.init + "' holds a different model (" + init.model.cell + " " +
+                std::to_string(init.model.layers) + "x" + std::to_string(init.model.hidden_size) +
+                "): give the same --cell, --layers, --hidden, --double as that run");
+    load_weights(weights_path(config.init), model);
+  }
   ensure_directory(out_dir);
   save_run_config(out_dir, config);
+  std::ofstream metrics(metrics_path(out_dir), std::ios::trunc);
+  require(metrics.good(), "cannot write '" + metrics_path(out_dir) + "'");
 
-  const auto report = train_model(model, *task, config.train, out_dir);
+  // Warmup and VAA (multistability.md): before, after warmup, during and after training.
+  const auto& ms = config.multistability;
+  const bool measure = ms.measure || ms.warmup.steps > 0;
+  nlohmann::json vaa = nlohmann::json::object(), warmup_summary;
+  const auto start = std::chrono::steady_clock::now();
+  if (measure) vaa["initial"] = measure_and_log_vaa(model, *task, ms.vaa, "initial", 0, &metrics);
+  if (ms.warmup.steps > 0) {
+    warmup_summary = run_warmup(model, *task, ms.warmup, &metrics, config.train.progress);
+    vaa["after_warmup"] = measure_and_log_vaa(model, *task, ms.vaa, "after_warmup", 0, &metrics);
+  }
+  metrics.close();
+  ValidationHook hook;
+  if (ms.every > 0)
+    hook = [&](int64_t step) -> nlohmann::json {
+      if (step % ms.every != 0) return nullptr;
+      const auto line = measure_and_log_vaa(model, *task, ms.vaa, "training", step, nullptr);
+      return {{"vaa", line["vaa"]}, {"attractors", line["attractors"]}};
+    };
+
+  const auto report = train_model(model, *task, config.train, out_dir, hook);
   save_weights(weights_path(out_dir), model);  // best validation weights (restored)
+  if (measure) {
+    std::ofstream more(metrics_path(out_dir), std::ios::app);
+    vaa["final"] = measure_and_log_vaa(model, *task, ms.vaa, "final", report.steps_done, &more);
+  }
+  const double wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   nlohmann::json json = {
       {"task", to_json(config.task)},
@@ -73,16 +106,31 @@ int command_train(RunConfig config, const std::string& out_dir, bool overwrite) 
       {"validation", {{"mse", report.best_validation_mse}}},
       {"test", {{"mse", report.test_mse}, {"chance_mse", report.chance_mse},
                 {"samples", config.train.test_size}}},
-      {"wall_time_s", report.wall_seconds},
+      {"wall_time_s", wall_seconds},
+      {"training_time_s", report.wall_seconds},
       {"threads", threads},
       {"seed", config.train.seed}};
+  if (measure) json["vaa"] = vaa;
+  if (ms.warmup.steps > 0) json["warmup"] = warmup_summary;
+  if (!config.init.empty()) json["init"] = config.init;
   write_json_atomic(report_path(out_dir), json);
 
-  char extra[160];
+  char extra[200];
   std::snprintf(extra, sizeof extra, ", %lld steps (%lld skipped), %.1f s, run in %s",
                 static_cast<long long>(report.steps_done), static_cast<long long>(report.skipped_updates),
-                report.wall_seconds, out_dir.c_str());
-  print_result(config, report.test_mse, report.chance_mse, config.train.test_size, extra);
+                wall_seconds, out_dir.c_str());
+  std::string vaa_text;
+  if (measure) {
+    char buffer[160];
+    const double before = vaa["initial"]["vaa"].get<double>(), after = vaa["final"]["vaa"].get<double>();
+    if (vaa.contains("after_warmup"))
+      std::snprintf(buffer, sizeof buffer, " | VAA %.3f initial, %.3f after warmup, %.3f trained", before,
+                    vaa["after_warmup"]["vaa"].get<double>(), after);
+    else
+      std::snprintf(buffer, sizeof buffer, " | VAA %.3f initial, %.3f trained", before, after);
+    vaa_text = buffer;
+  }
+  print_result(config, report.test_mse, report.chance_mse, config.train.test_size, extra + vaa_text);
   return 0;
 }
 
@@ -148,62 +196,12 @@ std::vector<BenchShape> parse_bench_shapes(const std::string& text) {
   return shapes;
 }
 
-// A markdown table of finished runs, one row per run folder, from their report.json.
-// Spiking runs (SRC classifiers) get a table of their own: accuracy instead of MSE.
-int command_report(const std::vector<std::string>& dirs) {
-  std::vector<nlohmann::json> reports;
-  for (const auto& dir : dirs) {
-    try {
-      reports.push_back(nlohmann::json::parse(read_file(report_path(dir), "run report")));
-    } catch (const nlohmann::json::exception&) {
-      throw Error("run report '" + report_path(dir) + "' is not valid JSON");
-    }
-  }
-  const bool spiking = !reports.empty() && reports.front().value("cell", std::string()) == "src";
-  if (spiking) {
-    std::printf("| run | task | SRC layers | widths | steps | test accuracy | train images/s | input projection | wall time (s) |\n");
-    std::printf("|---|---|---|---|---|---|---|---|---|\n");
-  } else {
-    std::printf("| cell | layers x H | task | T | N | steps | test MSE | chance | wall time (s) |\n");
-    std::printf("|---|---|---|---|---|---|---|---|---|\n");
-  }
-  for (size_t k = 0; k < dirs.size(); ++k) {
-    const auto& dir = dirs[k];
-    const auto& r = reports[k];
-    try {
-      require(spiking == (r.value("cell", std::string()) == "src"),
-              "report: '" + dir + "' mixes spiking and regression runs in one table; make two tables");
-      if (spiking) {
-        const auto& m = r.at("model");
-        std::string widths = std::to_string(m.at("input_size").get<int64_t>());
-        const int64_t layers = m.at("layers").get<int64_t>(), classes = m.at("classes").get<int64_t>();
-        for (int64_t l = 0; l < layers; ++l)
-          widths += "-" + std::to_string(l + 1 == layers ? classes * m.at("readout_factor").get<int64_t>()
-                                                         : m.at("hidden_size").get<int64_t>());
-        widths += "-" + std::to_string(classes);
-        std::printf("| %s | %s | %lld | %s | %lld | %.4f | %.0f | %s | %.1f |\n",
-                    std::filesystem::path(dir).filename().c_str(), r.at("task").at("name").get<std::string>().c_str(),
-                    static_cast<long long>(layers), widths.c_str(),
-                    static_cast<long long>(r.at("steps_done").get<int64_t>()), r.at("test").at("accuracy").get<double>(),
-                    r.at("train_images_per_s").get<double>(), r.value("sparse_input", true) ? "sparse" : "dense",
-                    r.at("wall_time_s").get<double>());
-        continue;
-      }
-      const auto& m = r.at("model");
-      const auto& t = r.at("task");
-      std::printf("| %s%s | %lld x %lld | %s | %lld | %lld | %lld | %.4g | %.3g | %.1f |\n",
-                  m.at("cell").get<std::string>().c_str(), m.value("double_layer", false) ? " (double)" : "",
-                  static_cast<long long>(m.at("layers").get<int64_t>()),
-                  static_cast<long long>(m.at("hidden_size").get<int64_t>()), t.at("name").get<std::string>().c_str(),
-                  static_cast<long long>(t.at("length").get<int64_t>()),
-                  static_cast<long long>(t.value("no_end", int64_t{0})),
-                  static_cast<long long>(r.at("steps_done").get<int64_t>()), r.at("test").at("mse").get<double>(),
-                  r.at("test").at("chance_mse").get<double>(), r.at("wall_time_s").get<double>());
-    } catch (const nlohmann::json::exception&) {
-      throw Error("run report '" + report_path(dir) + "' is not a valid neurocell report");
-    }
-  }
-  return 0;
+// The VAA measurement protocol's options, shared by train, vaa and warmup.
+void add_vaa_options(CLI::App* command, analysis::VaaOptions& o) {
+  command->add_option("--vaa-samples", o.samples, "VAA: input sequences per batch (n)")->capture_default_str();
+  command->add_option("--vaa-settle", o.settle_steps, "VAA: steps of the constant input (S)")->capture_default_str();
+  command->add_option("--vaa-batches", o.batches, "VAA: batches averaged")->capture_default_str();
+  command->add_option("--vaa-seed", o.seed, "VAA: seed of the measurement's draws")->capture_default_str();
 }
 
 }  // namespace
@@ -265,6 +263,20 @@ int run_cli(const std::vector<std::string>& args) {
       ->capture_default_str();
   train->add_flag("--detach", detach, "SRC: no gradient through h, h_s of the previous step (only through i)");
   train->add_flag("--dense-input", dense_input, "SRC: dense GEMM input projection instead of the sparse one");
+  auto& ms = config.multistability;
+  train->add_option("--warmup", ms.warmup.steps,
+                    "Warmup steps before training (0 = none); with --double, partial warmup (first halves only)")
+      ->capture_default_str();
+  train->add_option("--warmup-lr", ms.warmup.learning_rate, "Warmup: Adam learning rate")->capture_default_str();
+  train->add_option("--warmup-batch", ms.warmup.batch_size, "Warmup: input sequences per step")->capture_default_str();
+  train->add_option("--warmup-target", ms.warmup.target, "Warmup: VAA* target of every layer")->capture_default_str();
+  train->add_option("--warmup-max-settle", ms.warmup.max_settle, "Warmup: longest settling horizon")
+      ->capture_default_str();
+  train->add_flag("--vaa", ms.measure, "Measure VAA before and after training (always on with --warmup)");
+  train->add_option("--vaa-every", ms.every, "Also measure VAA at validations every N steps (0 = never)")
+      ->capture_default_str();
+  add_vaa_options(train, ms.vaa);
+  train->add_option("--init", config.init, "Start from the weights of this run folder (same model)");
   train->add_option("--out", out_dir, "Run folder to write")->required();
   train->add_flag("--overwrite", overwrite, "Replace a run already in --out");
   train->add_flag("--quiet", quiet, "No progress bar");
@@ -297,18 +309,68 @@ int run_cli(const std::vector<std::string>& args) {
   noise->add_option("--threads", threads, "CPU threads (0 = every core)");
 
   auto* plot = app.add_subcommand("plot", "Draw a picture with gnuplot");
-  plot->add_option("kind", plot_kind, "raster: input and SRC spikes of one test image")
-      ->check(CLI::IsMember({"raster"}))->required();
-  plot->add_option("--checkpoint", checkpoint, "SRC run folder")->required();
+  plot->add_option("kind", plot_kind,
+                   "raster: input and SRC spikes of one test image | vaa: VAA over warmup and training")
+      ->check(CLI::IsMember({"raster", "vaa"}))->required();
+  plot->add_option("--checkpoint", checkpoint, "Run folder (raster: an SRC run)")->required();
   plot->add_option("--index", image_index, "Test image index")->capture_default_str();
   plot->add_option("--out", output_path, "Picture file (.png or .svg)")->required();
 
+  // Multistability toolkit (multistability.md).
+  analysis::VaaOptions vaa_options;
+  TaskConfig vaa_task;
+  auto* vaa = app.add_subcommand("vaa", "VAA (reachable multistability) of a trained model on its task's inputs");
+  vaa->add_option("--checkpoint", checkpoint, "Run folder")->required();
+  auto* vaa_task_option = vaa->add_option("--task", vaa_task.name, "Task whose inputs drive the model (default: the run's)")
+                              ->check(CLI::IsMember(task_names()));
+  vaa->add_option("--length", vaa_task.length, "With --task: sequence length T");
+  vaa->add_option("--no-end", vaa_task.no_end, "With --task denoising: no relevant value in the last N steps");
+  add_vaa_options(vaa, vaa_options);
+  vaa->add_option("--threads", threads, "CPU threads (0 = every core)");
+
+  analysis::WarmupOptions warmup_options;
+  auto* warmup = app.add_subcommand("warmup", "Warm up a trained (or freshly initialised) run's model into a new run folder");
+  warmup->add_option("--checkpoint", checkpoint, "Run folder to start from (never modified)")->required();
+  warmup->add_option("--out", out_dir, "New run folder")->required();
+  warmup->add_option("--steps", warmup_options.steps, "Warmup steps K")->capture_default_str();
+  warmup->add_option("--lr", warmup_options.learning_rate, "Adam learning rate")->capture_default_str();
+  warmup->add_option("--batch", warmup_options.batch_size, "Input sequences per step")->capture_default_str();
+  warmup->add_option("--target", warmup_options.target, "VAA* target of every layer")->capture_default_str();
+  warmup->add_option("--max-settle", warmup_options.max_settle, "Longest settling horizon")->capture_default_str();
+  warmup->add_option("--seed", warmup_options.seed, "Seed of the warmup's draws")->capture_default_str();
+  add_vaa_options(warmup, vaa_options);
+  warmup->add_flag("--overwrite", overwrite, "Replace a run already in --out");
+  warmup->add_flag("--quiet", quiet, "No progress bar");
+  warmup->add_option("--threads", threads, "CPU threads (0 = every core)");
+
+  analysis::FixedPointOptions fixed_point_options;
+  UnitDiagramOptions unit;
+  std::vector<double> constant_input;
+  auto* attractors = app.add_subcommand(
+      "attractors", "Fixed points of a trained network (--checkpoint), or one unit's bifurcation diagram (--cell)");
+  auto* attractors_checkpoint = attractors->add_option("--checkpoint", checkpoint, "Run folder");
+  attractors->add_option("--input", constant_input, "Constant input, comma-separated (default: zeros)")
+      ->delimiter(',');
+  attractors->add_option("--starts", fixed_point_options.starts, "Random start states")->capture_default_str();
+  attractors->add_option("--max-steps", fixed_point_options.max_steps, "Iterations before giving up on a start")
+      ->capture_default_str();
+  attractors->add_option("--seed", fixed_point_options.seed, "Seed of the start states")->capture_default_str();
+  auto* attractors_cell = attractors->add_option("--cell", unit.cell, "Unit: brc | src")
+                              ->check(CLI::IsMember({"brc", "src"}));
+  attractors_cell->excludes(attractors_checkpoint);
+  attractors->add_option("--a", unit.a, "BRC unit: feedback a (bistable range exists for a > 1)")->capture_default_str();
+  attractors->add_option("--u-range", unit.range, "Input range LO:HI[:N] (BRC: u, SRC: x)")->capture_default_str();
+  attractors->add_option("--bias", unit.bias, "SRC unit: bias b")->capture_default_str();
+  attractors->add_option("--out", unit.out, "Unit: picture file (.png or .svg)");
+  attractors->add_option("--threads", threads, "CPU threads (0 = every core)");
+
   // CLI11 would only say "a subcommand is required": name the unknown word instead.
-  const std::vector<std::string> commands = {"train", "eval", "run", "report", "bench", "noise", "plot"};
+  const std::vector<std::string> commands = {"train", "eval",  "run",    "report",     "bench",
+                                             "noise", "plot", "vaa", "warmup", "attractors"};
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
       std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
-    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run, report, bench, noise, plot; "
-                 "see --help)\n", args[0].c_str());
+    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run, report, bench, noise, plot, "
+                 "vaa, warmup, attractors; see --help)\n", args[0].c_str());
     return 2;
   }
   BenchOptions bench_options;
@@ -324,7 +386,10 @@ int run_cli(const std::vector<std::string>& args) {
 
   std::vector<std::string> report_dirs;
   auto* report = app.add_subcommand("report", "Print a markdown table of finished run folders");
+  bool report_summary = false;
   report->add_option("runs", report_dirs, "Run folders written by `neurocell train`")->required();
+  report->add_flag("--summary", report_summary,
+                   "One row per configuration (runs differing only by seed): mean, min and max over seeds");
 
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 parses a reversed vector
@@ -363,12 +428,32 @@ int run_cli(const std::vector<std::string>& args) {
       return command_eval(checkpoint, eval_test_size, threads);
     }
     if (*run) return command_run(checkpoint, input_path, output_path, threads);
-    if (*report) return command_report(report_dirs);
+    if (*report) return command_report(report_dirs, report_summary);
     if (*noise) {
       configure_threads(threads);
       return command_noise(checkpoint, sigmas, repeats, eval_test_size);
     }
-    if (*plot) return command_plot_raster(checkpoint, image_index, output_path);
+    if (*plot)
+      return plot_kind == "vaa" ? command_plot_vaa(checkpoint, output_path)
+                                : command_plot_raster(checkpoint, image_index, output_path);
+    if (*vaa) {
+      configure_threads(threads);
+      return command_vaa(checkpoint, vaa_task_option->count() ? &vaa_task : nullptr, vaa_options);
+    }
+    if (*warmup) {
+      configure_threads(threads);
+      return command_warmup(checkpoint, out_dir, overwrite, warmup_options, vaa_options, !quiet);
+    }
+    if (*attractors) {
+      if (!checkpoint.empty()) {
+        configure_threads(threads);
+        return command_attractors_network(checkpoint, constant_input, fixed_point_options);
+      }
+      require(attractors_cell->count() > 0,
+              "attractors needs --checkpoint DIR (fixed points of a trained network) or --cell brc|src "
+              "(bifurcation diagram of one unit)");
+      return command_attractors_unit(unit);
+    }
     if (*bench) {
       const int64_t used = configure_threads(threads);
       if (!bench_shapes.empty()) bench_options.shapes = parse_bench_shapes(bench_shapes);

@@ -9,10 +9,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "core/error.h"
 #include "io/authors_src.h"
 #include "io/files.h"
+#include "plot/gnuplot.h"
 #include "tasks/mnist.h"
 #include "train/checkpoint.h"
 
@@ -240,9 +242,8 @@ int command_noise(const std::string& dir, const std::vector<double>& sigmas, int
 }
 
 int command_plot_raster(const std::string& dir, int64_t image_index, const std::string& out_path) {
-  const auto ext = std::filesystem::path(out_path).extension().string();
-  require(ext == ".png" || ext == ".svg", "--out must end in .png or .svg (got '" + out_path + "')");
   const auto config = load_spiking_config(dir);
+  GnuplotFigure figure(out_path, 900, 260 * static_cast<int>(config.model.layers + 1));
   auto model = build(config);
   load_src_weights(weights_path(dir), model);
   model->eval();
@@ -258,35 +259,24 @@ int command_plot_raster(const std::string& dir, int64_t image_index, const std::
 
   // One data block per panel: "t neuron" for every spike (input 1, SRC output > 1/2: an SRC
   // spike drives h close to +1, so the threshold separates spikes from the resting state).
-  const auto work = std::filesystem::path(out_path).parent_path() / (".raster-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(work);
   std::vector<std::string> panels;
-  auto write_panel = [&](const torch::Tensor& events /* (T, N) */, const std::string& title, double threshold) {
-    const auto file = (work / ("panel" + std::to_string(panels.size()) + ".dat")).string();
-    std::ofstream data(file);
+  auto add_panel = [&](const torch::Tensor& events /* (T, N) */, const std::string& title, double threshold) {
+    std::ostringstream data;
     const auto hits = (events > threshold).nonzero();
     for (int64_t k = 0; k < hits.size(0); ++k) data << hits[k][0].item<int64_t>() << " " << hits[k][1].item<int64_t>() << "\n";
-    if (hits.size(0) == 0) data << "-1 -1\n";  // gnuplot refuses an empty file
+    const auto file = figure.data("panel" + std::to_string(panels.size()) + ".dat", data.str());
     panels.push_back("set title '" + title + "'; set ylabel 'neuron'; plot [0:" + std::to_string(events.size(0)) +
                      "] '" + file + "' using 1:2 with points pt 5 ps 0.3 lc rgb 'black' notitle");
   };
-  write_panel(input.select(1, 0), "input spikes (test image " + std::to_string(image_index) + ", label " +
-                                      std::to_string(label) + ")", 0.5);
+  add_panel(input.select(1, 0), "input spikes (test image " + std::to_string(image_index) + ", label " +
+                                    std::to_string(label) + ")", 0.5);
   for (size_t l = 0; l < layers.size(); ++l)
-    write_panel(layers[l].spikes.select(1, 0), "SRC layer " + std::to_string(l + 1) +
-                    (l + 1 == layers.size() ? " (neuron j votes for class j mod 10; predicted " +
-                                                  std::to_string(predicted) + ")" : ""), 0.5);
-  const auto temporary = out_path + ".tmp" + ext;
-  std::ofstream script((work / "raster.gp").string());
-  script << "set terminal " << (ext == ".png" ? "pngcairo size 900," : "svg size 900,") << 260 * panels.size()
-         << "\nset output '" << temporary << "'\nset multiplot layout " << panels.size() << ",1\nset xlabel 'time step'\n";
-  for (const auto& p : panels) script << p << "\n";
-  script << "unset multiplot\n";
-  script.close();
-  const int status = std::system(("gnuplot '" + (work / "raster.gp").string() + "' 2>&1").c_str());
-  std::filesystem::remove_all(work);
-  require(status == 0, "gnuplot failed (is it installed? apt-get install gnuplot-nox)");
-  std::filesystem::rename(temporary, out_path);
+    add_panel(layers[l].spikes.select(1, 0), "SRC layer " + std::to_string(l + 1) +
+                  (l + 1 == layers.size() ? " (neuron j votes for class j mod 10; predicted " +
+                                                std::to_string(predicted) + ")" : ""), 0.5);
+  std::string body = "set multiplot layout " + std::to_string(panels.size()) + ",1\nset xlabel 'time step'\n";
+  for (const auto& p : panels) body += p + "\n";
+  figure.render(body + "unset multiplot");
   std::printf("wrote %s: spike raster of test image %lld (label %lld, predicted %lld)\n", out_path.c_str(),
               static_cast<long long>(image_index), static_cast<long long>(label), static_cast<long long>(predicted));
   return 0;

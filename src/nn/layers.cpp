@@ -14,8 +14,11 @@ namespace {
 
 const std::vector<std::pair<std::string, CellKind>>& cell_table() {
   static const std::vector<std::pair<std::string, CellKind>> table = {
-      {"brc", CellKind::brc}, {"nbrc", CellKind::nbrc}, {"gru", CellKind::gru},
-      {"lstm", CellKind::lstm}, {"mgu", CellKind::mgu}};
+      {"brc", CellKind::brc},
+      {"nbrc", CellKind::nbrc},
+      {"gru", CellKind::gru},
+      {"lstm", CellKind::lstm},
+      {"mgu", CellKind::mgu}};
   return table;
 }
 
@@ -101,18 +104,17 @@ SequenceOutput RecurrentLayerImpl::forward(const torch::Tensor& x, const Recurre
   require(x.size(0) >= 1 && x.size(1) >= 1, who + ": empty sequence or batch");
   const auto batch = x.size(1);
   RecurrentState start = initial;
-  auto check_state = [&](torch::Tensor& s, const char* name) {
+  auto check_state = [&](torch::Tensor& s, const char* name, int64_t width) {
     if (!s.defined()) {
-      s = torch::zeros({batch, hidden_size_}, x.options());
+      s = torch::zeros({batch, width}, x.options());
       return;
     }
-    require(s.dim() == 2 && s.size(0) == batch && s.size(1) == hidden_size_,
-            who + ": initial " + name + " must be (B=" + std::to_string(batch) +
-                ", H=" + std::to_string(hidden_size_) + ")");
+    require(s.dim() == 2 && s.size(0) == batch && s.size(1) == width,
+            who + ": initial " + name + " must be (B=" + std::to_string(batch) + ", " + std::to_string(width) + ")");
     require(s.scalar_type() == x.scalar_type(), who + ": initial state dtype differs from input");
   };
-  check_state(start.h, "h");
-  if (has_memory_cell()) check_state(start.c, "c");
+  check_state(start.h, "h", hidden_size_);
+  if (has_second_state()) check_state(start.c, "c", second_state_size());
   return forward_impl(x, start);
 }
 
@@ -202,14 +204,21 @@ SequenceOutput MguLayerImpl::forward_impl(const torch::Tensor& x, const Recurren
 }
 
 DoubleLayerImpl::DoubleLayerImpl(RecurrentLayer first_half, RecurrentLayer second_half)
-    : RecurrentLayerImpl(first_half->kind(), first_half->input_size(),
-                         first_half->hidden_size() + second_half->hidden_size()),
+    : DoubleLayerImpl(first_half->kind(), first_half, second_half) {
+  require(first->kind() == second->kind(), "double layer: both halves must be the same cell");
+}
+
+DoubleLayerImpl::DoubleLayerImpl(CellKind kind, RecurrentLayer first_half, RecurrentLayer second_half)
+    : RecurrentLayerImpl(kind, first_half->input_size(), first_half->hidden_size() + second_half->hidden_size()),
       first(std::move(first_half)),
       second(std::move(second_half)) {
-  require(first->kind() == second->kind() && first->input_size() == second->input_size(),
-          "double layer: both halves must be the same cell reading the same input");
+  require(first->input_size() == second->input_size(), "double layer: both halves must read the same input");
   register_module("first", first);
   register_module("second", second);
+}
+
+int64_t DoubleLayerImpl::second_state_size() const {
+  return first->second_state_size() + second->second_state_size();
 }
 
 void DoubleLayerImpl::set_impl(Impl impl) {
@@ -220,14 +229,18 @@ void DoubleLayerImpl::set_impl(Impl impl) {
 
 SequenceOutput DoubleLayerImpl::forward_impl(const torch::Tensor& x, const RecurrentState& initial) {
   const int64_t h1 = first->hidden_size(), h2 = second->hidden_size();
-  auto half = [&](const torch::Tensor& s, int64_t offset, int64_t width) {
-    return s.defined() ? s.narrow(1, offset, width) : s;
+  const int64_t c1 = first->second_state_size(), c2 = second->second_state_size();
+  auto part = [&](const torch::Tensor& s, int64_t offset, int64_t width) {
+    return s.defined() && width > 0 ? s.narrow(1, offset, width) : torch::Tensor();
   };
-  const auto out1 = first->forward(x, {half(initial.h, 0, h1), half(initial.c, 0, h1)});
-  const auto out2 = second->forward(x, {half(initial.h, h1, h2), half(initial.c, h1, h2)});
+  const auto out1 = first->forward(x, {part(initial.h, 0, h1), part(initial.c, 0, c1)});
+  const auto out2 = second->forward(x, {part(initial.h, h1, h2), part(initial.c, c1, c2)});
   SequenceOutput out;
   out.h = torch::cat({out1.h, out2.h}, 2);
-  if (out1.c.defined()) out.c = torch::cat({out1.c, out2.c}, 2);
+  if (out1.c.defined() && out2.c.defined())
+    out.c = torch::cat({out1.c, out2.c}, 2);
+  else if (out1.c.defined() || out2.c.defined())
+    out.c = out1.c.defined() ? out1.c : out2.c;
   return out;
 }
 

@@ -23,16 +23,17 @@ CellKind parse_cell_kind(const std::string& name);
 std::string cell_kind_name(CellKind kind);
 const std::vector<std::string>& cell_kind_names();
 
-// Initial or final state of one layer. c is the LSTM memory cell and stays undefined for
-// every other cell. An undefined h means "start from zeros".
+// Initial or final state of one layer. h is the layer's output state (B, H). c is a second
+// state, (B, C) with C = second_state_size(): LSTM's memory cell (C = H). Undefined means
+// "start from zeros".
 struct RecurrentState {
   torch::Tensor h;  // (B, H)
-  torch::Tensor c;  // (B, H), LSTM only
+  torch::Tensor c;  // (B, C), cells with a second state only
 };
 
 struct SequenceOutput {
-  torch::Tensor h;  // (T, B, H): state after each step
-  torch::Tensor c;  // (T, B, H): LSTM memory cell after each step; undefined otherwise
+  torch::Tensor h;  // (T, B, H): output after each step
+  torch::Tensor c;  // (T, B, C): second state after each step; undefined for cells without one
   RecurrentState last() const;
 };
 
@@ -51,7 +52,9 @@ class RecurrentLayerImpl : public torch::nn::Module {
   CellKind kind() const { return kind_; }
   int64_t input_size() const { return input_size_; }
   int64_t hidden_size() const { return hidden_size_; }
-  bool has_memory_cell() const { return kind_ == CellKind::lstm; }
+  // Width of the second state c (0: none). LSTM: H.
+  virtual int64_t second_state_size() const { return kind_ == CellKind::lstm ? hidden_size_ : 0; }
+  bool has_second_state() const { return second_state_size() > 0; }
   virtual void set_impl(Impl impl) { impl_ = impl; }
   Impl impl() const { return impl_; }
 
@@ -118,12 +121,15 @@ class MguLayerImpl : public RecurrentLayerImpl {
   SequenceOutput forward_impl(const torch::Tensor& x, const RecurrentState& initial) override;
 };
 
-// Two independent cells of width H/2 reading the same input; states concatenated
-// [first; second] along the last axis. Used by partial warmup (multistability.md).
+// Two independent cells reading the same input; outputs (and second states) concatenated
+// [first; second] along the last axis. A double layer (two cells of one kind, H/2 each) is what
+// partial warmup drives (multistability.md).
 class DoubleLayerImpl : public RecurrentLayerImpl {
  public:
   DoubleLayerImpl(RecurrentLayer first, RecurrentLayer second);
+  DoubleLayerImpl(CellKind kind, RecurrentLayer first, RecurrentLayer second);
   void set_impl(Impl impl) override;
+  int64_t second_state_size() const override;
   RecurrentLayer first, second;
  protected:
   SequenceOutput forward_impl(const torch::Tensor& x, const RecurrentState& initial) override;

@@ -84,8 +84,10 @@ torch::Tensor SequenceModelImpl::all_states(const torch::Tensor& x) {
 }
 
 int64_t SequenceModelImpl::state_width() const {
-  const int64_t per_layer = config.hidden_size * (config.cell == "lstm" ? 2 : 1);
-  return per_layer * config.layers;
+  int64_t width = 0;
+  for (const auto& layer : stack->layers) width += layer->hidden_size() + layer->second_state_size();
+  return width;
 }
+
 
 }  // namespace neurocell

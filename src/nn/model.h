@@ -30,9 +30,11 @@ class SequenceModelImpl : public torch::nn::Module {
   // x (T, B, I) -> readout of the last `readout_steps` states: (K, B, O).
   torch::Tensor forward(const torch::Tensor& x, int64_t readout_steps = 1);
   // Every layer's states for x (T, B, I), concatenated along the last axis:
-  // (T, B, S) with S = sum over layers of H (2H for LSTM: h then c).
+  // (T, B, S) with S = sum over layers of H + C (h, then the second state c when the cell has
+  // one: LSTM's memory cell).
   torch::Tensor all_states(const torch::Tensor& x);
   int64_t state_width() const;
+
 
   ModelConfig config;
   RecurrentStack stack{nullptr};

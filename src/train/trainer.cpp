@@ -123,7 +123,7 @@ double chance_mse(const std::vector<Batch>& set) {
 }
 
 TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptions& options,
-                        const std::string& out_dir) {
+                        const std::string& out_dir, const ValidationHook& on_validation) {
   options.validate();
   require(model->config.input_size == task.input_size && model->config.output_size == task.output_size,
           "model sizes (input " + std::to_string(model->config.input_size) + ", output " +
@@ -138,7 +138,7 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
   torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.learning_rate));
   std::ofstream metrics;
   if (!out_dir.empty()) {
-    metrics.open(metrics_path(out_dir), std::ios::trunc);
+    metrics.open(metrics_path(out_dir), std::ios::app);  // after any warmup lines
     require(metrics.good(), "cannot write '" + metrics_path(out_dir) + "'");
   }
 
@@ -188,6 +188,10 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
                                {"best_validation_mse", report.best_validation_mse},
                                {"skipped_updates", report.skipped_updates},
                                {"elapsed_s", seconds_since(start)}};
+        if (on_validation) {
+          const auto extra = on_validation(step);
+          if (extra.is_object()) line.update(extra);
+        }
         metrics << line.dump() << "\n" << std::flush;
       }
       progress.update(step, loss_count ? loss_sum / loss_count : NAN, last_validation);

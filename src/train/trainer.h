@@ -5,6 +5,7 @@
 // atomically written checkpoint at every new best.
 #include <nlohmann/json_fwd.hpp>
 
+#include <functional>
 #include <string>
 #include <torch/optim/optimizer.h>
 #include <vector>
@@ -44,10 +45,13 @@ struct TrainReport {
   double wall_seconds = 0;
 };
 
+// Extra fields for the metrics line of a validation step (e.g. VAA), or null for none.
+using ValidationHook = std::function<nlohmann::json(int64_t step)>;
+
 // Trains `model` on `task`. With a non-empty out_dir, appends to out_dir/metrics.jsonl and
 // writes out_dir/model.safetensors at every new best validation MSE.
 TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptions& options,
-                        const std::string& out_dir);
+                        const std::string& out_dir, const ValidationHook& on_validation = {});
 
 // Mean squared error of the model over a fixed set (no gradients).
 double evaluate_mse(SequenceModel& model, const std::vector<Batch>& set, int64_t readout_steps);

@@ -1,0 +1,170 @@
+#include "cli/report.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "core/error.h"
+#include "io/files.h"
+#include "train/checkpoint.h"
+
+namespace neurocell {
+
+namespace {
+
+// tasks.md: a long-memory task counts as solved below this test MSE.
+constexpr double kSolvedMse = 0.01;
+
+std::string format(const char* pattern, double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, pattern, value);
+  return buffer;
+}
+
+// "gru (double, warmup 100)": the cell and what changes how it was prepared.
+std::string cell_label(const nlohmann::json& r) {
+  const auto& m = r.at("model");
+  std::string label = m.at("cell").get<std::string>();
+  std::vector<std::string> notes;
+  if (m.value("double_layer", false)) notes.push_back("double");
+  if (r.contains("warmup"))
+    notes.push_back((m.value("double_layer", false) ? "partial warmup " : "warmup ") +
+                    std::to_string(r.at("warmup").at("steps").get<int64_t>()));
+  for (size_t i = 0; i < notes.size(); ++i) label += (i ? ", " : " (") + notes[i] + (i + 1 == notes.size() ? ")" : "");
+  return label;
+}
+
+double vaa_at(const nlohmann::json& r, const char* stage) {
+  return r.contains("vaa") && r.at("vaa").contains(stage) ? r.at("vaa").at(stage).at("vaa").get<double>() : NAN;
+}
+
+// "0.010 -> 1.000 -> 0.870": initial, after warmup (if any), after training.
+std::string vaa_column(const nlohmann::json& r) {
+  if (!r.contains("vaa")) return "-";
+  std::string text = format("%.3f", vaa_at(r, "initial"));
+  for (const char* stage : {"after_warmup", "final"})
+    if (r.at("vaa").contains(stage)) text += " -> " + format("%.3f", vaa_at(r, stage));
+  return text;
+}
+
+void print_spiking_row(const std::string& dir, const nlohmann::json& r) {
+  const auto& m = r.at("model");
+  std::string widths = std::to_string(m.at("input_size").get<int64_t>());
+  const int64_t layers = m.at("layers").get<int64_t>(), classes = m.at("classes").get<int64_t>();
+  for (int64_t l = 0; l < layers; ++l)
+    widths += "-" + std::to_string(l + 1 == layers ? classes * m.at("readout_factor").get<int64_t>()
+                                                   : m.at("hidden_size").get<int64_t>());
+  widths += "-" + std::to_string(classes);
+  std::printf("| %s | %s | %lld | %s | %lld | %.4f | %.0f | %s | %.1f |\n",
+              std::filesystem::path(dir).filename().c_str(), r.at("task").at("name").get<std::string>().c_str(),
+              static_cast<long long>(layers), widths.c_str(), static_cast<long long>(r.at("steps_done").get<int64_t>()),
+              r.at("test").at("accuracy").get<double>(), r.at("train_images_per_s").get<double>(),
+              r.value("sparse_input", true) ? "sparse" : "dense", r.at("wall_time_s").get<double>());
+}
+
+// The columns that identify a configuration (everything but the seed).
+struct Configuration {
+  std::string cell, sizes, task;
+  int64_t length, no_end, steps;
+  auto key() const { return std::tie(cell, sizes, task, length, no_end, steps); }
+  bool operator<(const Configuration& o) const { return key() < o.key(); }
+};
+
+Configuration configuration_of(const nlohmann::json& r) {
+  const auto& m = r.at("model");
+  const auto& t = r.at("task");
+  return {cell_label(r),
+          std::to_string(m.at("layers").get<int64_t>()) + " x " + std::to_string(m.at("hidden_size").get<int64_t>()),
+          t.at("name").get<std::string>(),
+          t.at("length").get<int64_t>(),
+          t.value("no_end", int64_t{0}),
+          r.value("steps_planned", r.at("steps_done").get<int64_t>())};
+}
+
+}  // namespace
+
+int command_report(const std::vector<std::string>& dirs, bool summary) {
+  std::vector<nlohmann::json> reports;
+  for (const auto& dir : dirs) {
+    try {
+      reports.push_back(nlohmann::json::parse(read_file(report_path(dir), "run report")));
+    } catch (const nlohmann::json::exception&) {
+      throw Error("run report '" + report_path(dir) + "' is not valid JSON");
+    }
+  }
+  const bool spiking = !reports.empty() && reports.front().value("cell", std::string()) == "src";
+  bool any_vaa = false;
+  for (const auto& r : reports) any_vaa |= r.contains("vaa");
+  require(!(spiking && summary), "report --summary is for regression runs (SRC runs: one row per run)");
+
+  if (spiking) {
+    std::printf("| run | task | SRC layers | widths | steps | test accuracy | train images/s | input projection | wall time (s) |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|\n");
+  } else if (summary) {
+    std::printf("| cell | layers x H | task | T | N | steps | seeds | test MSE mean | min | max | solved (< %g) |%s "
+                "mean wall time (s) |\n|---|---|---|---|---|---|---|---|---|---|---|%s---|\n",
+                kSolvedMse, any_vaa ? " mean VAA (initial -> trained) |" : "", any_vaa ? "---|" : "");
+  } else {
+    std::printf("| cell | layers x H | task | T | N | steps | test MSE | chance |%s wall time (s) |\n",
+                any_vaa ? " VAA (initial -> after warmup -> trained) |" : "");
+    std::printf("|---|---|---|---|---|---|---|---|%s---|\n", any_vaa ? "---|" : "");
+  }
+
+  struct Group {
+    std::vector<double> mse, vaa_initial, vaa_final, wall;
+  };
+  std::map<Configuration, Group> groups;
+  std::vector<Configuration> order;
+  for (size_t k = 0; k < dirs.size(); ++k) {
+    const auto& dir = dirs[k];
+    const auto& r = reports[k];
+    try {
+      require(spiking == (r.value("cell", std::string()) == "src"),
+              "report: '" + dir + "' mixes spiking and regression runs in one table; make two tables");
+      if (spiking) {
+        print_spiking_row(dir, r);
+        continue;
+      }
+      const auto c = configuration_of(r);
+      const double mse = r.at("test").at("mse").get<double>();
+      if (summary) {
+        if (!groups.count(c)) order.push_back(c);
+        auto& g = groups[c];
+        g.mse.push_back(mse);
+        g.vaa_initial.push_back(vaa_at(r, "initial"));
+        g.vaa_final.push_back(vaa_at(r, "final"));
+        g.wall.push_back(r.at("wall_time_s").get<double>());
+        continue;
+      }
+      std::printf("| %s | %s | %s | %lld | %lld | %lld | %.4g | %.3g |%s %.1f |\n", c.cell.c_str(), c.sizes.c_str(),
+                  c.task.c_str(), static_cast<long long>(c.length), static_cast<long long>(c.no_end),
+                  static_cast<long long>(r.at("steps_done").get<int64_t>()), mse,
+                  r.at("test").at("chance_mse").get<double>(),
+                  any_vaa ? (" " + vaa_column(r) + " |").c_str() : "", r.at("wall_time_s").get<double>());
+    } catch (const nlohmann::json::exception&) {
+      throw Error("run report '" + report_path(dir) + "' is not a valid neurocell report");
+    }
+  }
+  auto mean = [](const std::vector<double>& v) {
+    double s = 0;
+    for (double x : v) s += x;
+    return s / static_cast<double>(v.size());
+  };
+  for (const auto& c : order) {
+    const auto& g = groups[c];
+    const auto solved = std::count_if(g.mse.begin(), g.mse.end(), [](double m) { return m < kSolvedMse; });
+    std::string vaa;
+    if (any_vaa) vaa = " " + format("%.3f", mean(g.vaa_initial)) + " -> " + format("%.3f", mean(g.vaa_final)) + " |";
+    std::printf("| %s | %s | %s | %lld | %lld | %lld | %zu | %.4g | %.4g | %.4g | %lld/%zu |%s %.1f |\n",
+                c.cell.c_str(), c.sizes.c_str(), c.task.c_str(), static_cast<long long>(c.length),
+                static_cast<long long>(c.no_end), static_cast<long long>(c.steps), g.mse.size(), mean(g.mse),
+                *std::min_element(g.mse.begin(), g.mse.end()), *std::max_element(g.mse.begin(), g.mse.end()),
+                static_cast<long long>(solved), g.mse.size(), vaa.c_str(), mean(g.wall));
+  }
+  return 0;
+}
+
+}  // namespace neurocell

@@ -1,0 +1,59 @@
+#include "train/multistability.h"
+
+#include "train/progress.h"
+
+namespace neurocell {
+
+using namespace training;
+
+analysis::InputSampler training_inputs(const Task& task) {
+  return [&task](int64_t n, torch::Generator& generator) { return task.sample(n, generator).inputs; };
+}
+
+nlohmann::json measure_and_log_vaa(SequenceModel& model, const Task& task, const analysis::VaaOptions& options,
+                                   const std::string& stage, int64_t step, std::ostream* metrics) {
+  const auto start = Clock::now();
+  const auto result = analysis::measure_vaa(model, training_inputs(task), options);
+  nlohmann::json line = {{"phase", "vaa"},
+                         {"stage", stage},
+                         {"step", step},
+                         {"vaa", result.vaa},
+                         {"attractors", result.attractors},
+                         {"samples", options.samples},
+                         {"settle_steps", options.settle_steps},
+                         {"batches", options.batches},
+                         {"wall_time_s", seconds_since(start)}};
+  if (metrics) *metrics << line.dump() << "\n" << std::flush;
+  return line;
+}
+
+nlohmann::json run_warmup(SequenceModel& model, const Task& task, const analysis::WarmupOptions& options,
+                          std::ostream* metrics, bool progress) {
+  const auto start = Clock::now();
+  ProgressBar bar(options.steps, progress);
+  int64_t skipped = 0;
+  analysis::WarmupStep last;
+  analysis::warmup(model, training_inputs(task), options, [&](const analysis::WarmupStep& s) {
+    skipped += s.skipped;
+    last = s;
+    double mean_star = 0;
+    for (double v : s.vaa_star) mean_star += v / static_cast<double>(s.vaa_star.size());
+    if (metrics)
+      *metrics << nlohmann::json{{"phase", "warmup"},       {"step", s.step},         {"settle_steps", s.settle_steps},
+                                 {"loss", s.loss},          {"vaa_star", s.vaa_star}, {"skipped", s.skipped},
+                                 {"elapsed_s", seconds_since(start)}}
+                      .dump()
+               << "\n";
+    bar.update(s.step, s.loss, mean_star);
+  });
+  bar.finish();
+  if (metrics) metrics->flush();
+  return {{"steps", options.steps},
+          {"skipped", skipped},
+          {"loss", last.loss},
+          {"vaa_star", last.vaa_star},
+          {"partial", analysis::warmup_is_partial(model)},
+          {"wall_time_s", seconds_since(start)}};
+}
+
+}  // namespace neurocell
