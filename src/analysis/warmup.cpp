@@ -52,7 +52,7 @@ std::shared_ptr<DoubleLayerImpl> as_double(const RecurrentLayer& layer) {
 
 bool warmup_is_partial(SequenceModel& model) {
   for (const auto& layer : model->stack->layers)
-    if (!as_double(layer)) return false;
+    if (!as_double(layer) || is_hybrid_kind(layer->kind())) return false;  // a hybrid is warmed whole
   return true;
 }
 

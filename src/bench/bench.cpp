@@ -50,6 +50,7 @@ double gemm_flops(CellKind kind, const BenchShape& s) {
     case CellKind::gru: gates = 3, recurrent = 3; break;
     case CellKind::lstm: gates = 4, recurrent = 4; break;
     case CellKind::mgu: gates = 2, recurrent = 2; break;
+    default: throw Error("bench: " + cell_kind_name(kind) + " is a scan cell, timed by `neurocell bench --scan`");
   }
   return 2 * tb * in * gates * h * 2 + 2 * tb * h * recurrent * h * 3;
 }

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "bench/bench.h"
+#include "bench/bench_scan.h"
 #include "cli/multistability_commands.h"
 #include "cli/report.h"
 #include "cli/spiking_commands.h"
@@ -196,6 +197,22 @@ std::vector<BenchShape> parse_bench_shapes(const std::string& text) {
   return shapes;
 }
 
+// "long:16:65536:256,batch:64:1024:256" -> scan benchmark shapes.
+std::vector<ScanBenchShape> parse_scan_bench_shapes(const std::string& text) {
+  std::vector<ScanBenchShape> shapes;
+  std::stringstream list(text);
+  std::string item;
+  while (std::getline(list, item, ',')) {
+    char name[64] = {0};
+    long long b, t, h;
+    require(std::sscanf(item.c_str(), "%63[^:]:%lld:%lld:%lld", name, &b, &t, &h) == 4 && b > 0 && t > 0 && h > 0,
+            "--shapes (with --scan): '" + item + "' is not NAME:B:T:H with positive sizes");
+    shapes.push_back({name, b, t, h});
+  }
+  require(!shapes.empty(), "--shapes: no shape given");
+  return shapes;
+}
+
 // The VAA measurement protocol's options, shared by train, vaa and warmup.
 void add_vaa_options(CLI::App* command, analysis::VaaOptions& o) {
   command->add_option("--vaa-samples", o.samples, "VAA: input sequences per batch (n)")->capture_default_str();
@@ -226,7 +243,10 @@ int run_cli(const std::vector<std::string>& args) {
   train->add_option("--task", config.task.name,
                     "copy-first-input | copy-single-value | denoising | spiking-mnist | spiking-fashion-mnist")
       ->check(CLI::IsMember(tasks))->capture_default_str();
-  train->add_option("--cell", config.model.cell, "brc | nbrc | gru | lstm | mgu | src (spiking tasks)")
+  train
+      ->add_option("--cell", config.model.cell,
+                   "brc | nbrc | gru | lstm | mgu | scan cells: bmru | cmru | acmru | fq-bmru | mingru | lru | "
+                   "hybrid-{bmru,cmru,acmru}-lru | src (spiking tasks)")
       ->check(CLI::IsMember(cells))->capture_default_str();
   train->add_option("--layers", config.model.layers, "Number of recurrent layers")->capture_default_str();
   train->add_option("--hidden", config.model.hidden_size, "Units per layer")->capture_default_str();
@@ -374,11 +394,21 @@ int run_cli(const std::vector<std::string>& args) {
     return 2;
   }
   BenchOptions bench_options;
+  ScanBenchOptions scan_bench_options;
   std::string bench_json, bench_shapes;
+  std::vector<std::string> bench_cells;
+  bool bench_scan = false;
   auto* bench = app.add_subcommand("bench", "Time fused kernels vs reference vs torch::nn (forward+backward)");
-  bench->add_option("--cells", bench_options.cells, "Cells to time (src: its own table, spike input)")
+  bench->add_option("--cells", bench_cells,
+                    "Cells to time (default: brc,nbrc,gru,lstm,mgu; src: its own table, spike input; with --scan: "
+                    "bmru,cmru,acmru,mingru,lru and fq-bmru)")
       ->check(CLI::IsMember(cells))->delimiter(',');
-  bench->add_option("--shapes", bench_shapes, "Shapes NAME:B:T:I:H,... (default copy, smnist, wide)");
+  bench->add_flag("--scan", bench_scan,
+                  "Time the scans (MRU family, minGRU, LRU core): chunked vs sequential vs a memcpy of the same bytes");
+  bench->add_option("--shapes", bench_shapes,
+                    "Shapes NAME:B:T:I:H,... (default copy, smnist, wide); with --scan NAME:B:T:H,... (default long, batch)");
+  bench->add_option("--scan-threads", scan_bench_options.threads, "With --scan: thread counts to time")
+      ->delimiter(',')->capture_default_str();
   bench->add_option("--reps", bench_options.repetitions, "Timed repetitions (median)")->capture_default_str();
   bench->add_option("--dtype", bench_options.dtype, "float32 | float64")->capture_default_str();
   bench->add_option("--json", bench_json, "Also write the results to this JSON file");
@@ -456,8 +486,28 @@ int run_cli(const std::vector<std::string>& args) {
     }
     if (*bench) {
       const int64_t used = configure_threads(threads);
-      if (!bench_shapes.empty()) bench_options.shapes = parse_bench_shapes(bench_shapes);
-      auto json = run_benchmark(bench_options);
+      nlohmann::json json;
+      if (bench_scan) {
+        if (!bench_cells.empty()) {
+          scan_bench_options.cells.clear();
+          for (auto c : bench_cells) {
+            require(is_scan_kind(parse_cell_kind(c)) && !is_hybrid_kind(parse_cell_kind(c)),
+                    "bench --scan times the scan cells (bmru, cmru, acmru, fq-bmru, mingru, lru), not " + c);
+            scan_bench_options.cells.push_back(c == "fq-bmru" ? "fq_bmru" : c);
+          }
+        }
+        if (!bench_shapes.empty()) scan_bench_options.shapes = parse_scan_bench_shapes(bench_shapes);
+        scan_bench_options.repetitions = bench_options.repetitions;
+        scan_bench_options.dtype = bench_options.dtype;
+        json = run_scan_benchmark(scan_bench_options);
+      } else {
+        if (!bench_cells.empty()) bench_options.cells = bench_cells;
+        for (const auto& c : bench_options.cells)
+          require(c == "src" || !is_scan_kind(parse_cell_kind(c)),
+                  c + " is a scan cell: time it with `neurocell bench --scan --cells " + c + "`");
+        if (!bench_shapes.empty()) bench_options.shapes = parse_bench_shapes(bench_shapes);
+        json = run_benchmark(bench_options);
+      }
       json["threads"] = used;
       json["command"] = "neurocell bench" + [&] {
         std::string a;

@@ -88,5 +88,39 @@ torch::Tensor output_gradient(const torch::Tensor& grad, const torch::Tensor& li
   return grad.defined() ? grad.contiguous() : torch::zeros_like(like);
 }
 
+namespace {
+
+class LinearFunction : public torch::autograd::Function<LinearFunction> {
+ public:
+  // x (R, K), weight (N, K) -> (R, N); the bias is added outside (autograd), so that an
+  // absent bias never reaches an autograd Function as an undefined input.
+  static variable_list forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight) {
+    ctx->save_for_backward({x, weight});
+    return {parallel_mm(x, weight.t())};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto dy = grads[0].contiguous();
+    torch::Tensor dx, dw;
+    if (ctx->needs_input_grad(0)) dx = parallel_mm(dy, saved[1]);
+    if (ctx->needs_input_grad(1)) dw = parallel_mm(dy.t(), saved[0]);
+    return {dx, dw};
+  }
+};
+
+}  // namespace
+
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  require(x.size(-1) == weight.size(1), "linear: input width " + std::to_string(x.size(-1)) +
+                                            " does not match the weight's " + std::to_string(weight.size(1)));
+  auto shape = x.sizes().vec();
+  shape.back() = weight.size(0);
+  const auto flat = x.reshape({-1, x.size(-1)}).contiguous();
+  if (!x.device().is_cpu()) return torch::nn::functional::linear(x, weight, bias);
+  auto y = LinearFunction::apply(flat, weight.contiguous())[0].view(shape);
+  return bias.defined() ? y + bias : y;
+}
+
 }  // namespace fused
 }  // namespace neurocell

@@ -32,6 +32,11 @@ SrcSequence src_forward(const torch::Tensor& x, const torch::Tensor& i0, const t
 // x (R, K) @ weight^T, weight (N, K), with autograd; sparse_input reads only the nonzeros of x.
 torch::Tensor input_projection(const torch::Tensor& x, const torch::Tensor& weight, bool sparse_input);
 
+// y = x W^T + b over the last axis of x (..., K), weight (N, K), bias (N) or undefined, with
+// autograd; the GEMMs (forward, dx, dW) are split across LibTorch's threads (BLAS itself runs
+// single-threaded, see below). The scan blocks' projections use it.
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias = {});
+
 // OpenBLAS's own threads fight LibTorch's OpenMP workers (measured 7x slower on 2 cores) and
 // the kernels call BLAS from every worker: keep OpenBLAS at one thread. Idempotent.
 void use_single_threaded_blas();

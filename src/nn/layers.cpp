@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "kernels/fused.h"
+#include "nn/scan_layers.h"
 #include "reference/reference.h"
 
 namespace neurocell {
@@ -18,7 +19,16 @@ const std::vector<std::pair<std::string, CellKind>>& cell_table() {
       {"nbrc", CellKind::nbrc},
       {"gru", CellKind::gru},
       {"lstm", CellKind::lstm},
-      {"mgu", CellKind::mgu}};
+      {"mgu", CellKind::mgu},
+      {"bmru", CellKind::bmru},
+      {"cmru", CellKind::cmru},
+      {"acmru", CellKind::acmru},
+      {"fq-bmru", CellKind::fq_bmru},
+      {"mingru", CellKind::mingru},
+      {"lru", CellKind::lru},
+      {"hybrid-bmru-lru", CellKind::hybrid_bmru_lru},
+      {"hybrid-cmru-lru", CellKind::hybrid_cmru_lru},
+      {"hybrid-acmru-lru", CellKind::hybrid_acmru_lru}};
   return table;
 }
 
@@ -53,6 +63,19 @@ void uniform_like_torch_nn(const std::vector<torch::Tensor*>& params, int64_t hi
 }
 
 }  // namespace
+
+bool is_hybrid_kind(CellKind kind) {
+  return kind == CellKind::hybrid_bmru_lru || kind == CellKind::hybrid_cmru_lru || kind == CellKind::hybrid_acmru_lru;
+}
+
+bool is_scan_kind(CellKind kind) {
+  switch (kind) {
+    case CellKind::brc: case CellKind::nbrc: case CellKind::gru: case CellKind::lstm: case CellKind::mgu:
+      return false;
+    default:
+      return true;
+  }
+}
 
 CellKind parse_cell_kind(const std::string& name) {
   for (const auto& [n, k] : cell_table())
@@ -246,19 +269,27 @@ SequenceOutput DoubleLayerImpl::forward_impl(const torch::Tensor& x, const Recur
 
 RecurrentLayer make_layer(CellKind kind, int64_t input_size, int64_t hidden_size,
                           bool double_layer, const LayerInit& init) {
-  if (double_layer) {
+  if (double_layer || is_hybrid_kind(kind)) {
     require(hidden_size >= 2 && hidden_size % 2 == 0,
-            "a double layer needs an even hidden size (two halves of H/2), got " +
+            "a double or hybrid layer needs an even hidden size (two halves of H/2), got " +
                 std::to_string(hidden_size));
-    return std::make_shared<DoubleLayerImpl>(make_layer(kind, input_size, hidden_size / 2, false, init),
-                                             make_layer(kind, input_size, hidden_size / 2, false, init));
+    if (double_layer)
+      return std::make_shared<DoubleLayerImpl>(make_layer(kind, input_size, hidden_size / 2, false, init),
+                                               make_layer(kind, input_size, hidden_size / 2, false, init));
+    const CellKind memory = kind == CellKind::hybrid_bmru_lru   ? CellKind::bmru
+                            : kind == CellKind::hybrid_cmru_lru ? CellKind::cmru
+                                                                : CellKind::acmru;
+    return std::make_shared<DoubleLayerImpl>(kind, make_scan_block(memory, input_size, hidden_size / 2),
+                                             make_scan_block(CellKind::lru, input_size, hidden_size / 2));
   }
+  if (is_scan_kind(kind)) return make_scan_block(kind, input_size, hidden_size);
   switch (kind) {
     case CellKind::brc: return std::make_shared<BrcLayerImpl>(input_size, hidden_size);
     case CellKind::nbrc: return std::make_shared<NbrcLayerImpl>(input_size, hidden_size, init);
     case CellKind::gru: return std::make_shared<GruLayerImpl>(input_size, hidden_size);
     case CellKind::lstm: return std::make_shared<LstmLayerImpl>(input_size, hidden_size, init);
     case CellKind::mgu: return std::make_shared<MguLayerImpl>(input_size, hidden_size);
+    default: break;
   }
   throw Error("unsupported cell kind");
 }

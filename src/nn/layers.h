@@ -11,7 +11,15 @@
 
 namespace neurocell {
 
-enum class CellKind { brc, nbrc, gru, lstm, mgu };
+// The recurrent cells (cells.md sections 1, 3, 4). The first five run step by step (fused
+// BPTT kernels); the others are the scan family, built as blocks (nn/scan_layers.h).
+enum class CellKind {
+  brc, nbrc, gru, lstm, mgu,                       // sequential cells
+  bmru, cmru, acmru, fq_bmru, mingru, lru,         // scan blocks
+  hybrid_bmru_lru, hybrid_cmru_lru, hybrid_acmru_lru  // an MRU block and an LRU block side by side
+};
+bool is_scan_kind(CellKind kind);    // bmru .. lru and the hybrids
+bool is_hybrid_kind(CellKind kind);
 
 // Which code computes a layer: the fused kernels with hand-written backward (kernels/, the
 // default) or the plain LibTorch reference (reference/, the ground truth). Same results.
@@ -24,8 +32,9 @@ std::string cell_kind_name(CellKind kind);
 const std::vector<std::string>& cell_kind_names();
 
 // Initial or final state of one layer. h is the layer's output state (B, H). c is a second
-// state, (B, C) with C = second_state_size(): LSTM's memory cell (C = H). Undefined means
-// "start from zeros".
+// state, (B, C) with C = second_state_size(): LSTM's memory cell (C = H), or a scan block's
+// recurrent core (MRU/minGRU: its h, C = H; LRU: [Re s; Im s], C = 2N), whose output h is then
+// a function of the core state and the current input. Undefined means "start from zeros".
 struct RecurrentState {
   torch::Tensor h;  // (B, H)
   torch::Tensor c;  // (B, C), cells with a second state only
@@ -52,7 +61,7 @@ class RecurrentLayerImpl : public torch::nn::Module {
   CellKind kind() const { return kind_; }
   int64_t input_size() const { return input_size_; }
   int64_t hidden_size() const { return hidden_size_; }
-  // Width of the second state c (0: none). LSTM: H.
+  // Width of the second state c (0: none). LSTM: H; scan blocks: their core state.
   virtual int64_t second_state_size() const { return kind_ == CellKind::lstm ? hidden_size_ : 0; }
   bool has_second_state() const { return second_state_size() > 0; }
   virtual void set_impl(Impl impl) { impl_ = impl; }
@@ -123,7 +132,8 @@ class MguLayerImpl : public RecurrentLayerImpl {
 
 // Two independent cells reading the same input; outputs (and second states) concatenated
 // [first; second] along the last axis. A double layer (two cells of one kind, H/2 each) is what
-// partial warmup drives (multistability.md).
+// partial warmup drives (multistability.md); a hybrid (kind hybrid_*) pairs an MRU block with
+// an LRU block (cells.md section 4).
 class DoubleLayerImpl : public RecurrentLayerImpl {
  public:
   DoubleLayerImpl(RecurrentLayer first, RecurrentLayer second);

@@ -16,6 +16,9 @@ void ModelConfig::validate() const {
   require(output_size >= 1, "output size must be >= 1 (got " + std::to_string(output_size) + ")");
   require(!double_layer || (hidden_size % 2 == 0 && hidden_size >= 2),
           "--double needs an even --hidden (two halves of H/2), got " + std::to_string(hidden_size));
+  require(!is_hybrid_kind(parse_cell_kind(cell)) || (hidden_size % 2 == 0 && hidden_size >= 2),
+          "a hybrid cell needs an even --hidden (an MRU block and an LRU block of H/2 each), got " +
+              std::to_string(hidden_size));
   require(chrono_max_length == 0 || chrono_max_length >= 3,
           "--chrono needs T_max >= 3 (got " + std::to_string(chrono_max_length) + ")");
   require(hidden_size <= 65536 && input_size <= 1 << 20 && layers <= 64,
@@ -89,5 +92,26 @@ int64_t SequenceModelImpl::state_width() const {
   return width;
 }
 
+std::vector<RecurrentState> SequenceModelImpl::initial_state(int64_t batch, torch::ScalarType dtype) {
+  require(batch >= 1, "streaming: the batch must hold at least one sequence");
+  std::vector<RecurrentState> state;
+  for (const auto& layer : stack->layers) {
+    RecurrentState s;
+    s.h = torch::zeros({batch, layer->hidden_size()}, torch::dtype(dtype));
+    if (layer->has_second_state()) s.c = torch::zeros({batch, layer->second_state_size()}, torch::dtype(dtype));
+    state.push_back(s);
+  }
+  return state;
+}
+
+torch::Tensor SequenceModelImpl::step(const torch::Tensor& x_t, std::vector<RecurrentState>& state) {
+  require(x_t.dim() == 2 && x_t.size(1) == config.input_size,
+          "streaming: one step of input must be (B, I=" + std::to_string(config.input_size) + ")");
+  require(state.size() == stack->layers.size(), "streaming: the state must hold one entry per layer "
+                                                "(use initial_state)");
+  const auto outputs = stack->forward(x_t.unsqueeze(0), state);
+  for (size_t l = 0; l < outputs.size(); ++l) state[l] = outputs[l].last();
+  return readout->forward(state.back().h);
+}
 
 }  // namespace neurocell

@@ -31,10 +31,15 @@ class SequenceModelImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, int64_t readout_steps = 1);
   // Every layer's states for x (T, B, I), concatenated along the last axis:
   // (T, B, S) with S = sum over layers of H + C (h, then the second state c when the cell has
-  // one: LSTM's memory cell).
+  // one: LSTM's memory cell, a scan block's core state).
   torch::Tensor all_states(const torch::Tensor& x);
   int64_t state_width() const;
 
+  // Streaming inference, one step at a time: the zero state for a batch of B, and one step
+  // x_t (B, I) -> readout (B, O) of the new last state, updating `state` in place. T steps
+  // give exactly what forward gives on the whole sequence.
+  std::vector<RecurrentState> initial_state(int64_t batch, torch::ScalarType dtype = torch::kFloat32);
+  torch::Tensor step(const torch::Tensor& x_t, std::vector<RecurrentState>& state);
 
   ModelConfig config;
   RecurrentStack stack{nullptr};
