@@ -86,7 +86,8 @@ int command_warmup(const std::string& dir, const std::string& out_dir, bool over
   const auto after = measure_and_log_vaa(run.model, *task, vaa_options, "after_warmup", 0, &metrics);
   metrics.close();
   const auto test = make_fixed_set(*task, run.config.train.test_size,
-                                   std::max<int64_t>(run.config.train.batch_size, 500), run.config.train.seed, 2);
+                                   evaluation_batch_size(run.config.train.batch_size, run.config.task.length),
+                                   run.config.train.seed, 2);
   const double mse = evaluate_mse(run.model, test, task->readout_steps), chance = chance_mse(test);
 
   RunConfig config = run.config;

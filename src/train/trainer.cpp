@@ -122,6 +122,11 @@ double chance_mse(const std::vector<Batch>& set) {
   return (all - all.mean()).pow(2).mean().item<double>();
 }
 
+int64_t evaluation_batch_size(int64_t training_batch, int64_t length) {
+  const int64_t steps_per_batch = int64_t{1} << 19;
+  return std::max(training_batch, std::min<int64_t>(500, steps_per_batch / std::max<int64_t>(length, 1)));
+}
+
 TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptions& options,
                         const std::string& out_dir, const ValidationHook& on_validation) {
   options.validate();
@@ -129,7 +134,7 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
           "model sizes (input " + std::to_string(model->config.input_size) + ", output " +
               std::to_string(model->config.output_size) + ") do not fit task " + task.config.name);
   const auto start = Clock::now();
-  const int64_t eval_batch = std::max<int64_t>(options.batch_size, 500);
+  const int64_t eval_batch = evaluation_batch_size(options.batch_size, task.config.length);
   const auto validation = make_fixed_set(task, options.validation_size, eval_batch, options.seed, 1);
   auto generator = make_generator(options.seed, 0);
   const auto dtype = model->readout->weight.scalar_type();

@@ -53,6 +53,12 @@ using ValidationHook = std::function<nlohmann::json(int64_t step)>;
 TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptions& options,
                         const std::string& out_dir, const ValidationHook& on_validation = {});
 
+// Sequences per batch of the fixed validation and test sets: at least the training batch and
+// 500, fewer for long sequences so that one batch holds about 2^19 steps (T = 5000: 104
+// sequences), which keeps evaluation's activations within a few hundred MB. The sets' content
+// depends on it, so train, eval and warmup all use this one rule.
+int64_t evaluation_batch_size(int64_t training_batch, int64_t length);
+
 // Mean squared error of the model over a fixed set (no gradients).
 double evaluate_mse(SequenceModel& model, const std::vector<Batch>& set, int64_t readout_steps);
 // Mean squared deviation of the targets around their mean: what a model that ignores its
