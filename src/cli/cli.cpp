@@ -142,7 +142,7 @@ int command_eval(const std::string& dir, int64_t test_size, int64_t threads) {
   const auto task = make_task(run.config.task);
   const auto start = std::chrono::steady_clock::now();
   const auto test = make_fixed_set(*task, run.config.train.test_size,
-                                   std::max<int64_t>(run.config.train.batch_size, 500),
+                                   evaluation_batch_size(run.config.train.batch_size, run.config.task.length),
                                    run.config.train.seed, 2);
   const double mse = evaluate_mse(run.model, test, task->readout_steps);
   char extra[64];
