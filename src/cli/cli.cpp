@@ -19,6 +19,7 @@
 #include "cli/spiking_commands.h"
 #include "core/error.h"
 #include "io/files.h"
+#include "io/ncm_export.h"
 #include "io/npy.h"
 #include "train/checkpoint.h"
 #include "train/multistability.h"
@@ -179,6 +180,22 @@ int command_run(const std::string& dir, const std::string& input_path, const std
   return 0;
 }
 
+int command_export(const std::string& dir, const std::string& out_path, bool overwrite) {
+  require(!is_spiking_run(dir), "'" + dir + "' is an SRC run: the runtime does not run SRC networks yet "
+                                "(export supports the regression cells: brc, nbrc, gru, lstm, mgu and the scan cells)");
+  require(overwrite || !file_exists(out_path), "'" + out_path + "' exists: pass --overwrite to replace it");
+  auto run = load_run(dir);
+  const std::string bytes = ncm_bytes(run.model);
+  write_file_atomic(out_path, bytes);
+  int64_t parameters = 0;
+  for (const auto& p : run.model->parameters()) parameters += p.numel();
+  std::printf("wrote %s: %s, %lld layers of %lld, input %lld, output %lld, %lld parameters, %zu bytes\n",
+              out_path.c_str(), run.config.model.cell.c_str(), static_cast<long long>(run.config.model.layers),
+              static_cast<long long>(run.config.model.hidden_size), static_cast<long long>(run.config.model.input_size),
+              static_cast<long long>(run.config.model.output_size), static_cast<long long>(parameters), bytes.size());
+  return 0;
+}
+
 // "copy:100:600:1:100,wide:64:200:64:128" -> shapes.
 std::vector<BenchShape> parse_bench_shapes(const std::string& text) {
   std::vector<BenchShape> shapes;
@@ -318,6 +335,12 @@ int run_cli(const std::vector<std::string>& args) {
   run->add_option("--output", output_path, ".npy file for the states (T, B, S), see README")->required();
   run->add_option("--threads", threads, "CPU threads (0 = every core)");
 
+  auto* export_command = app.add_subcommand(
+      "export", "Write a trained model as a .ncm file for the dependency-free runtime (runtime/)");
+  export_command->add_option("--checkpoint", checkpoint, "Run folder written by `neurocell train`")->required();
+  export_command->add_option("--out", output_path, ".ncm file to write")->required();
+  export_command->add_flag("--overwrite", overwrite, "Replace an existing file");
+
   std::vector<double> sigmas = {0, 0.1, 0.2, 0.5, 1.0};
   int64_t repeats = 3, image_index = 0;
   std::string plot_kind;
@@ -385,11 +408,11 @@ int run_cli(const std::vector<std::string>& args) {
   attractors->add_option("--threads", threads, "CPU threads (0 = every core)");
 
   // CLI11 would only say "a subcommand is required": name the unknown word instead.
-  const std::vector<std::string> commands = {"train", "eval",  "run",    "report",     "bench",
-                                             "noise", "plot", "vaa", "warmup", "attractors"};
+  const std::vector<std::string> commands = {"train", "eval", "run",    "export",    "report",
+                                             "bench", "noise", "plot", "vaa", "warmup", "attractors"};
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
       std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
-    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run, report, bench, noise, plot, "
+    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run, export, report, bench, noise, plot, "
                  "vaa, warmup, attractors; see --help)\n", args[0].c_str());
     return 2;
   }
@@ -458,6 +481,7 @@ int run_cli(const std::vector<std::string>& args) {
       return command_eval(checkpoint, eval_test_size, threads);
     }
     if (*run) return command_run(checkpoint, input_path, output_path, threads);
+    if (*export_command) return command_export(checkpoint, output_path, overwrite);
     if (*report) return command_report(report_dirs, report_summary);
     if (*noise) {
       configure_threads(threads);

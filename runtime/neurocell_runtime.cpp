@@ -1,0 +1,648 @@
+// The .ncm loader and the per-layer steps of the dependency-free runtime (see the header).
+// Shapes in comments are of one sequence (no batch): x (I), h (H), W (rows, cols) row-major.
+#include "neurocell_runtime.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "cells/bistable.h"
+#include "cells/gru.h"
+#include "cells/lstm.h"
+#include "cells/mgu.h"
+#include "cells/mru.h"
+
+namespace ncrt {
+
+namespace cells = neurocell::cells;
+
+uint32_t crc32(const unsigned char* data, size_t size, uint32_t crc) {
+  static const std::array<uint32_t, 256> table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t n = 0; n < 256; ++n) {
+      uint32_t c = n;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[n] = c;
+    }
+    return t;
+  }();
+  crc = ~crc;
+  for (size_t i = 0; i < size; ++i) crc = table[(crc ^ data[i]) & 0xFFu] ^ (crc >> 8);
+  return ~crc;
+}
+
+namespace {
+
+constexpr char kMagic[4] = {'N', 'C', 'M', '\0'};
+constexpr uint32_t kVersion = 1;
+
+struct Tensor {
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+  const float* ptr() const { return data.data(); }
+};
+
+// The tensors of a file by name, and what the layers need to find theirs with clear errors.
+class TensorTable {
+ public:
+  TensorTable(std::map<std::string, Tensor> tensors, std::string what) : tensors_(std::move(tensors)), what_(std::move(what)) {}
+
+  const Tensor& get(const std::string& name, const std::vector<int64_t>& shape) const {
+    const auto it = tensors_.find(name);
+    if (it == tensors_.end())
+      throw Error(what_ + ": tensor '" + name + "' is missing (re-export the model with `neurocell export`)");
+    if (it->second.shape != shape)
+      throw Error(what_ + ": tensor '" + name + "' has shape " + text(it->second.shape) + ", expected " + text(shape));
+    used_.push_back(name);
+    return it->second;
+  }
+  const std::string& what() const { return what_; }
+  // Tensors no layer asked for: a file from a different model than its header says.
+  void check_all_used() const {
+    for (const auto& [name, tensor] : tensors_)
+      if (std::find(used_.begin(), used_.end(), name) == used_.end())
+        throw Error(what_ + ": tensor '" + name + "' belongs to no layer of the model the header describes");
+  }
+  static std::string text(const std::vector<int64_t>& shape) {
+    std::string s = "(";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + ")";
+  }
+
+ private:
+  std::map<std::string, Tensor> tensors_;
+  std::string what_;
+  mutable std::vector<std::string> used_;
+};
+
+struct Constants {
+  int64_t cmru_levels = 2;
+  float fq_theta_on = 0.75f, fq_theta_off = 0.25f;
+  float layer_norm_eps = 1e-5f;
+};
+
+// y (rows) = W x (+ b), W (rows, cols).
+void matvec(const Tensor& w, const float* x, float* y, const Tensor* b = nullptr) {
+  const int64_t rows = w.shape[0], cols = w.shape[1];
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = w.ptr() + r * cols;
+    float sum = 0;
+    for (int64_t c = 0; c < cols; ++c) sum += row[c] * x[c];
+    y[r] = b ? sum + b->data[r] : sum;
+  }
+}
+
+float sigmoid(float x) { return cells::sigmoid_(x); }
+float gelu(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }
+
+class Layer {
+ public:
+  Layer(int64_t input, int64_t hidden) : input(input), hidden(hidden) {}
+  virtual ~Layer() = default;
+  virtual int64_t state_size() const = 0;
+  virtual int64_t scratch_size() const = 0;
+  // x (input) -> out (hidden); state (state_size) updated in place.
+  virtual void step(const float* x, float* state, float* out, float* scratch) const = 0;
+  const int64_t input, hidden;
+};
+
+// ---- Sequential cells (cells.md section 1, torch::nn layouts for GRU/LSTM)
+
+class BrcLayer : public Layer {
+ public:
+  BrcLayer(const TensorTable& t, const std::string& p, int64_t I, int64_t H)
+      : Layer(I, H), w_ih(t.get(p + "weight_ih", {3 * H, I})), bias(t.get(p + "bias", {3 * H})),
+        w_a(t.get(p + "w_a", {H})), w_c(t.get(p + "w_c", {H})) {}
+  int64_t state_size() const override { return hidden; }
+  int64_t scratch_size() const override { return 3 * hidden; }
+  void step(const float* x, float* h, float* out, float* g) const override {
+    const int64_t H = hidden;
+    matvec(w_ih, x, g, &bias);  // [U_a x + b_a; U_c x + b_c; U_h x + b_h]
+    for (int64_t j = 0; j < H; ++j) {
+      cells::BistableGates<float> gates;
+      h[j] = cells::bistable_forward(g[j] + w_a.data[j] * h[j], g[H + j] + w_c.data[j] * h[j], g[2 * H + j], h[j], gates);
+      out[j] = h[j];
+    }
+  }
+  const Tensor &w_ih, &bias, &w_a, &w_c;
+};
+
+class NbrcLayer : public Layer {
+ public:
+  NbrcLayer(const TensorTable& t, const std::string& p, int64_t I, int64_t H)
+      : Layer(I, H), w_ih(t.get(p + "weight_ih", {3 * H, I})), w_hh(t.get(p + "weight_hh", {2 * H, H})),
+        bias(t.get(p + "bias", {3 * H})) {}
+  int64_t state_size() const override { return hidden; }
+  int64_t scratch_size() const override { return 5 * hidden; }
+  void step(const float* x, float* h, float* out, float* g) const override {
+    const int64_t H = hidden;
+    float* gh = g + 3 * H;
+    matvec(w_ih, x, g, &bias);
+    matvec(w_hh, h, gh);  // [W_a h; W_c h]
+    for (int64_t j = 0; j < H; ++j) {
+      cells::BistableGates<float> gates;
+      h[j] = cells::bistable_forward(g[j] + gh[j], g[H + j] + gh[H + j], g[2 * H + j], h[j], gates);
+      out[j] = h[j];
+    }
+  }
+  const Tensor &w_ih, &w_hh, &bias;
+};
+
+class GruLayer : public Layer {
+ public:
+  GruLayer(const TensorTable& t, const std::string& p, int64_t I, int64_t H)
+      : Layer(I, H), w_ih(t.get(p + "weight_ih", {3 * H, I})), w_hh(t.get(p + "weight_hh", {3 * H, H})),
+        b_ih(t.get(p + "bias_ih", {3 * H})), b_hh(t.get(p + "bias_hh", {3 * H})) {}
+  int64_t state_size() const override { return hidden; }
+  int64_t scratch_size() const override { return 6 * hidden; }
+  void step(const float* x, float* h, float* out, float* gi) const override {
+    const int64_t H = hidden;
+    float* gh = gi + 3 * H;
+    matvec(w_ih, x, gi, &b_ih);
+    matvec(w_hh, h, gh, &b_hh);
+    for (int64_t j = 0; j < H; ++j) {
+      cells::GruGates<float> gates;
+      h[j] = cells::gru_forward(gi[j], gi[H + j], gi[2 * H + j], gh[j], gh[H + j], gh[2 * H + j], h[j], gates);
+      out[j] = h[j];
+    }
+  }
+  const Tensor &w_ih, &w_hh, &b_ih, &b_hh;
+};
+
+class LstmLayer : public Layer {
+ public:
+  LstmLayer(const TensorTable& t, const std::string& p, int64_t I, int64_t H)
+      : Layer(I, H), w_ih(t.get(p + "weight_ih", {4 * H, I})), w_hh(t.get(p + "weight_hh", {4 * H, H})),
+        b_ih(t.get(p + "bias_ih", {4 * H})), b_hh(t.get(p + "bias_hh", {4 * H})) {}
+  int64_t state_size() const override { return 2 * hidden; }  // [h; c]
+  int64_t scratch_size() const override { return 8 * hidden; }
+  void step(const float* x, float* state, float* out, float* pre) const override {
+    const int64_t H = hidden;
+    float *h = state, *c = state + H, *gh = pre + 4 * H;
+    matvec(w_ih, x, pre, &b_ih);
+    matvec(w_hh, h, gh, &b_hh);
+    for (int64_t j = 0; j < H; ++j) {
+      cells::LstmGates<float> gates;
+      float c_next;
+      h[j] = cells::lstm_forward(pre[j] + gh[j], pre[H + j] + gh[H + j], pre[2 * H + j] + gh[2 * H + j],
+                                 pre[3 * H + j] + gh[3 * H + j], c[j], c_next, gates);
+      c[j] = c_next;
+      out[j] = h[j];
+    }
+  }
+  const Tensor &w_ih, &w_hh, &b_ih, &b_hh;
+};
+
+class MguLayer : public Layer {
+ public:
+  MguLayer(const TensorTable& t, const std::string& p, int64_t I, int64_t H)
+      : Layer(I, H), w_ih(t.get(p + "weight_ih", {2 * H, I})), w_hh(t.get(p + "weight_hh", {2 * H, H})),
+        bias(t.get(p + "bias", {2 * H})) {}
+  int64_t state_size() const override { return hidden; }
+  int64_t scratch_size() const override { return 5 * hidden; }
+  void step(const float* x, float* h, float* out, float* gi) const override {
+    const int64_t H = hidden;
+    float *f = gi + 2 * H, *fh = gi + 3 * H, *w_fh = gi + 4 * H;
+    matvec(w_ih, x, gi, &bias);  // [U_f x + b_f; U_h x + b_h]
+    const float* w_f = w_hh.ptr();
+    const float* w_h = w_hh.ptr() + H * H;
+    for (int64_t j = 0; j < H; ++j) {
+      float sum = 0;
+      for (int64_t k = 0; k < H; ++k) sum += w_f[j * H + k] * h[k];
+      f[j] = cells::mgu_forget(gi[j] + sum);
+      fh[j] = f[j] * h[j];
+    }
+    for (int64_t j = 0; j < H; ++j) {
+      float sum = 0;
+      for (int64_t k = 0; k < H; ++k) sum += w_h[j * H + k] * fh[k];
+      w_fh[j] = sum;
+    }
+    for (int64_t j = 0; j < H; ++j) {
+      float n;
+      h[j] = cells::mgu_forward(f[j], gi[H + j] + w_fh[j], h[j], n);
+      out[j] = h[j];
+    }
+  }
+  const Tensor &w_ih, &w_hh, &bias;
+};
+
+// ---- Scan blocks (cells.md sections 3 and 4, the library's nn/scan_layers.h):
+//   p = x or P x + b_P;  n = LayerNorm(p);  r = core(n);  out = p + (W_v y + b_v) * sigmoid(W_g y + b_g),  y = GELU(r)
+
+class ScanBlock : public Layer {
+ public:
+  ScanBlock(const TensorTable& t, const std::string& p, int64_t I, int64_t H, const Constants& k)
+      : Layer(I, H),
+        in_w(I != H ? &t.get(p + "input.weight", {H, I}) : nullptr),
+        in_b(I != H ? &t.get(p + "input.bias", {H}) : nullptr),
+        norm_w(t.get(p + "norm.weight", {H})), norm_b(t.get(p + "norm.bias", {H})),
+        mlp_w(t.get(p + "mlp.weight", {2 * H, H})), mlp_b(t.get(p + "mlp.bias", {2 * H})), eps(k.layer_norm_eps) {}
+  int64_t scratch_size() const override { return 5 * hidden + core_scratch_size(); }
+  void step(const float* x, float* state, float* out, float* scratch) const override {
+    const int64_t H = hidden;
+    float *p = scratch, *n = scratch + H, *r = scratch + 2 * H, *gated = scratch + 3 * H, *core_scratch = scratch + 5 * H;
+    if (in_w) matvec(*in_w, x, p, in_b);
+    else std::copy(x, x + H, p);
+    float mean = 0, var = 0;  // LayerNorm over the H features, biased variance as torch
+    for (int64_t j = 0; j < H; ++j) mean += p[j];
+    mean /= static_cast<float>(H);
+    for (int64_t j = 0; j < H; ++j) var += (p[j] - mean) * (p[j] - mean);
+    var /= static_cast<float>(H);
+    const float inv = 1.0f / std::sqrt(var + eps);
+    for (int64_t j = 0; j < H; ++j) n[j] = (p[j] - mean) * inv * norm_w.data[j] + norm_b.data[j];
+    core(n, state, r, core_scratch);
+    for (int64_t j = 0; j < H; ++j) r[j] = gelu(r[j]);
+    matvec(mlp_w, r, gated, &mlp_b);
+    for (int64_t j = 0; j < H; ++j) out[j] = p[j] + gated[j] * sigmoid(gated[H + j]);
+  }
+
+ protected:
+  virtual int64_t core_scratch_size() const = 0;
+  // n (H) -> r (H), core state updated in place.
+  virtual void core(const float* n, float* state, float* r, float* scratch) const = 0;
+
+ private:
+  const Tensor *in_w, *in_b;
+  const Tensor &norm_w, &norm_b, &mlp_w, &mlp_b;
+  float eps;
+};
+
+enum class MruKind { bmru, cmru, acmru, fq_bmru };
+
+class MruBlock : public ScanBlock {
+ public:
+  MruBlock(const TensorTable& t, const std::string& p, int64_t I, int64_t H, const Constants& k, MruKind kind)
+      : ScanBlock(t, p, I, H, k), kind(kind), weight(t.get(p + "weight", {H, H})), bias(t.get(p + "bias", {H})),
+        gamma(t.get(p + "gamma", {H})), d(t.get(p + "d", {H})), theta_on(k.fq_theta_on), theta_off(k.fq_theta_off),
+        delta(2.0f / static_cast<float>(k.cmru_levels - 1)) {
+    if (kind != MruKind::fq_bmru) {
+      const auto& raw = t.get(p + "beta_raw", {H});
+      for (float v : raw.data) beta.push_back(cells::softplus_(v));
+    }
+    if (kind == MruKind::acmru) {
+      const auto& raw = t.get(p + "alpha_raw", {H});
+      for (float v : raw.data) alpha.push_back(sigmoid(v));
+    }
+  }
+  int64_t state_size() const override { return hidden; }
+
+ protected:
+  int64_t core_scratch_size() const override { return hidden; }
+  void core(const float* n, float* h, float* r, float* u) const override {
+    matvec(weight, n, u, &bias);
+    for (int64_t j = 0; j < hidden; ++j) {
+      switch (kind) {
+        case MruKind::bmru: h[j] = cells::bmru_step(cells::mru_quantize(u[j], beta[j]), h[j]); break;
+        case MruKind::cmru:
+          h[j] = cells::apply(cells::cumulative_step(cells::cmru_increment(cells::mru_quantize(u[j], beta[j]), delta)), h[j]);
+          break;
+        case MruKind::acmru:
+          h[j] = cells::apply(cells::cumulative_step(cells::acmru_increment(u[j], beta[j], alpha[j])), h[j]);
+          break;
+        case MruKind::fq_bmru: h[j] = cells::fq_bmru_step(cells::softplus_(u[j]), theta_on, theta_off, h[j]); break;
+      }
+      r[j] = gamma.data[j] * h[j] + d.data[j] * n[j];
+    }
+  }
+
+ private:
+  MruKind kind;
+  const Tensor &weight, &bias, &gamma, &d;
+  std::vector<float> beta, alpha;
+  float theta_on, theta_off, delta;
+};
+
+class MinGruBlock : public ScanBlock {
+ public:
+  MinGruBlock(const TensorTable& t, const std::string& p, int64_t I, int64_t H, const Constants& k)
+      : ScanBlock(t, p, I, H, k), weight(t.get(p + "weight", {2 * H, H})), bias(t.get(p + "bias", {2 * H})) {}
+  int64_t state_size() const override { return hidden; }
+
+ protected:
+  int64_t core_scratch_size() const override { return 2 * hidden; }
+  void core(const float* n, float* h, float* r, float* zh) const override {
+    matvec(weight, n, zh, &bias);  // [z_pre; h_tilde]
+    for (int64_t j = 0; j < hidden; ++j) r[j] = h[j] = cells::mingru_forward(zh[j], zh[hidden + j], h[j]);
+  }
+
+ private:
+  const Tensor &weight, &bias;
+};
+
+class LruBlock : public ScanBlock {
+ public:
+  LruBlock(const TensorTable& t, const std::string& p, int64_t I, int64_t H, const Constants& k)
+      : ScanBlock(t, p, I, H, k), b_re(t.get(p + "b_re", {H, H})), b_im(t.get(p + "b_im", {H, H})),
+        c_re(t.get(p + "c_re", {H, H})), c_im(t.get(p + "c_im", {H, H})), d(t.get(p + "d", {H})) {
+    const auto& nu_log = t.get(p + "nu_log", {H});
+    const auto& theta_log = t.get(p + "theta_log", {H});
+    for (int64_t j = 0; j < H; ++j) {  // lambda = exp(-exp(nu_log) + i exp(theta_log)), as the library
+      const float modulus = std::exp(-std::exp(nu_log.data[j])), phase = std::exp(theta_log.data[j]);
+      lambda_re.push_back(modulus * std::cos(phase));
+      lambda_im.push_back(modulus * std::sin(phase));
+      gamma.push_back(std::sqrt(1 - modulus * modulus));
+    }
+  }
+  int64_t state_size() const override { return 2 * hidden; }  // [Re s; Im s]
+
+ protected:
+  int64_t core_scratch_size() const override { return 2 * hidden; }
+  void core(const float* n, float* s, float* r, float* g) const override {
+    const int64_t N = hidden;
+    float *s_re = s, *s_im = s + N, *g_re = g, *g_im = g + N;
+    matvec(b_re, n, g_re);
+    matvec(b_im, n, g_im);
+    for (int64_t j = 0; j < N; ++j) {  // s' = lambda s + gamma B n
+      const float re = lambda_re[j] * s_re[j] - lambda_im[j] * s_im[j] + g_re[j] * gamma[j];
+      const float im = lambda_re[j] * s_im[j] + lambda_im[j] * s_re[j] + g_im[j] * gamma[j];
+      s_re[j] = re, s_im[j] = im;
+    }
+    for (int64_t j = 0; j < hidden; ++j) {  // r = Re(C s) + D n
+      float sum = 0;
+      for (int64_t k = 0; k < N; ++k) sum += c_re.data[j * N + k] * s_re[k] - c_im.data[j * N + k] * s_im[k];
+      r[j] = sum + d.data[j] * n[j];
+    }
+  }
+
+ private:
+  const Tensor &b_re, &b_im, &c_re, &c_im, &d;
+  std::vector<float> lambda_re, lambda_im, gamma;
+};
+
+std::unique_ptr<Layer> make_layer(const std::string& kind, const TensorTable& t, const std::string& prefix, int64_t I,
+                                  int64_t H, const Constants& k);
+
+// Two layers of H/2 on the same input, outputs and states side by side [first; second]: a
+// double layer (two cells of one kind) or a hybrid (an MRU block and an LRU block).
+class PairLayer : public Layer {
+ public:
+  PairLayer(const std::string& first_kind, const std::string& second_kind, const TensorTable& t, const std::string& p,
+            int64_t I, int64_t H, const Constants& k)
+      : Layer(I, H), first(make_layer(first_kind, t, p + "first.", I, H / 2, k)),
+        second(make_layer(second_kind, t, p + "second.", I, H - H / 2, k)) {}
+  int64_t state_size() const override { return first->state_size() + second->state_size(); }
+  int64_t scratch_size() const override { return std::max(first->scratch_size(), second->scratch_size()); }
+  void step(const float* x, float* state, float* out, float* scratch) const override {
+    first->step(x, state, out, scratch);
+    second->step(x, state + first->state_size(), out + first->hidden, scratch);
+  }
+
+ private:
+  std::unique_ptr<Layer> first, second;
+};
+
+std::unique_ptr<Layer> make_layer(const std::string& kind, const TensorTable& t, const std::string& prefix, int64_t I,
+                                  int64_t H, const Constants& k) {
+  if (kind == "brc") return std::make_unique<BrcLayer>(t, prefix, I, H);
+  if (kind == "nbrc") return std::make_unique<NbrcLayer>(t, prefix, I, H);
+  if (kind == "gru") return std::make_unique<GruLayer>(t, prefix, I, H);
+  if (kind == "lstm") return std::make_unique<LstmLayer>(t, prefix, I, H);
+  if (kind == "mgu") return std::make_unique<MguLayer>(t, prefix, I, H);
+  if (kind == "bmru") return std::make_unique<MruBlock>(t, prefix, I, H, k, MruKind::bmru);
+  if (kind == "cmru") return std::make_unique<MruBlock>(t, prefix, I, H, k, MruKind::cmru);
+  if (kind == "acmru") return std::make_unique<MruBlock>(t, prefix, I, H, k, MruKind::acmru);
+  if (kind == "fq-bmru") return std::make_unique<MruBlock>(t, prefix, I, H, k, MruKind::fq_bmru);
+  if (kind == "mingru") return std::make_unique<MinGruBlock>(t, prefix, I, H, k);
+  if (kind == "lru") return std::make_unique<LruBlock>(t, prefix, I, H, k);
+  throw Error(t.what() + ": layer kind '" + kind +
+              "' is not supported by this runtime (supported: brc, nbrc, gru, lstm, mgu, bmru, cmru, acmru, "
+              "fq-bmru, mingru, lru, and pairs of them)");
+}
+
+// ---- Reading the file
+
+uint32_t read_u32(const std::string& bytes, size_t at) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
+  return v;
+}
+
+int64_t parse_int(const std::string& word, const std::string& where) {
+  try {
+    size_t used = 0;
+    const long long v = std::stoll(word, &used);
+    if (used == word.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw Error(where + ": '" + word + "' is not an integer");
+}
+
+double parse_number(const std::string& word, const std::string& where) {
+  try {
+    size_t used = 0;
+    const double v = std::stod(word, &used);
+    if (used == word.size() && std::isfinite(v)) return v;
+  } catch (const std::exception&) {
+  }
+  throw Error(where + ": '" + word + "' is not a finite number");
+}
+
+struct LayerLine {
+  std::string kind, first, second;  // kind "pair" uses first and second
+  int64_t input = 0, hidden = 0;
+};
+
+}  // namespace
+
+struct Model::Impl {
+  std::string cell;
+  int64_t input = 0, hidden = 0, output = 0;
+  std::vector<std::unique_ptr<Layer>> layers;
+  std::vector<int64_t> state_offsets;  // per layer, then the total
+  const Tensor* readout_w = nullptr;
+  const Tensor* readout_b = nullptr;
+  std::unique_ptr<TensorTable> tensors;
+  int64_t scratch = 0;
+};
+
+Model Model::load(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw Error(path + ": cannot open the model file (write one with `neurocell export --checkpoint DIR --out FILE.ncm`)");
+  std::ostringstream content;
+  content << file.rdbuf();
+  if (file.bad()) throw Error(path + ": read error");
+  return parse(content.str(), path);
+}
+
+Model Model::parse(const std::string& bytes, const std::string& what) {
+  // Frame: magic, version, header length, header, data, checksum.
+  if (bytes.size() < 16) throw Error(what + ": truncated (" + std::to_string(bytes.size()) + " bytes), not a .ncm model");
+  if (std::memcmp(bytes.data(), kMagic, 4) != 0) throw Error(what + ": not a .ncm model (bad magic bytes)");
+  const uint32_t version = read_u32(bytes, 4);
+  if (version != kVersion)
+    throw Error(what + ": .ncm version " + std::to_string(version) + ", this runtime reads version " +
+                std::to_string(kVersion) + " (re-export with the matching neurocell)");
+  const uint64_t header_bytes = read_u32(bytes, 8);
+  if (12 + header_bytes + 4 > bytes.size()) throw Error(what + ": truncated (the header runs past the end of the file)");
+  const uint32_t stored_crc = read_u32(bytes, bytes.size() - 4);
+  const uint32_t actual_crc = crc32(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size() - 4);
+
+  // Header lines.
+  auto impl = std::make_shared<Impl>();
+  Constants constants;
+  std::vector<LayerLine> layer_lines;
+  std::vector<std::pair<std::string, std::vector<int64_t>>> tensor_lines;
+  std::istringstream header(bytes.substr(12, header_bytes));
+  std::string line, model_kind;
+  int64_t layer_count = -1;
+  for (int number = 1; std::getline(header, line); ++number) {
+    const std::string where = what + ": header line " + std::to_string(number);
+    std::istringstream words(line);
+    std::vector<std::string> w;
+    for (std::string word; words >> word;) w.push_back(word);
+    if (w.empty()) continue;
+    auto need = [&](size_t n) {
+      if (w.size() != n) throw Error(where + ": '" + w[0] + "' takes " + std::to_string(n - 1) + " values");
+    };
+    if (w[0] == "model") need(2), model_kind = w[1];
+    else if (w[0] == "cell") need(2), impl->cell = w[1];
+    else if (w[0] == "input") need(2), impl->input = parse_int(w[1], where);
+    else if (w[0] == "hidden") need(2), impl->hidden = parse_int(w[1], where);
+    else if (w[0] == "output") need(2), impl->output = parse_int(w[1], where);
+    else if (w[0] == "layers") need(2), layer_count = parse_int(w[1], where);
+    else if (w[0] == "layer") {
+      LayerLine l;
+      if (w.size() == 5) l.kind = w[2];
+      else if (w.size() == 7 && w[2] == "pair") l.kind = "pair", l.first = w[3], l.second = w[4];
+      else throw Error(where + ": expected 'layer L KIND INPUT HIDDEN' or 'layer L pair FIRST SECOND INPUT HIDDEN'");
+      if (parse_int(w[1], where) != static_cast<int64_t>(layer_lines.size()))
+        throw Error(where + ": layers must be listed in order, expected layer " + std::to_string(layer_lines.size()));
+      l.input = parse_int(w[w.size() - 2], where);
+      l.hidden = parse_int(w.back(), where);
+      layer_lines.push_back(l);
+    } else if (w[0] == "constant") {
+      need(3);
+      const double v = parse_number(w[2], where);
+      if (w[1] == "cmru_levels") constants.cmru_levels = static_cast<int64_t>(v);
+      else if (w[1] == "fq_theta_on") constants.fq_theta_on = static_cast<float>(v);
+      else if (w[1] == "fq_theta_off") constants.fq_theta_off = static_cast<float>(v);
+      else if (w[1] == "layer_norm_eps") constants.layer_norm_eps = static_cast<float>(v);
+      else throw Error(where + ": unknown constant '" + w[1] + "'");
+    } else if (w[0] == "tensor") {
+      if (w.size() < 4) throw Error(where + ": expected 'tensor NAME DTYPE DIM...'");
+      if (w[2] != "f32") throw Error(where + ": tensor '" + w[1] + "' has dtype '" + w[2] + "', this runtime reads f32");
+      std::vector<int64_t> shape;
+      for (size_t i = 3; i < w.size(); ++i) {
+        shape.push_back(parse_int(w[i], where));
+        if (shape.back() <= 0 || shape.back() > (int64_t{1} << 31)) throw Error(where + ": impossible dimension " + w[i]);
+      }
+      tensor_lines.emplace_back(w[1], shape);
+    } else {
+      throw Error(where + ": unknown item '" + w[0] + "'");
+    }
+  }
+  if (model_kind != "sequence")
+    throw Error(what + ": model kind '" + model_kind + "' is not supported (this runtime runs 'sequence' models)");
+  if (impl->input <= 0 || impl->hidden <= 0 || impl->output <= 0 || layer_count <= 0)
+    throw Error(what + ": the header must give positive input, hidden, output and layers");
+  if (static_cast<int64_t>(layer_lines.size()) != layer_count)
+    throw Error(what + ": the header announces " + std::to_string(layer_count) + " layers and describes " +
+                std::to_string(layer_lines.size()));
+  if (constants.cmru_levels < 2) throw Error(what + ": constant cmru_levels must be >= 2");
+
+  // Tensor data: exactly the bytes the header announces, then the checksum.
+  uint64_t data_bytes = 0;
+  for (const auto& [name, shape] : tensor_lines) {
+    uint64_t count = 1;
+    for (int64_t d : shape) count *= static_cast<uint64_t>(d);
+    if (count > (uint64_t{1} << 32)) throw Error(what + ": tensor '" + name + "' is impossibly large");
+    data_bytes += 4 * count;
+  }
+  const uint64_t expected = 12 + header_bytes + data_bytes + 4;
+  if (bytes.size() < expected)
+    throw Error(what + ": truncated: the header announces " + std::to_string(expected) + " bytes, the file has " +
+                std::to_string(bytes.size()) + " (re-export or copy the file again)");
+  if (bytes.size() > expected)
+    throw Error(what + ": " + std::to_string(bytes.size() - expected) + " unexpected bytes after the tensors (corrupt file)");
+  if (stored_crc != actual_crc) throw Error(what + ": checksum mismatch, the file is corrupt (re-export or copy it again)");
+
+  std::map<std::string, Tensor> tensors;
+  size_t at = 12 + header_bytes;
+  for (const auto& [name, shape] : tensor_lines) {
+    Tensor t;
+    t.shape = shape;
+    size_t count = 1;
+    for (int64_t d : shape) count *= static_cast<size_t>(d);
+    t.data.resize(count);
+    for (size_t i = 0; i < count; ++i, at += 4) {
+      const uint32_t u = read_u32(bytes, at);
+      std::memcpy(&t.data[i], &u, 4);
+      if (!std::isfinite(t.data[i])) throw Error(what + ": tensor '" + name + "' holds a NaN or infinite value");
+    }
+    if (!tensors.emplace(name, std::move(t)).second) throw Error(what + ": tensor '" + name + "' appears twice");
+  }
+  impl->tensors = std::make_unique<TensorTable>(std::move(tensors), what);
+
+  // Layers, then the readout.
+  int64_t width = impl->input, offset = 0;
+  for (size_t l = 0; l < layer_lines.size(); ++l) {
+    const auto& line_l = layer_lines[l];
+    if (line_l.input != width)
+      throw Error(what + ": layer " + std::to_string(l) + " reads " + std::to_string(line_l.input) +
+                  " features but the previous layer gives " + std::to_string(width));
+    if (line_l.hidden != impl->hidden)
+      throw Error(what + ": layer " + std::to_string(l) + " has " + std::to_string(line_l.hidden) +
+                  " units but the model's hidden size is " + std::to_string(impl->hidden));
+    const std::string prefix = "stack.layer" + std::to_string(l) + ".";
+    if (line_l.kind == "pair") {
+      if (line_l.hidden % 2) throw Error(what + ": a pair layer needs an even width, got " + std::to_string(line_l.hidden));
+      impl->layers.push_back(std::make_unique<PairLayer>(line_l.first, line_l.second, *impl->tensors, prefix,
+                                                         line_l.input, line_l.hidden, constants));
+    } else {
+      impl->layers.push_back(make_layer(line_l.kind, *impl->tensors, prefix, line_l.input, line_l.hidden, constants));
+    }
+    impl->state_offsets.push_back(offset);
+    offset += impl->layers.back()->state_size();
+    impl->scratch = std::max(impl->scratch, impl->layers.back()->scratch_size());
+    width = line_l.hidden;
+  }
+  impl->state_offsets.push_back(offset);
+  impl->readout_w = &impl->tensors->get("readout.weight", {impl->output, width});
+  impl->readout_b = &impl->tensors->get("readout.bias", {impl->output});
+  impl->tensors->check_all_used();
+  impl->scratch += 2 * std::max(width, impl->input);  // the ping-pong layer outputs
+  Model model;
+  model.impl_ = impl;
+  return model;
+}
+
+const std::string& Model::cell() const { return impl_->cell; }
+int64_t Model::input_size() const { return impl_->input; }
+int64_t Model::hidden_size() const { return impl_->hidden; }
+int64_t Model::output_size() const { return impl_->output; }
+int64_t Model::layers() const { return static_cast<int64_t>(impl_->layers.size()); }
+int64_t Model::state_size() const { return impl_->state_offsets.back(); }
+int64_t Model::scratch_size() const { return impl_->scratch; }
+
+void Model::initial_state(float* state) const { std::fill(state, state + state_size(), 0.0f); }
+
+void Model::step(const float* x, float* state, float* y, float* scratch) const {
+  const int64_t width = std::max(impl_->hidden, impl_->input);
+  float* buffers[2] = {scratch, scratch + width};
+  float* layer_scratch = scratch + 2 * width;
+  const float* in = x;
+  for (size_t l = 0; l < impl_->layers.size(); ++l) {
+    float* out = buffers[l % 2];
+    impl_->layers[l]->step(in, state + impl_->state_offsets[l], out, layer_scratch);
+    in = out;
+  }
+  matvec(*impl_->readout_w, in, y, impl_->readout_b);
+}
+
+Stream::Stream(Model model)
+    : model_(std::move(model)), state_(model_.state_size()), scratch_(model_.scratch_size()), output_(model_.output_size()) {
+  reset();
+}
+
+void Stream::reset() { model_.initial_state(state_.data()); }
+
+const float* Stream::step(const float* x) {
+  model_.step(x, state_.data(), output_.data(), scratch_.data());
+  return output_.data();
+}
+
+}  // namespace ncrt

@@ -1,0 +1,81 @@
+#pragma once
+// neurocell's dependency-free inference runtime: loads a model written by `neurocell export`
+// (a .ncm file) and runs it one time step at a time in float32, with nothing but the C++17
+// standard library (no LibTorch, no BLAS), for streaming inference on small machines.
+//
+// Supported layers: BRC, nBRC, GRU, LSTM, MGU, double layers of those, the scan blocks
+// (BMRU, CMRU, aCMRU, fq-BMRU, minGRU, LRU) and the MRU/LRU hybrids, then a linear readout.
+// The cell formulas are the library's own (src/cells/*.h), so the runtime computes what
+// training computed: outputs agree with the library's to 1e-5 (tested).
+//
+// File format (.ncm, version 1, little-endian):
+//   "NCM\0" | u32 version | u32 header_bytes | header (text, header_bytes) | tensor data | u32 crc
+// The header is one item per line: `key value...`. It names the model (`model sequence`,
+// `cell`, `input`, `hidden`, `output`, `layers`), one `layer L KIND INPUT HIDDEN` line per
+// layer (KIND: a cell name, or `pair FIRST SECOND` for a double layer or hybrid of two halves
+// of HIDDEN/2), `constant NAME VALUE` lines (CMRU levels, fq-BMRU thresholds, LayerNorm eps),
+// and one `tensor NAME DTYPE DIM...` line per tensor (names as in the library's checkpoints,
+// dtype f32). The data are the tensors in header order, row-major; crc is the CRC-32 (zlib's)
+// of every byte before it.
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ncrt {
+
+// Every failure to load or run a model: the message names the file, the problem and the fix.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Model {
+ public:
+  // Reads and checks a .ncm file (size, magic, version, checksum, every tensor's shape and
+  // finiteness). Throws Error.
+  static Model load(const std::string& path);
+  // The same from bytes in memory; `what` names them in error messages.
+  static Model parse(const std::string& bytes, const std::string& what);
+
+  const std::string& cell() const;
+  int64_t input_size() const;
+  int64_t hidden_size() const;
+  int64_t output_size() const;
+  int64_t layers() const;
+  // Floats of the recurrent state (every layer's, in layer order) and of the scratch one step needs.
+  int64_t state_size() const;
+  int64_t scratch_size() const;
+
+  // The state the library starts from (zeros).
+  void initial_state(float* state) const;
+  // One step: x (input_size) -> y (output_size), the readout of the last layer's new output;
+  // state (state_size) is updated in place; scratch (scratch_size) is working memory.
+  // Const and reentrant: one Model may serve many streams, each with its own state and scratch.
+  void step(const float* x, float* state, float* y, float* scratch) const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<const Impl> impl_;
+};
+
+// A model with its own state and scratch: the usual way to stream one sequence.
+class Stream {
+ public:
+  explicit Stream(Model model);
+  void reset();                       // back to the initial state
+  const float* step(const float* x);  // output_size values, valid until the next call
+  const std::vector<float>& state() const { return state_; }
+  const Model& model() const { return model_; }
+
+ private:
+  Model model_;
+  std::vector<float> state_, scratch_, output_;
+};
+
+// CRC-32 as zlib computes it (the file checksum), exposed for writers and tests.
+uint32_t crc32(const unsigned char* data, size_t size, uint32_t crc = 0);
+
+}  // namespace ncrt

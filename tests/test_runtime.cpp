@@ -1,0 +1,226 @@
+// The dependency-free runtime (runtime/): a model exported to .ncm and streamed by the runtime
+// gives the library's outputs to 1e-5 for every supported cell; bad files (missing, truncated,
+// corrupt, from an unknown model) are refused with errors that say what is wrong; `neurocell
+// export` and the example streaming program work end to end.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "core/error.h"
+#include "io/files.h"
+#include "io/ncm_export.h"
+#include "neurocell_runtime.h"
+#include "nn/model.h"
+#include "test_util.h"
+#include "train/checkpoint.h"
+
+namespace neurocell {
+namespace {
+
+using testing::cli;
+using testing::TempDir;
+
+ModelConfig model_config(const std::string& cell, bool double_layer = false) {
+  ModelConfig c;
+  c.cell = cell;
+  c.input_size = 3;
+  c.hidden_size = 6;
+  c.layers = 2;
+  c.output_size = 2;
+  c.double_layer = double_layer;
+  return c;
+}
+
+// A model whose every parameter is moved off its initialisation (LayerNorm weights of 1 and
+// biases of 0 would hide a wrong affine step).
+SequenceModel perturbed_model(const ModelConfig& config, uint64_t seed) {
+  torch::manual_seed(seed);
+  SequenceModel model(config);
+  torch::NoGradGuard no_grad;
+  for (auto& p : model->parameters()) p.add_(0.2 * torch::randn_like(p));
+  return model;
+}
+
+// Max |runtime - library| over T steps of streaming one sequence.
+double max_streaming_difference(SequenceModel& model, const ncrt::Model& compiled, int64_t steps, uint64_t seed) {
+  torch::manual_seed(seed);
+  const auto x = torch::randn({steps, 1, model->config.input_size});
+  torch::NoGradGuard no_grad;
+  auto state = model->initial_state(1);
+  ncrt::Stream stream(compiled);
+  double worst = 0;
+  for (int64_t t = 0; t < steps; ++t) {
+    const auto expected = model->step(x[t], state).reshape(-1);
+    const auto x_t = x[t].reshape(-1).contiguous();
+    const float* y = stream.step(x_t.data_ptr<float>());
+    for (int64_t k = 0; k < expected.numel(); ++k)
+      worst = std::max(worst, std::abs(static_cast<double>(y[k]) - expected[k].item<double>()));
+  }
+  // the states moved (an MRU that never switched would make the comparison weak)
+  const auto& s = stream.state();
+  EXPECT_GT(std::count_if(s.begin(), s.end(), [](float v) { return v != 0; }), static_cast<long>(s.size()) / 2);
+  return worst;
+}
+
+class RuntimeCells : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(RuntimeCells, StreamingEqualsTheLibrary) {
+  const std::string name = GetParam();
+  const bool double_layer = name.rfind("double-", 0) == 0;
+  auto model = perturbed_model(model_config(double_layer ? name.substr(7) : name, double_layer), 7);
+  const auto compiled = ncrt::Model::parse(ncm_bytes(model), name);
+  EXPECT_EQ(compiled.input_size(), 3);
+  EXPECT_EQ(compiled.output_size(), 2);
+  EXPECT_EQ(compiled.layers(), 2);
+  EXPECT_LT(max_streaming_difference(model, compiled, 40, 3), 1e-5) << name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cells, RuntimeCells,
+                         ::testing::Values("brc", "nbrc", "gru", "lstm", "mgu", "double-gru", "double-brc", "bmru",
+                                           "cmru", "acmru", "fq-bmru", "mingru", "lru", "hybrid-bmru-lru",
+                                           "hybrid-cmru-lru", "hybrid-acmru-lru"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (auto& ch : n)
+                             if (ch == '-') ch = '_';
+                           return n;
+                         });
+
+TEST(Runtime, Crc32IsZlibs) {
+  const std::string text = "123456789";
+  EXPECT_EQ(ncrt::crc32(reinterpret_cast<const unsigned char*>(text.data()), text.size()), 0xCBF43926u);
+}
+
+// A .ncm file with the given header, tensor data and a correct checksum (to test the header
+// checks behind the checksum).
+std::string framed(const std::string& header, const std::string& data) {
+  auto u32 = [](uint32_t v) {
+    std::string s;
+    for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xFFu));
+    return s;
+  };
+  std::string out = std::string("NCM\0", 4) + u32(1) + u32(static_cast<uint32_t>(header.size())) + header + data;
+  return out + u32(ncrt::crc32(reinterpret_cast<const unsigned char*>(out.data()), out.size()));
+}
+
+void expect_refused(const std::string& bytes, const std::string& fragment) {
+  try {
+    ncrt::Model::parse(bytes, "model.ncm");
+    ADD_FAILURE() << "accepted a bad file; expected an error containing '" << fragment << "'";
+  } catch (const ncrt::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("model.ncm"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Runtime, BadFilesAreRefusedWithClearErrors) {
+  auto model = perturbed_model(model_config("gru"), 1);
+  const std::string good = ncm_bytes(model);
+  ASSERT_NO_THROW(ncrt::Model::parse(good, "model.ncm"));
+
+  expect_refused("", "truncated");
+  expect_refused(good.substr(0, good.size() - 9), "truncated");
+  expect_refused(good.substr(0, 40), "truncated");
+  expect_refused(good + "xx", "unexpected bytes");
+  std::string bad_magic = good;
+  bad_magic[0] = 'X';
+  expect_refused(bad_magic, "not a .ncm");
+  std::string future = good;
+  future[4] = 9;
+  expect_refused(future, "version 9");
+  std::string flipped = good;
+  flipped[good.size() - 20] ^= 0x10;
+  expect_refused(flipped, "checksum");
+
+  // Header problems behind a valid checksum.
+  const std::string base = "model sequence\ncell gru\ninput 1\nhidden 2\noutput 1\nlayers 1\n";
+  expect_refused(framed(base + "layer 0 src 1 2\n", ""), "'src' is not supported");
+  expect_refused(framed(base + "layer 0 gru 1 2\n", ""), "'stack.layer0.weight_ih' is missing");
+  expect_refused(framed(base + "layer 0 gru 1 2\ntensor readout.bias f32 1\n", std::string(4, '\0')),
+                 "'stack.layer0.weight_ih' is missing");
+  expect_refused(framed(base + "layer 0 gru 1 2\ntensor x f32 -1\n", ""), "impossible dimension");
+  expect_refused(framed(base + "layer 0 gru 1 2\ntensor x f16 1\n", "ab"), "dtype 'f16'");
+  expect_refused(framed(base + "layer 0 gru 1 2\nlayer 1 gru 2 2\n", ""), "announces 1 layers and describes 2");
+  expect_refused(framed(base + "layer 0 gru 5 2\n", ""), "reads 5 features");
+  expect_refused(framed(base + "layer 0 gru 1 2\ncolour blue\n", ""), "unknown item 'colour'");
+  expect_refused(framed("model classifier\n", ""), "model kind 'classifier'");
+  const float nan = std::nanf("");
+  std::string nan_bytes(4, '\0');
+  std::memcpy(&nan_bytes[0], &nan, 4);
+  expect_refused(framed(base + "layer 0 gru 1 2\ntensor readout.bias f32 1\n", nan_bytes), "NaN");
+
+  // A tensor of the wrong shape, and one that belongs to no layer.
+  auto mgu = perturbed_model(model_config("mgu"), 1);
+  std::string renamed = ncm_bytes(mgu);
+  const auto at = renamed.find("stack.layer1.bias");
+  ASSERT_NE(at, std::string::npos);
+  renamed.replace(at, 17, "stack.layer1.bian");
+  // recompute the checksum so that the header check, not the checksum, answers
+  renamed.resize(renamed.size() - 4);
+  const uint32_t crc = ncrt::crc32(reinterpret_cast<const unsigned char*>(renamed.data()), renamed.size());
+  for (int i = 0; i < 4; ++i) renamed.push_back(static_cast<char>((crc >> (8 * i)) & 0xFFu));
+  expect_refused(renamed, "'stack.layer1.bias' is missing");
+
+  EXPECT_THROW(ncrt::Model::load("/nonexistent/model.ncm"), ncrt::Error);
+}
+
+TEST(Runtime, ExportCommandAndStreamingExample) {
+  TempDir dir;
+  const auto run = dir.path("run");
+  const auto trained = cli({"train", "--task", "denoising", "--cell", "gru", "--layers", "2", "--hidden", "5",
+                            "--length", "12", "--batch", "4", "--steps", "2", "--val-size", "8", "--test-size", "8",
+                            "--quiet", "--out", run});
+  ASSERT_EQ(trained.code, 0) << trained.err;
+  const auto file = dir.path("model.ncm");
+  const auto r = cli({"export", "--checkpoint", run, "--out", file});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("wrote " + file), std::string::npos) << r.out;
+  // never overwrites by accident; refuses what it cannot export
+  const auto again = cli({"export", "--checkpoint", run, "--out", file});
+  EXPECT_NE(again.code, 0);
+  EXPECT_NE(again.err.find("--overwrite"), std::string::npos) << again.err;
+  EXPECT_EQ(cli({"export", "--checkpoint", run, "--out", file, "--overwrite"}).code, 0);
+  const auto missing = cli({"export", "--checkpoint", dir.path("nothing"), "--out", dir.path("x.ncm")});
+  EXPECT_NE(missing.code, 0);
+  EXPECT_FALSE(file_exists(dir.path("x.ncm")));
+
+  auto loaded = load_run(run);
+  const auto compiled = ncrt::Model::load(file);
+  EXPECT_LT(max_streaming_difference(loaded.model, compiled, 25, 5), 1e-5);
+
+  // The example program: inputs on stdin, one step per line; outputs equal the library's.
+  torch::manual_seed(2);
+  const auto x = torch::randn({6, 1, 2});
+  {
+    std::ofstream in(dir.path("in.txt"));
+    for (int64_t t = 0; t < 6; ++t) in << x[t][0][0].item<float>() << " " << x[t][0][1].item<float>() << "\n";
+  }
+  const std::string command = std::string(NCM_STREAM_BINARY) + " " + file + " < " + dir.path("in.txt") + " > " +
+                              dir.path("out.txt") + " 2> " + dir.path("err.txt");
+  ASSERT_EQ(std::system(command.c_str()), 0) << read_file(dir.path("err.txt"), "stderr");
+  std::ifstream out(dir.path("out.txt"));
+  torch::NoGradGuard no_grad;
+  auto state = loaded.model->initial_state(1);
+  for (int64_t t = 0; t < 6; ++t) {
+    const auto expected = loaded.model->step(x[t], state).reshape(-1);
+    for (int64_t k = 0; k < expected.numel(); ++k) {
+      double v = 0;
+      ASSERT_TRUE(out >> v) << "missing output at step " << t;
+      EXPECT_NEAR(v, expected[k].item<double>(), 1e-5) << "step " << t;
+    }
+  }
+  // a line of the wrong width is an error naming the line
+  {
+    std::ofstream in(dir.path("bad.txt"));
+    in << "0.5 1\n0.5\n";
+  }
+  const std::string bad = std::string(NCM_STREAM_BINARY) + " " + file + " < " + dir.path("bad.txt") + " > /dev/null 2> " +
+                          dir.path("err.txt");
+  EXPECT_NE(std::system(bad.c_str()), 0);
+  EXPECT_NE(read_file(dir.path("err.txt"), "stderr").find("input line 2: expected 2 numbers"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace neurocell
