@@ -15,6 +15,7 @@
 #include "cells/lstm.h"
 #include "cells/mgu.h"
 #include "cells/mru.h"
+#include "cells/spiking.h"
 
 namespace ncrt {
 
@@ -83,6 +84,8 @@ struct Constants {
   int64_t cmru_levels = 2;
   float fq_theta_on = 0.75f, fq_theta_off = 0.25f;
   float layer_norm_eps = 1e-5f;
+  float src_alpha = 0.9f;  // SRC: leak of the input integrator
+  float logit_scale = 0;   // SRC classifier: logits = logit_scale * R sum_t s[t]
 };
 
 // y (rows) = W x (+ b), W (rows, cols).
@@ -105,6 +108,7 @@ class Layer {
   virtual ~Layer() = default;
   virtual int64_t state_size() const = 0;
   virtual int64_t scratch_size() const = 0;
+  virtual void initial_state(float* state) const { std::fill(state, state + state_size(), 0.0f); }
   // x (input) -> out (hidden); state (state_size) updated in place.
   virtual void step(const float* x, float* state, float* out, float* scratch) const = 0;
   const int64_t input, hidden;
@@ -373,6 +377,51 @@ class LruBlock : public ScanBlock {
   std::vector<float> lambda_re, lambda_im, gamma;
 };
 
+// ---- SRC (cells.md section 2): state [i; h; h_s], learned initial states, output spikes ReLU(h).
+// The input projection sums the columns of W for the non-zero inputs (spikes are sparse),
+// so W is kept transposed.
+class SrcLayer : public Layer {
+ public:
+  SrcLayer(const TensorTable& t, const std::string& p, int64_t I, int64_t H, const Constants& k)
+      : Layer(I, H), bias(t.get(p + "bias", {H})), rho(t.get(p + "rho", {H})), r(t.get(p + "r", {H})),
+        r_s(t.get(p + "r_s", {H})), z_hyp(t.get(p + "z_hyp", {H})), z_dep(t.get(p + "z_dep", {H})),
+        initial_i(t.get(p + "initial_i", {H})), initial_h(t.get(p + "initial_h", {H})),
+        initial_hs(t.get(p + "initial_hs", {H})), alpha(k.src_alpha) {
+    const auto& w = t.get(p + "weight", {H, I});
+    weight_t.resize(static_cast<size_t>(I * H));
+    for (int64_t j = 0; j < H; ++j)
+      for (int64_t c = 0; c < I; ++c) weight_t[c * H + j] = w.data[j * I + c];
+  }
+  int64_t state_size() const override { return 3 * hidden; }
+  int64_t scratch_size() const override { return hidden; }
+  void initial_state(float* state) const override {
+    std::copy(initial_i.data.begin(), initial_i.data.end(), state);
+    std::copy(initial_h.data.begin(), initial_h.data.end(), state + hidden);
+    std::copy(initial_hs.data.begin(), initial_hs.data.end(), state + 2 * hidden);
+  }
+  void step(const float* x, float* state, float* out, float* drive) const override {
+    const int64_t H = hidden;
+    std::fill(drive, drive + H, 0.0f);
+    for (int64_t c = 0; c < input; ++c) {
+      if (x[c] == 0.0f) continue;
+      const float* column = weight_t.data() + c * H;
+      for (int64_t j = 0; j < H; ++j) drive[j] += x[c] * column[j];
+    }
+    float *i = state, *h = state + H, *h_s = state + 2 * H;
+    for (int64_t j = 0; j < H; ++j) {
+      const cells::SrcConstants<float> k{alpha, rho.data[j], r.data[j], r_s.data[j], z_hyp.data[j], z_dep.data[j], bias.data[j]};
+      const auto next = cells::src_forward(k, drive[j], cells::SrcState<float>{i[j], h[j], h_s[j]});
+      i[j] = next.i, h[j] = next.h, h_s[j] = next.h_s;
+      out[j] = std::max(next.h, 0.0f);
+    }
+  }
+
+ private:
+  std::vector<float> weight_t;  // (I, H)
+  const Tensor &bias, &rho, &r, &r_s, &z_hyp, &z_dep, &initial_i, &initial_h, &initial_hs;
+  float alpha;
+};
+
 std::unique_ptr<Layer> make_layer(const std::string& kind, const TensorTable& t, const std::string& prefix, int64_t I,
                                   int64_t H, const Constants& k);
 
@@ -408,9 +457,10 @@ std::unique_ptr<Layer> make_layer(const std::string& kind, const TensorTable& t,
   if (kind == "fq-bmru") return std::make_unique<MruBlock>(t, prefix, I, H, k, MruKind::fq_bmru);
   if (kind == "mingru") return std::make_unique<MinGruBlock>(t, prefix, I, H, k);
   if (kind == "lru") return std::make_unique<LruBlock>(t, prefix, I, H, k);
+  if (kind == "src") return std::make_unique<SrcLayer>(t, prefix, I, H, k);
   throw Error(t.what() + ": layer kind '" + kind +
               "' is not supported by this runtime (supported: brc, nbrc, gru, lstm, mgu, bmru, cmru, acmru, "
-              "fq-bmru, mingru, lru, and pairs of them)");
+              "fq-bmru, mingru, lru, src, and pairs of them)");
 }
 
 // ---- Reading the file
@@ -449,6 +499,8 @@ struct LayerLine {
 }  // namespace
 
 struct Model::Impl {
+  bool classifier = false;  // "src-classifier": logits accumulated over time, kept in the state
+  float logit_scale = 0;
   std::string cell;
   int64_t input = 0, hidden = 0, output = 0;
   std::vector<std::unique_ptr<Layer>> layers;
@@ -457,6 +509,7 @@ struct Model::Impl {
   const Tensor* readout_b = nullptr;
   std::unique_ptr<TensorTable> tensors;
   int64_t scratch = 0;
+  int64_t buffer_width = 0;  // the widest layer output
 };
 
 Model Model::load(const std::string& path) {
@@ -521,6 +574,8 @@ Model Model::parse(const std::string& bytes, const std::string& what) {
       else if (w[1] == "fq_theta_on") constants.fq_theta_on = static_cast<float>(v);
       else if (w[1] == "fq_theta_off") constants.fq_theta_off = static_cast<float>(v);
       else if (w[1] == "layer_norm_eps") constants.layer_norm_eps = static_cast<float>(v);
+      else if (w[1] == "src_alpha") constants.src_alpha = static_cast<float>(v);
+      else if (w[1] == "logit_scale") constants.logit_scale = static_cast<float>(v);
       else throw Error(where + ": unknown constant '" + w[1] + "'");
     } else if (w[0] == "tensor") {
       if (w.size() < 4) throw Error(where + ": expected 'tensor NAME DTYPE DIM...'");
@@ -535,8 +590,13 @@ Model Model::parse(const std::string& bytes, const std::string& what) {
       throw Error(where + ": unknown item '" + w[0] + "'");
     }
   }
-  if (model_kind != "sequence")
-    throw Error(what + ": model kind '" + model_kind + "' is not supported (this runtime runs 'sequence' models)");
+  if (model_kind != "sequence" && model_kind != "src-classifier")
+    throw Error(what + ": model kind '" + model_kind +
+                "' is not supported (this runtime runs 'sequence' and 'src-classifier' models)");
+  impl->classifier = model_kind == "src-classifier";
+  impl->logit_scale = constants.logit_scale;
+  if (impl->classifier && !(constants.logit_scale > 0))
+    throw Error(what + ": an src-classifier needs a positive 'constant logit_scale'");
   if (impl->input <= 0 || impl->hidden <= 0 || impl->output <= 0 || layer_count <= 0)
     throw Error(what + ": the header must give positive input, hidden, output and layers");
   if (static_cast<int64_t>(layer_lines.size()) != layer_count)
@@ -584,10 +644,16 @@ Model Model::parse(const std::string& bytes, const std::string& what) {
     if (line_l.input != width)
       throw Error(what + ": layer " + std::to_string(l) + " reads " + std::to_string(line_l.input) +
                   " features but the previous layer gives " + std::to_string(width));
-    if (line_l.hidden != impl->hidden)
+    if (line_l.hidden <= 0) throw Error(what + ": layer " + std::to_string(l) + " has no units");
+    // A sequence model's layers all have the hidden width; an SRC classifier's last layer has
+    // classes x readout_factor neurons.
+    if (!impl->classifier && line_l.hidden != impl->hidden)
       throw Error(what + ": layer " + std::to_string(l) + " has " + std::to_string(line_l.hidden) +
                   " units but the model's hidden size is " + std::to_string(impl->hidden));
-    const std::string prefix = "stack.layer" + std::to_string(l) + ".";
+    if (impl->classifier != (line_l.kind == "src"))
+      throw Error(what + ": layer " + std::to_string(l) + " is '" + line_l.kind + "', but " +
+                  (impl->classifier ? "an src-classifier has SRC layers only" : "SRC layers need model src-classifier"));
+    const std::string prefix = (impl->classifier ? "layer" : "stack.layer") + std::to_string(l) + ".";
     if (line_l.kind == "pair") {
       if (line_l.hidden % 2) throw Error(what + ": a pair layer needs an even width, got " + std::to_string(line_l.hidden));
       impl->layers.push_back(std::make_unique<PairLayer>(line_l.first, line_l.second, *impl->tensors, prefix,
@@ -599,12 +665,19 @@ Model Model::parse(const std::string& bytes, const std::string& what) {
     offset += impl->layers.back()->state_size();
     impl->scratch = std::max(impl->scratch, impl->layers.back()->scratch_size());
     width = line_l.hidden;
+    impl->buffer_width = std::max(impl->buffer_width, width);
+  }
+  if (impl->classifier) {  // the frozen readout R (C, H_last); the logits so far live in the state
+    impl->readout_w = &impl->tensors->get("readout", {impl->output, width});
+    impl->state_offsets.push_back(offset);
+    offset += impl->output;
+  } else {
+    impl->readout_w = &impl->tensors->get("readout.weight", {impl->output, width});
+    impl->readout_b = &impl->tensors->get("readout.bias", {impl->output});
   }
   impl->state_offsets.push_back(offset);
-  impl->readout_w = &impl->tensors->get("readout.weight", {impl->output, width});
-  impl->readout_b = &impl->tensors->get("readout.bias", {impl->output});
   impl->tensors->check_all_used();
-  impl->scratch += 2 * std::max(width, impl->input);  // the ping-pong layer outputs
+  impl->scratch += 2 * impl->buffer_width;  // the ping-pong layer outputs
   Model model;
   model.impl_ = impl;
   return model;
@@ -618,10 +691,13 @@ int64_t Model::layers() const { return static_cast<int64_t>(impl_->layers.size()
 int64_t Model::state_size() const { return impl_->state_offsets.back(); }
 int64_t Model::scratch_size() const { return impl_->scratch; }
 
-void Model::initial_state(float* state) const { std::fill(state, state + state_size(), 0.0f); }
+void Model::initial_state(float* state) const {
+  std::fill(state, state + state_size(), 0.0f);
+  for (size_t l = 0; l < impl_->layers.size(); ++l) impl_->layers[l]->initial_state(state + impl_->state_offsets[l]);
+}
 
 void Model::step(const float* x, float* state, float* y, float* scratch) const {
-  const int64_t width = std::max(impl_->hidden, impl_->input);
+  const int64_t width = impl_->buffer_width;
   float* buffers[2] = {scratch, scratch + width};
   float* layer_scratch = scratch + 2 * width;
   const float* in = x;
@@ -630,7 +706,14 @@ void Model::step(const float* x, float* state, float* y, float* scratch) const {
     impl_->layers[l]->step(in, state + impl_->state_offsets[l], out, layer_scratch);
     in = out;
   }
-  matvec(*impl_->readout_w, in, y, impl_->readout_b);
+  if (!impl_->classifier) {
+    matvec(*impl_->readout_w, in, y, impl_->readout_b);
+    return;
+  }
+  // logits += logit_scale R s_t; y = the logits so far (argmax after the last step: the class)
+  float* logits = state + impl_->state_offsets[impl_->layers.size()];
+  matvec(*impl_->readout_w, in, y);
+  for (int64_t c = 0; c < impl_->output; ++c) y[c] = logits[c] += impl_->logit_scale * y[c];
 }
 
 Stream::Stream(Model model)

@@ -3,17 +3,23 @@
 // (a .ncm file) and runs it one time step at a time in float32, with nothing but the C++17
 // standard library (no LibTorch, no BLAS), for streaming inference on small machines.
 //
-// Supported layers: BRC, nBRC, GRU, LSTM, MGU, double layers of those, the scan blocks
-// (BMRU, CMRU, aCMRU, fq-BMRU, minGRU, LRU) and the MRU/LRU hybrids, then a linear readout.
+// Two kinds of model:
+//  - `sequence`: layers of BRC, nBRC, GRU, LSTM, MGU, double layers of those, the scan blocks
+//    (BMRU, CMRU, aCMRU, fq-BMRU, minGRU, LRU) or the MRU/LRU hybrids, then a linear readout;
+//    a step's output is the readout of the last layer's new output.
+//  - `src-classifier`: SRC layers (learned initial states) and the frozen readout R; a step's
+//    output is the logits so far, logit_scale * R sum_t s[t] (the class: argmax after the
+//    last step). The input projection skips zero inputs (spikes are sparse).
 // The cell formulas are the library's own (src/cells/*.h), so the runtime computes what
 // training computed: outputs agree with the library's to 1e-5 (tested).
 //
 // File format (.ncm, version 1, little-endian):
 //   "NCM\0" | u32 version | u32 header_bytes | header (text, header_bytes) | tensor data | u32 crc
-// The header is one item per line: `key value...`. It names the model (`model sequence`,
-// `cell`, `input`, `hidden`, `output`, `layers`), one `layer L KIND INPUT HIDDEN` line per
-// layer (KIND: a cell name, or `pair FIRST SECOND` for a double layer or hybrid of two halves
-// of HIDDEN/2), `constant NAME VALUE` lines (CMRU levels, fq-BMRU thresholds, LayerNorm eps),
+// The header is one item per line: `key value...`. It names the model (`model sequence|
+// src-classifier`, `cell`, `input`, `hidden`, `output`, `layers`), one `layer L KIND INPUT
+// HIDDEN` line per layer (KIND: a cell name, or `pair FIRST SECOND` for a double layer or hybrid
+// of two halves of HIDDEN/2), `constant NAME VALUE` lines (cmru_levels, fq_theta_on,
+// fq_theta_off, layer_norm_eps; src_alpha and logit_scale for SRC),
 // and one `tensor NAME DTYPE DIM...` line per tensor (names as in the library's checkpoints,
 // dtype f32). The data are the tensors in header order, row-major; crc is the CRC-32 (zlib's)
 // of every byte before it.

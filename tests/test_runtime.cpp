@@ -13,6 +13,7 @@
 #include "io/ncm_export.h"
 #include "neurocell_runtime.h"
 #include "nn/model.h"
+#include "nn/spiking.h"
 #include "test_util.h"
 #include "train/checkpoint.h"
 
@@ -88,6 +89,43 @@ INSTANTIATE_TEST_SUITE_P(Cells, RuntimeCells,
                            return n;
                          });
 
+TEST(Runtime, SrcClassifierEqualsTheLibrary) {
+  SrcClassifierConfig config;
+  config.input_size = 20;
+  config.hidden_size = 8;
+  config.layers = 2;
+  config.classes = 3;
+  config.readout_factor = 2;
+  torch::manual_seed(4);
+  SrcClassifier model(config);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& layer : model->layers) {  // strong enough weights to spike; initial states off rest
+      layer->weight.mul_(8);
+      layer->bias.fill_(-2);
+      for (auto* t : {&layer->initial_i, &layer->initial_h, &layer->initial_hs}) t->add_(0.3 * torch::randn_like(*t));
+    }
+  }
+  const auto compiled = ncrt::Model::parse(ncm_bytes(model), "src.ncm");
+  EXPECT_EQ(compiled.output_size(), 3);
+  const int64_t T = 60;
+  const auto spikes = (torch::rand({T, 1, 20}) < 0.3).to(torch::kFloat32);
+  torch::NoGradGuard no_grad;
+  const auto expected = model->forward(spikes).reshape(-1);  // (C) logits
+  ncrt::Stream stream(compiled);
+  const float* y = nullptr;
+  for (int64_t t = 0; t < T; ++t) {
+    const auto x_t = spikes[t].reshape(-1).contiguous();
+    y = stream.step(x_t.data_ptr<float>());
+  }
+  double spread = 0;
+  for (int64_t c = 0; c < 3; ++c) {
+    EXPECT_NEAR(y[c], expected[c].item<double>(), 1e-5 * (1 + std::abs(expected[c].item<double>()))) << "class " << c;
+    spread += std::abs(expected[c].item<double>());
+  }
+  EXPECT_GT(spread, 0.5) << "the network never spiked: the comparison would be weak";
+}
+
 TEST(Runtime, Crc32IsZlibs) {
   const std::string text = "123456789";
   EXPECT_EQ(ncrt::crc32(reinterpret_cast<const unsigned char*>(text.data()), text.size()), 0xCBF43926u);
@@ -136,7 +174,8 @@ TEST(Runtime, BadFilesAreRefusedWithClearErrors) {
 
   // Header problems behind a valid checksum.
   const std::string base = "model sequence\ncell gru\ninput 1\nhidden 2\noutput 1\nlayers 1\n";
-  expect_refused(framed(base + "layer 0 src 1 2\n", ""), "'src' is not supported");
+  expect_refused(framed(base + "layer 0 transformer 1 2\n", ""), "'transformer' is not supported");
+  expect_refused(framed(base + "layer 0 src 1 2\n", ""), "SRC layers need model src-classifier");
   expect_refused(framed(base + "layer 0 gru 1 2\n", ""), "'stack.layer0.weight_ih' is missing");
   expect_refused(framed(base + "layer 0 gru 1 2\ntensor readout.bias f32 1\n", std::string(4, '\0')),
                  "'stack.layer0.weight_ih' is missing");

@@ -181,9 +181,8 @@ int command_run(const std::string& dir, const std::string& input_path, const std
 }
 
 int command_export(const std::string& dir, const std::string& out_path, bool overwrite) {
-  require(!is_spiking_run(dir), "'" + dir + "' is an SRC run: the runtime does not run SRC networks yet "
-                                "(export supports the regression cells: brc, nbrc, gru, lstm, mgu and the scan cells)");
   require(overwrite || !file_exists(out_path), "'" + out_path + "' exists: pass --overwrite to replace it");
+  if (is_spiking_run(dir)) return command_export_spiking(dir, out_path);
   auto run = load_run(dir);
   const std::string bytes = ncm_bytes(run.model);
   write_file_atomic(out_path, bytes);

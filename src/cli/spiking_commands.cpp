@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "io/authors_src.h"
 #include "io/files.h"
+#include "io/ncm_export.h"
 #include "plot/gnuplot.h"
 #include "tasks/mnist.h"
 #include "train/checkpoint.h"
@@ -117,6 +118,16 @@ int command_train_spiking(SpikingRunConfig config, const std::string& out_dir, b
               report.test_accuracy, static_cast<long long>(report.test_images), describe(config).c_str(),
               static_cast<long long>(report.steps_done), static_cast<long long>(report.skipped_updates),
               report.train_images_per_second, report.wall_seconds, out_dir.c_str());
+  return 0;
+}
+
+int command_export_spiking(const std::string& dir, const std::string& out_path) {
+  const auto config = load_spiking_config(dir);
+  auto model = build(config);
+  load_src_weights(weights_path(dir), model);
+  const std::string bytes = ncm_bytes(model);
+  write_file_atomic(out_path, bytes);
+  std::printf("wrote %s: %s, %zu bytes\n", out_path.c_str(), describe(config).c_str(), bytes.size());
   return 0;
 }
 

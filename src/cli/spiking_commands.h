@@ -26,6 +26,9 @@ int command_eval_spiking(const std::string& dir, int64_t test_size);
 int command_eval_import(const std::string& path, const std::string& task_name, int64_t test_size,
                         const std::string& out_dir);
 
+// Writes an SRC run as a .ncm file for the dependency-free runtime (model src-classifier).
+int command_export_spiking(const std::string& dir, const std::string& out_path);
+
 // Test accuracy with r and r_s of every neuron perturbed by N(0, sigma^2) (fresh draws per
 // repeat), one markdown row per sigma: the SRC paper's robustness-to-noise experiment.
 int command_noise(const std::string& dir, const std::vector<double>& sigmas, int64_t repeats, int64_t test_size);

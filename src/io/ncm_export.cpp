@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "io/files.h"
 #include "nn/scan_layers.h"
 
 namespace neurocell {
@@ -36,6 +35,34 @@ void collect_constants(const RecurrentLayer& layer, ScanConstants& k) {
   }
 }
 
+// "tensor NAME f32 DIMS" lines into the header and the float32 data, in one order.
+void append_tensor(std::ostringstream& header, std::string& data, const std::string& name, const torch::Tensor& value) {
+  const auto t = value.detach().to(torch::kFloat32).contiguous();
+  require(torch::isfinite(t).all().item<bool>(), "cannot export: tensor " + name + " holds NaN or Inf");
+  header << "tensor " << name << " f32";
+  for (const auto d : t.sizes()) header << " " << d;
+  header << "\n";
+  const auto* p = t.data_ptr<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    uint32_t u;
+    std::memcpy(&u, p + i, 4);
+    append_u32(data, u);
+  }
+}
+
+// Magic, version, header, data, CRC-32.
+std::string frame(const std::string& text, const std::string& data) {
+  std::string out("NCM\0", 4);
+  append_u32(out, 1);  // version
+  append_u32(out, static_cast<uint32_t>(text.size()));
+  out += text;
+  out += data;
+  const uint32_t crc = static_cast<uint32_t>(
+      ::crc32(::crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(out.data()), static_cast<uInt>(out.size())));
+  append_u32(out, crc);
+  return out;
+}
+
 }  // namespace
 
 std::string ncm_bytes(SequenceModel& model) {
@@ -59,31 +86,25 @@ std::string ncm_bytes(SequenceModel& model) {
          << "\nconstant fq_theta_off " << constants.theta_off << "\nconstant layer_norm_eps " << constants.layer_norm_eps
          << "\n";
   std::string data;
-  for (const auto& item : model->named_parameters()) {
-    const auto t = item.value().detach().to(torch::kFloat32).contiguous();
-    require(torch::isfinite(t).all().item<bool>(), "cannot export: parameter " + item.key() + " holds NaN or Inf");
-    header << "tensor " << item.key() << " f32";
-    for (const auto d : t.sizes()) header << " " << d;
-    header << "\n";
-    const auto* p = t.data_ptr<float>();
-    for (int64_t i = 0; i < t.numel(); ++i) {
-      uint32_t u;
-      std::memcpy(&u, p + i, 4);
-      append_u32(data, u);
-    }
-  }
-  const std::string text = header.str();
-  std::string out("NCM\0", 4);
-  append_u32(out, 1);  // version
-  append_u32(out, static_cast<uint32_t>(text.size()));
-  out += text;
-  out += data;
-  const uint32_t crc = static_cast<uint32_t>(
-      ::crc32(::crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(out.data()), static_cast<uInt>(out.size())));
-  append_u32(out, crc);
-  return out;
+  for (const auto& item : model->named_parameters()) append_tensor(header, data, item.key(), item.value());
+  return frame(header.str(), data);
 }
 
-void export_ncm(SequenceModel& model, const std::string& path) { write_file_atomic(path, ncm_bytes(model)); }
+std::string ncm_bytes(SrcClassifier& model) {
+  const auto& config = model->config;
+  std::ostringstream header;
+  header.precision(9);
+  header << "model src-classifier\ncell src\ninput " << config.input_size << "\nhidden " << config.hidden_size
+         << "\noutput " << config.classes << "\nlayers " << config.layers << "\n";
+  for (int64_t l = 0; l < config.layers; ++l)
+    header << "layer " << l << " src " << (l == 0 ? config.input_size : config.layer_width(l - 1)) << " "
+           << config.layer_width(l) << "\n";
+  const double scale = config.logit_scale > 0 ? config.logit_scale : 1.0 / config.readout_factor;
+  header << "constant src_alpha " << config.cell.alpha << "\nconstant logit_scale " << scale << "\n";
+  std::string data;
+  for (const auto& item : model->named_parameters()) append_tensor(header, data, item.key(), item.value());
+  for (const auto& item : model->named_buffers()) append_tensor(header, data, item.key(), item.value());
+  return frame(header.str(), data);
+}
 
 }  // namespace neurocell

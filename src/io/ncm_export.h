@@ -5,11 +5,13 @@
 #include <string>
 
 #include "nn/model.h"
+#include "nn/spiking.h"
 
 namespace neurocell {
 
-// The file's bytes. Throws Error for a parameter that is not finite.
+// The file's bytes (write them with write_file_atomic). Throws Error for a tensor that is not
+// finite. An SRC classifier keeps its per-neuron constants and frozen readout, stored as buffers.
 std::string ncm_bytes(SequenceModel& model);
-void export_ncm(SequenceModel& model, const std::string& path);
+std::string ncm_bytes(SrcClassifier& model);
 
 }  // namespace neurocell
