@@ -88,13 +88,24 @@ struct Constants {
   float logit_scale = 0;   // SRC classifier: logits = logit_scale * R sum_t s[t]
 };
 
+// Dot product with 8 independent partial sums: a single running sum is one dependent add
+// per element (the compiler may not reorder float adds), 8 of them vectorise. A 2x128 BMRU
+// step took 74 us with one sum, 19.5 us with 8 (ncm_stream --time, one core here).
+float dot(const float* a, const float* b, int64_t n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) acc[k] += a[i + k] * b[i + k];
+  float sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
 // y (rows) = W x (+ b), W (rows, cols).
 void matvec(const Tensor& w, const float* x, float* y, const Tensor* b = nullptr) {
   const int64_t rows = w.shape[0], cols = w.shape[1];
   for (int64_t r = 0; r < rows; ++r) {
-    const float* row = w.ptr() + r * cols;
-    float sum = 0;
-    for (int64_t c = 0; c < cols; ++c) sum += row[c] * x[c];
+    const float sum = dot(w.ptr() + r * cols, x, cols);
     y[r] = b ? sum + b->data[r] : sum;
   }
 }
@@ -215,16 +226,10 @@ class MguLayer : public Layer {
     const float* w_f = w_hh.ptr();
     const float* w_h = w_hh.ptr() + H * H;
     for (int64_t j = 0; j < H; ++j) {
-      float sum = 0;
-      for (int64_t k = 0; k < H; ++k) sum += w_f[j * H + k] * h[k];
-      f[j] = cells::mgu_forget(gi[j] + sum);
+      f[j] = cells::mgu_forget(gi[j] + dot(w_f + j * H, h, H));
       fh[j] = f[j] * h[j];
     }
-    for (int64_t j = 0; j < H; ++j) {
-      float sum = 0;
-      for (int64_t k = 0; k < H; ++k) sum += w_h[j * H + k] * fh[k];
-      w_fh[j] = sum;
-    }
+    for (int64_t j = 0; j < H; ++j) w_fh[j] = dot(w_h + j * H, fh, H);
     for (int64_t j = 0; j < H; ++j) {
       float n;
       h[j] = cells::mgu_forward(f[j], gi[H + j] + w_fh[j], h[j], n);
@@ -365,11 +370,8 @@ class LruBlock : public ScanBlock {
       const float im = lambda_re[j] * s_im[j] + lambda_im[j] * s_re[j] + g_im[j] * gamma[j];
       s_re[j] = re, s_im[j] = im;
     }
-    for (int64_t j = 0; j < hidden; ++j) {  // r = Re(C s) + D n
-      float sum = 0;
-      for (int64_t k = 0; k < N; ++k) sum += c_re.data[j * N + k] * s_re[k] - c_im.data[j * N + k] * s_im[k];
-      r[j] = sum + d.data[j] * n[j];
-    }
+    for (int64_t j = 0; j < hidden; ++j)  // r = Re(C s) + D n
+      r[j] = dot(c_re.ptr() + j * N, s_re, N) - dot(c_im.ptr() + j * N, s_im, N) + d.data[j] * n[j];
   }
 
  private:

@@ -1,7 +1,9 @@
 // Streams a .ncm model one time step at a time, with nothing but the runtime:
 //   ncm_stream MODEL.ncm < inputs.txt      one line of input_size numbers per step in, one
 //                                          line of output_size numbers per step out
-//   ncm_stream MODEL.ncm --time STEPS      latency: ns per step over STEPS random steps
+//   ncm_stream MODEL.ncm --time STEPS      latency: ns per step over STEPS random steps (N(0, 1)
+//                                          inputs; for SRC, 0/1 spikes at 3.3 % density, that
+//                                          of rate-coded MNIST)
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -27,15 +29,18 @@ int main(int argc, char** argv) {
       if (steps <= 0) throw ncrt::Error("--time needs a positive number of steps");
       std::mt19937 random(1);
       std::normal_distribution<float> normal;
+      std::bernoulli_distribution spike(0.033);
+      const bool spiking = model.cell() == "src";
       std::vector<float> inputs(static_cast<size_t>(I) * 1024);
-      for (auto& v : inputs) v = normal(random);
+      for (auto& v : inputs) v = spiking ? static_cast<float>(spike(random)) : normal(random);
       float checksum = 0;
       const auto start = std::chrono::steady_clock::now();
       for (long t = 0; t < steps; ++t) checksum += stream.step(inputs.data() + (t % 1024) * I)[0];
       const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
-      std::printf("%s, %lld layers of %lld, input %lld: %.0f ns per step over %ld steps (checksum %g)\n",
+      std::printf("%s, %lld layers of %lld, input %lld%s: %.0f ns per step over %ld steps (checksum %g)\n",
                   model.cell().c_str(), static_cast<long long>(model.layers()),
-                  static_cast<long long>(model.hidden_size()), static_cast<long long>(I), ns / steps, steps, checksum);
+                  static_cast<long long>(model.hidden_size()), static_cast<long long>(I),
+                  spiking ? " (spikes, density 0.033)" : "", ns / steps, steps, checksum);
       return 0;
     }
     std::string line;
