@@ -62,6 +62,11 @@ class TensorTable {
     return it->second;
   }
   const std::string& what() const { return what_; }
+  const Tensor& any(const std::string& name) const {
+    const auto it = tensors_.find(name);
+    if (it == tensors_.end()) throw Error(what_ + ": tensor '" + name + "' is missing");
+    return it->second;
+  }
   // Tensors no layer asked for: a file from a different model than its header says.
   void check_all_used() const {
     for (const auto& [name, tensor] : tensors_)
@@ -692,6 +697,10 @@ int64_t Model::output_size() const { return impl_->output; }
 int64_t Model::layers() const { return static_cast<int64_t>(impl_->layers.size()); }
 int64_t Model::state_size() const { return impl_->state_offsets.back(); }
 int64_t Model::scratch_size() const { return impl_->scratch; }
+
+const std::vector<float>& Model::tensor(const std::string& name) const { return impl_->tensors->any(name).data; }
+std::vector<int64_t> Model::tensor_shape(const std::string& name) const { return impl_->tensors->any(name).shape; }
+bool Model::is_src_classifier() const { return impl_->classifier; }
 
 void Model::initial_state(float* state) const {
   std::fill(state, state + state_size(), 0.0f);

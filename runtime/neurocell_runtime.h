@@ -61,6 +61,11 @@ class Model {
   // Const and reentrant: one Model may serve many streams, each with its own state and scratch.
   void step(const float* x, float* state, float* y, float* scratch) const;
 
+  // A tensor of the file by name (for tools such as the integer SRC); throws Error if absent.
+  const std::vector<float>& tensor(const std::string& name) const;
+  std::vector<int64_t> tensor_shape(const std::string& name) const;
+  bool is_src_classifier() const;
+
   struct Impl;
 
  private:

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "io/files.h"
 #include "io/ncm_export.h"
+#include "integer_src.h"
 #include "neurocell_runtime.h"
 #include "nn/model.h"
 #include "nn/spiking.h"
@@ -259,6 +260,131 @@ TEST(Runtime, ExportCommandAndStreamingExample) {
                           dir.path("err.txt");
   EXPECT_NE(std::system(bad.c_str()), 0);
   EXPECT_NE(read_file(dir.path("err.txt"), "stderr").find("input line 2: expected 2 numbers"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace neurocell
+
+// ---- Integer SRC (runtime/integer_src.h, hardware.md)
+
+namespace neurocell {
+namespace {
+
+// One neuron, two inputs, W = [200, -100], starting at h = 0, h_s = -800, reference constants
+// (bias -3000, z_max 900, z_min 100). Frames [1,0], [0,1], [0,0], [0,1]; by hand:
+//  t1: i = 200 -> I = 1023; z = 900 (h = 0 < 500);
+//      h' = lin(1023 + 2 (0 + 3200 - 3000)) = lin(1423) = min(4269 >> 2, 1023) = 1023 (spike)
+//      h_s' = 0 + ((-800 - 0) 900 >> 10) = floor(-703.1) = -704
+//  t2: i = 200 - 12 - 6 - 100 = 82 -> I = 1023; z = 100 (h = 1023)
+//      h' = lin(1023 + 2 (1023 + 2816 - 3000)) = lin(2701) -> 1023 (spike)
+//      h_s' = 1023 + ((-704 - 1023) 100 >> 10) = 1023 + floor(-168.7) = 854
+//  t3: i = 82 - 5 - 2 = 75 -> I = 1023; z = 100
+//      h' = lin(1023 + 2 (1023 - 3416 - 3000)) = lin(-9763) -> -1024 (no spike)
+//      h_s' = 1023 + ((854 - 1023) 100 >> 10) = 1023 + floor(-16.5) = 1006
+//  t4: i = 75 - 4 - 2 - 100 = -31 -> I = -1024; z = 900 (h = -1024)
+//      h' = lin(-1024 + 2 (-1024 - 4024 - 3000)) -> -1024
+//      h_s' = -1024 + ((1006 + 1024) 900 >> 10) = -1024 + floor(1784.2) = 760
+ncrt::IntegerSrc tiny_network(int32_t vote, bool leaky) {
+  ncrt::IntegerSrcLayer layer;
+  layer.input = 2, layer.hidden = 1;
+  layer.weight = {200, -100};
+  layer.bias = {-3000};
+  layer.initial_h = {0};
+  layer.initial_hs = {-800};
+  ncrt::IntegerSrcOptions options;
+  options.leaky_accumulators = leaky;
+  return ncrt::IntegerSrc({layer}, {vote}, 1, options);
+}
+
+TEST(IntegerSrc, MatchesAHandComputedTrace) {
+  auto net = tiny_network(10, false);
+  const uint8_t frames[4][2] = {{1, 0}, {0, 1}, {0, 0}, {0, 1}};
+  const int32_t i[4] = {200, 82, 75, -31}, h[4] = {1023, 1023, -1024, -1024}, h_s[4] = {-704, 854, 1006, 760};
+  const int32_t acc[4] = {10, 20, 20, 20};
+  for (int t = 0; t < 4; ++t) {
+    net.step(frames[t]);
+    const auto& s = net.states()[0];
+    EXPECT_EQ(s.i[0], i[t]) << "step " << t + 1;
+    EXPECT_EQ(s.h[0], h[t]) << "step " << t + 1;
+    EXPECT_EQ(s.h_s[0], h_s[t]) << "step " << t + 1;
+    EXPECT_EQ(s.spikes[0], h[t] >= 512 ? 1 : 0) << "step " << t + 1;
+    EXPECT_EQ(net.accumulators()[0], acc[t]) << "step " << t + 1;
+  }
+  // leaky accumulators, votes of 100: 100; 100 - 3 + 100 = 197; 197 - 6 = 191; 191 - 5 = 186
+  auto leaky = tiny_network(100, true);
+  const int32_t leaky_acc[4] = {100, 197, 191, 186};
+  for (int t = 0; t < 4; ++t) {
+    leaky.step(frames[t]);
+    EXPECT_EQ(leaky.accumulators()[0], leaky_acc[t]) << "step " << t + 1;
+  }
+  net.reset();
+  EXPECT_EQ(net.states()[0].h_s[0], -800);
+  EXPECT_EQ(net.accumulators()[0], 0);
+}
+
+TEST(IntegerSrc, QuantisationRoundTrips) {
+  torch::manual_seed(3);
+  const auto w = torch::randn({7, 13});
+  std::vector<float> values(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+  for (int bits : {8, 5, 4}) {
+    const auto q = ncrt::quantize_weights(values, 7, 13, bits);
+    int32_t largest = 0;
+    for (size_t k = 0; k < values.size(); ++k) {
+      largest = std::max(largest, std::abs(q.values[k]));
+      EXPECT_LE(std::abs(q.values[k] / q.scale - values[k]), 0.5 / q.scale + 1e-6) << bits << " bits";
+    }
+    EXPECT_EQ(largest, 1 << bits) << "the largest weight maps to 2^bits";
+    // quantising the dequantised values gives the same integers
+    std::vector<float> back;
+    for (int32_t v : q.values) back.push_back(v / q.scale);
+    EXPECT_EQ(ncrt::quantize_weights(back, 7, 13, bits).values, q.values);
+  }
+  EXPECT_THROW(ncrt::quantize_weights(values, 7, 13, 1), ncrt::Error);
+  EXPECT_THROW(ncrt::quantize_weights(values, 7, 12, 8), ncrt::Error);
+  EXPECT_EQ(ncrt::quantize_weights(std::vector<float>(6, 0.0f), 2, 3, 8).values, std::vector<int32_t>(6, 0));
+}
+
+TEST(IntegerSrc, FromAnExportedClassifier) {
+  SrcClassifierConfig config;
+  config.input_size = 12;
+  config.hidden_size = 6;
+  config.layers = 2;
+  config.classes = 3;
+  config.readout_factor = 2;
+  torch::manual_seed(5);
+  SrcClassifier model(config);
+  const auto compiled = ncrt::Model::parse(ncm_bytes(model), "src.ncm");
+  ncrt::IntegerSrcOptions options;
+  options.weight_bits = 5;
+  auto net = ncrt::IntegerSrc::from_model(compiled, options);
+  ASSERT_EQ(net.layers().size(), 2u);
+  EXPECT_EQ(net.layers()[0].hidden, 6);
+  EXPECT_EQ(net.layers()[1].hidden, 6);  // 3 classes x 2
+  const auto w0 = model->layers[0]->weight.contiguous();
+  const auto q = ncrt::quantize_weights(std::vector<float>(w0.data_ptr<float>(), w0.data_ptr<float>() + w0.numel()), 6,
+                                        12, 5);
+  EXPECT_EQ(net.layers()[0].weight, q.values);
+  // the frozen readout: 1 -> 10 for a neuron's own class, -0.1 -> -1 otherwise
+  const std::vector<int32_t> votes = {10, -1, -1, 10, -1, -1, -1, 10, -1, -1, 10, -1, -1, -1, 10, -1, -1, 10};
+  EXPECT_EQ(net.readout(), votes);
+  EXPECT_EQ(net.layers()[0].bias, std::vector<int32_t>(6, -3000));
+  std::vector<uint8_t> frame(12, 1);
+  for (int t = 0; t < 30; ++t) net.step(frame.data());
+  EXPECT_GE(net.prediction(), 0);
+  EXPECT_LT(net.prediction(), 3);
+  // a sequence model is not an SRC
+  auto gru = perturbed_model(model_config("gru"), 1);
+  EXPECT_THROW(ncrt::IntegerSrc::from_model(ncrt::Model::parse(ncm_bytes(gru), "gru.ncm"), options), ncrt::Error);
+}
+
+TEST(IntegerSrc, SubsampledTraces) {
+  // 8 frames of 2 pixels: pixel 0 always on, pixel 1 on at frames 0-3
+  std::vector<uint8_t> frames;
+  for (int t = 0; t < 8; ++t) frames.insert(frames.end(), {1, static_cast<uint8_t>(t < 4)});
+  EXPECT_EQ(ncrt::subsample_trace(frames, 8, 2, 4, false), (std::vector<uint8_t>{1, 1, 1, 1, 1, 0, 1, 0}));
+  // rising edges only: a pixel that stays on spikes once
+  EXPECT_EQ(ncrt::subsample_trace(frames, 8, 2, 4, true), (std::vector<uint8_t>{1, 1, 0, 0, 0, 0, 0, 0}));
+  EXPECT_THROW(ncrt::subsample_trace(frames, 8, 2, 3, false), ncrt::Error);
 }
 
 }  // namespace

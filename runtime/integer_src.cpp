@@ -1,0 +1,135 @@
+// Integer SRC (see integer_src.h for the arithmetic and the choices made).
+#include "integer_src.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace ncrt {
+
+namespace {
+
+int32_t clip(int64_t v, int32_t lo, int32_t hi) { return static_cast<int32_t>(std::min<int64_t>(std::max<int64_t>(v, lo), hi)); }
+// Arithmetic shift right (towards -infinity), spelled out so it does not depend on how the
+// compiler shifts negative values.
+int64_t shift_right(int64_t v, int bits) { return v >= 0 ? v >> bits : -((-v + (int64_t{1} << bits) - 1) >> bits); }
+// The saturated line that replaces tanh.
+int32_t lin(int64_t v) { return clip(shift_right(3 * v, 2), -1024, 1023); }
+
+}  // namespace
+
+QuantizedMatrix quantize_weights(const std::vector<float>& w, int64_t rows, int64_t cols, int bits) {
+  if (bits < 2 || bits > 14) throw Error("weight bits must be in 2..14, got " + std::to_string(bits));
+  if (static_cast<int64_t>(w.size()) != rows * cols) throw Error("quantize_weights: size does not match rows x cols");
+  float largest = 0;
+  for (float v : w) largest = std::max(largest, std::fabs(v));
+  QuantizedMatrix q;
+  q.rows = rows, q.cols = cols;
+  q.scale = largest > 0 ? static_cast<float>(1 << bits) / largest : 1.0f;
+  q.values.reserve(w.size());
+  for (float v : w) q.values.push_back(static_cast<int32_t>(std::lround(v * q.scale)));
+  return q;
+}
+
+IntegerSrc::IntegerSrc(std::vector<IntegerSrcLayer> layers, std::vector<int32_t> readout, int64_t classes,
+                       const IntegerSrcOptions& options)
+    : layers_(std::move(layers)), readout_(std::move(readout)), classes_(classes), options_(options) {
+  if (layers_.empty()) throw Error("an integer SRC needs at least one layer");
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const auto& layer = layers_[l];
+    const auto H = static_cast<size_t>(layer.hidden);
+    if (layer.input <= 0 || layer.hidden <= 0 || layer.weight.size() != H * static_cast<size_t>(layer.input) ||
+        layer.bias.size() != H || layer.initial_h.size() != H || layer.initial_hs.size() != H)
+      throw Error("integer SRC layer " + std::to_string(l) + ": sizes of weight/bias/initial states do not match");
+    if (l > 0 && layer.input != layers_[l - 1].hidden)
+      throw Error("integer SRC layer " + std::to_string(l) + " reads " + std::to_string(layer.input) +
+                  " inputs but the previous layer has " + std::to_string(layers_[l - 1].hidden) + " neurons");
+  }
+  if (classes_ <= 0 || readout_.size() != static_cast<size_t>(classes_ * layers_.back().hidden))
+    throw Error("integer SRC readout must be (classes, last layer's neurons)");
+  reset();
+}
+
+IntegerSrc IntegerSrc::from_model(const Model& model, const IntegerSrcOptions& options) {
+  if (!model.is_src_classifier()) throw Error("the integer SRC needs an SRC classifier model (model src-classifier)");
+  std::vector<IntegerSrcLayer> layers;
+  for (int64_t l = 0; l < model.layers(); ++l) {
+    const std::string p = "layer" + std::to_string(l) + ".";
+    const auto shape = model.tensor_shape(p + "weight");  // (H, I)
+    IntegerSrcLayer layer;
+    layer.hidden = shape[0], layer.input = shape[1];
+    layer.weight = quantize_weights(model.tensor(p + "weight"), shape[0], shape[1], options.weight_bits).values;
+    for (float b : model.tensor(p + "bias"))
+      layer.bias.push_back(options.trained_bias ? clip(std::lround(1000.0 * b), -32768, 32767) : options.bias);
+    for (float h : model.tensor(p + "initial_h")) layer.initial_h.push_back(clip(std::lround(1000.0 * h), -1024, 1023));
+    for (float h : model.tensor(p + "initial_hs")) layer.initial_hs.push_back(clip(std::lround(1000.0 * h), -800, 1023));
+    layers.push_back(std::move(layer));
+  }
+  std::vector<int32_t> readout;
+  for (float r : model.tensor("readout")) readout.push_back(clip(std::lround(10.0 * r), -128, 127));
+  return IntegerSrc(std::move(layers), std::move(readout), model.output_size(), options);
+}
+
+void IntegerSrc::reset() {
+  states_.assign(layers_.size(), {});
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    auto& s = states_[l];
+    s.i.assign(layers_[l].hidden, 0);
+    s.h = layers_[l].initial_h;
+    s.h_s = layers_[l].initial_hs;
+    s.spikes.assign(layers_[l].hidden, 0);
+  }
+  accumulators_.assign(classes_, 0);
+}
+
+void IntegerSrc::step(const uint8_t* input) {
+  const uint8_t* in = input;
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const auto& layer = layers_[l];
+    auto& s = states_[l];
+    for (int64_t j = 0; j < layer.hidden; ++j) {
+      int64_t current = s.i[j] - shift_right(s.i[j], 4) - shift_right(s.i[j], 5);
+      const int32_t* row = layer.weight.data() + j * layer.input;
+      for (int64_t k = 0; k < layer.input; ++k)
+        if (in[k]) current += row[k];
+      s.i[j] = clip(current, -32768, 32767);
+      const int64_t binarised = s.i[j] > 0 ? 1023 : -1024;
+      const int64_t h = s.h[j], h_s = s.h_s[j];
+      const int64_t z = h < 500 ? options_.z_max : options_.z_min;
+      s.h[j] = lin(binarised + 2 * (h - 4 * h_s + layer.bias[j]));
+      s.h_s[j] = clip(h + shift_right((h_s - h) * z, 10), -800, 1023);
+      s.spikes[j] = s.h[j] >= 512 ? 1 : 0;
+    }
+    in = s.spikes.data();
+  }
+  const int64_t H = layers_.back().hidden;
+  for (int64_t c = 0; c < classes_; ++c) {
+    int64_t acc = accumulators_[c];
+    if (options_.leaky_accumulators) acc -= shift_right(acc, 5);
+    for (int64_t j = 0; j < H; ++j)
+      if (in[j]) acc += readout_[c * H + j];
+    accumulators_[c] = clip(acc, INT32_MIN, INT32_MAX);
+  }
+}
+
+int64_t IntegerSrc::prediction() const {
+  return std::max_element(accumulators_.begin(), accumulators_.end()) - accumulators_.begin();
+}
+
+std::vector<uint8_t> subsample_trace(const std::vector<uint8_t>& frames, int64_t T, int64_t I, int64_t steps,
+                                     bool rising_edges) {
+  if (static_cast<int64_t>(frames.size()) != T * I) throw Error("subsample_trace: frames must be (T, I)");
+  if (steps <= 0 || steps > T || T % steps)
+    throw Error("subsample_trace: " + std::to_string(steps) + " steps do not divide a trace of " + std::to_string(T));
+  const int64_t stride = T / steps;
+  std::vector<uint8_t> out(static_cast<size_t>(steps * I), 0);
+  for (int64_t t = 0; t < steps; ++t)
+    for (int64_t k = 0; k < I; ++k) {
+      const uint8_t now = frames[t * stride * I + k];
+      const uint8_t before = t > 0 ? frames[(t - 1) * stride * I + k] : 0;
+      out[t * I + k] = rising_edges ? (now && !before) : now;
+    }
+  return out;
+}
+
+}  // namespace ncrt

@@ -1,0 +1,89 @@
+#pragma once
+// Integer SRC as published for an FPGA (shared/spec/hardware.md), part of the
+// dependency-free runtime. Values are integers scaled by 1000 (1000 ~ 1.0); shifts replace
+// divisions; per neuron and step, with h, h_s the previous values:
+//
+//   i   = i - (i >> 4) - (i >> 5) + sum_j Wq[j] s_j        leak 1 - 1/16 - 1/32 = 0.90625
+//   I   = 1023 if i > 0 else -1024                          binarised input current
+//   z   = z_max if h < 500 else z_min
+//   h'  = clip(lin(I + 2 (h - 4 h_s + bias)), -1024, 1023)  lin(v) = clip((3 v) >> 2, -1024, 1023)
+//   h_s'= clip(h + (((h_s - h) z) >> 10), -800, 1023)
+//   spike = 1 if h' >= 512
+//
+// then the class accumulators acc[c] += sum_j Rq[c, j] spike_j (leaky: acc -= acc >> 5
+// first), prediction = argmax at the last step. Choices where hardware.md is silent, written
+// down here: the input current i is held in 16 bits too (saturated to [-32768, 32767]); >> on
+// negative values is an arithmetic shift (rounds towards -infinity, as the FPGA's shifter);
+// `weight_bits` counts magnitude bits: the largest |W| of a layer maps to +-2^bits (+-256 at
+// 8 bits, the reference design; 32 at 5 bits, 16 at 4), plus a sign bit. Since the current
+// is binarised, the weight scale only matters through rounding and the leak's shifts.
+#include <cstdint>
+#include <vector>
+
+#include "neurocell_runtime.h"
+
+namespace ncrt {
+
+struct IntegerSrcOptions {
+  int weight_bits = 8;              // 2..14 magnitude bits
+  bool leaky_accumulators = false;  // acc -= acc >> 5 before each step's votes
+  bool trained_bias = false;        // per-neuron round(1000 b) from the model instead of `bias`
+  int32_t bias = -3000, z_max = 900, z_min = 100;  // the reference design
+};
+
+// round(w * scale), scale = 2^bits / max|w| (1 when every w is 0): integers in [-2^bits, 2^bits].
+struct QuantizedMatrix {
+  int64_t rows = 0, cols = 0;
+  std::vector<int32_t> values;  // (rows, cols) row-major
+  float scale = 1;              // w ~ values / scale
+};
+QuantizedMatrix quantize_weights(const std::vector<float>& w, int64_t rows, int64_t cols, int bits);
+
+struct IntegerSrcLayer {
+  int64_t input = 0, hidden = 0;
+  std::vector<int32_t> weight;                // (hidden, input), quantised
+  std::vector<int32_t> bias;                  // (hidden)
+  std::vector<int32_t> initial_h, initial_hs; // (hidden); the input current starts at 0
+};
+
+class IntegerSrc {
+ public:
+  // readout (classes, last layer's hidden): int8 votes.
+  IntegerSrc(std::vector<IntegerSrcLayer> layers, std::vector<int32_t> readout, int64_t classes,
+             const IntegerSrcOptions& options);
+  // From a float SRC classifier (a .ncm `src-classifier`): W quantised per layer to
+  // options.weight_bits, the readout R times 10 rounded (1 -> 10, -0.1 -> -1), initial h and
+  // h_s times 1000, bias the reference constant (or the trained one, see the options).
+  static IntegerSrc from_model(const Model& src_classifier, const IntegerSrcOptions& options);
+
+  struct LayerState {
+    std::vector<int32_t> i, h, h_s;
+    std::vector<uint8_t> spikes;
+  };
+
+  void reset();
+  // One frame of input spikes (input_size values, 0 or 1).
+  void step(const uint8_t* spikes);
+  int64_t prediction() const;  // argmax of the accumulators, the first on ties
+  const std::vector<int32_t>& accumulators() const { return accumulators_; }
+  const std::vector<LayerState>& states() const { return states_; }
+  const std::vector<IntegerSrcLayer>& layers() const { return layers_; }
+  const std::vector<int32_t>& readout() const { return readout_; }
+  int64_t input_size() const { return layers_.front().input; }
+
+ private:
+  std::vector<IntegerSrcLayer> layers_;
+  std::vector<int32_t> readout_;
+  int64_t classes_;
+  IntegerSrcOptions options_;
+  std::vector<LayerState> states_;
+  std::vector<int32_t> accumulators_;
+};
+
+// A shorter trace from a rate-coded one (frames (T, I) of 0/1): every (T / steps)-th frame,
+// starting with the first; with rising_edges, a pixel spikes only where it did not in the
+// previous kept frame (consecutive identical spikes suppressed).
+std::vector<uint8_t> subsample_trace(const std::vector<uint8_t>& frames, int64_t T, int64_t I, int64_t steps,
+                                     bool rising_edges);
+
+}  // namespace ncrt
