@@ -47,6 +47,15 @@ IntegerSrc::IntegerSrc(std::vector<IntegerSrcLayer> layers, std::vector<int32_t>
   }
   if (classes_ <= 0 || readout_.size() != static_cast<size_t>(classes_ * layers_.back().hidden))
     throw Error("integer SRC readout must be (classes, last layer's neurons)");
+  size_t widest = 0;
+  for (const auto& layer : layers_) {
+    std::vector<int32_t> t(layer.weight.size());
+    for (int64_t j = 0; j < layer.hidden; ++j)
+      for (int64_t k = 0; k < layer.input; ++k) t[k * layer.hidden + j] = layer.weight[j * layer.input + k];
+    weight_t_.push_back(std::move(t));
+    widest = std::max(widest, static_cast<size_t>(layer.hidden));
+  }
+  current_.resize(widest);
   reset();
 }
 
@@ -87,12 +96,15 @@ void IntegerSrc::step(const uint8_t* input) {
   for (size_t l = 0; l < layers_.size(); ++l) {
     const auto& layer = layers_[l];
     auto& s = states_[l];
+    // The leaked current, then the weights of the inputs that spiked (spikes are sparse).
+    for (int64_t j = 0; j < layer.hidden; ++j) current_[j] = s.i[j] - shift_right(s.i[j], 4) - shift_right(s.i[j], 5);
+    for (int64_t k = 0; k < layer.input; ++k) {
+      if (!in[k]) continue;
+      const int32_t* row = weight_t_[l].data() + k * layer.hidden;
+      for (int64_t j = 0; j < layer.hidden; ++j) current_[j] += row[j];
+    }
     for (int64_t j = 0; j < layer.hidden; ++j) {
-      int64_t current = s.i[j] - shift_right(s.i[j], 4) - shift_right(s.i[j], 5);
-      const int32_t* row = layer.weight.data() + j * layer.input;
-      for (int64_t k = 0; k < layer.input; ++k)
-        if (in[k]) current += row[k];
-      s.i[j] = clip(current, -32768, 32767);
+      s.i[j] = clip(current_[j], -32768, 32767);
       const int64_t binarised = s.i[j] > 0 ? 1023 : -1024;
       const int64_t h = s.h[j], h_s = s.h_s[j];
       const int64_t z = h < 500 ? options_.z_max : options_.z_min;

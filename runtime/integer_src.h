@@ -78,6 +78,8 @@ class IntegerSrc {
   IntegerSrcOptions options_;
   std::vector<LayerState> states_;
   std::vector<int32_t> accumulators_;
+  std::vector<std::vector<int32_t>> weight_t_;  // per layer (input, hidden): a spike adds one row
+  std::vector<int64_t> current_;                // scratch (hidden)
 };
 
 // A shorter trace from a rate-coded one (frames (T, I) of 0/1): every (T / steps)-th frame,

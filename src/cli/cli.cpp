@@ -340,6 +340,22 @@ int run_cli(const std::vector<std::string>& args) {
   export_command->add_option("--out", output_path, ".ncm file to write")->required();
   export_command->add_flag("--overwrite", overwrite, "Replace an existing file");
 
+  IntegerSrcEvalOptions integer_options;
+  auto* integer_src = app.add_subcommand(
+      "integer-src", "SRC: MNIST test accuracy with the FPGA's integer arithmetic (runtime/integer_src.h)");
+  integer_src->add_option("--checkpoint", checkpoint, "SRC run folder")->required();
+  integer_src->add_option("--trace-steps", integer_options.trace_steps, "Trace lengths (divisors of the full trace)")
+      ->delimiter(',')->capture_default_str();
+  integer_src->add_option("--bits", integer_options.weight_bits, "Weight magnitude bits")->delimiter(',')
+      ->capture_default_str();
+  integer_src->add_flag("--leaky", integer_options.leaky, "Leaky accumulators (acc -= acc >> 5 every step)");
+  integer_src->add_flag("--trained-bias", integer_options.trained_bias,
+                        "Per-neuron bias round(1000 b) instead of the reference design's -3000");
+  integer_src->add_flag("--rising-edges", integer_options.rising_edges,
+                        "Keep only rising edges of the sub-sampled input spikes");
+  integer_src->add_option("--test-size", integer_options.test_size, "Test images (default: all)");
+  integer_src->add_option("--threads", threads, "CPU threads (0 = every core)");
+
   std::vector<double> sigmas = {0, 0.1, 0.2, 0.5, 1.0};
   int64_t repeats = 3, image_index = 0;
   std::string plot_kind;
@@ -407,11 +423,11 @@ int run_cli(const std::vector<std::string>& args) {
   attractors->add_option("--threads", threads, "CPU threads (0 = every core)");
 
   // CLI11 would only say "a subcommand is required": name the unknown word instead.
-  const std::vector<std::string> commands = {"train", "eval", "run",    "export",    "report",
-                                             "bench", "noise", "plot", "vaa", "warmup", "attractors"};
+  const std::vector<std::string> commands = {"train", "eval",  "run",  "export", "integer-src", "report",
+                                             "bench", "noise", "plot", "vaa",    "warmup",      "attractors"};
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
       std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
-    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run, export, report, bench, noise, plot, "
+    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run, export, integer-src, report, bench, noise, plot, "
                  "vaa, warmup, attractors; see --help)\n", args[0].c_str());
     return 2;
   }
@@ -481,6 +497,11 @@ int run_cli(const std::vector<std::string>& args) {
     }
     if (*run) return command_run(checkpoint, input_path, output_path, threads);
     if (*export_command) return command_export(checkpoint, output_path, overwrite);
+    if (*integer_src) {
+      configure_threads(threads);
+      require(is_spiking_run(checkpoint), "integer-src needs an SRC run folder (trained with --cell src)");
+      return command_integer_src(checkpoint, integer_options);
+    }
     if (*report) return command_report(report_dirs, report_summary);
     if (*noise) {
       configure_threads(threads);

@@ -14,9 +14,11 @@
 #include "core/error.h"
 #include "io/authors_src.h"
 #include "io/files.h"
+#include "integer_src.h"
 #include "io/ncm_export.h"
 #include "plot/gnuplot.h"
 #include "tasks/mnist.h"
+#include "tasks/synthetic.h"
 #include "train/checkpoint.h"
 
 namespace neurocell {
@@ -128,6 +130,74 @@ int command_export_spiking(const std::string& dir, const std::string& out_path) 
   const std::string bytes = ncm_bytes(model);
   write_file_atomic(out_path, bytes);
   std::printf("wrote %s: %s, %zu bytes\n", out_path.c_str(), describe(config).c_str(), bytes.size());
+  return 0;
+}
+
+int command_integer_src(const std::string& dir, const IntegerSrcEvalOptions& options) {
+  const auto config = load_spiking_config(dir);
+  auto model = build(config);
+  load_src_weights(weights_path(dir), model);
+  model->eval();
+  const int64_t full = config.task.coding.prefix + config.task.coding.steps;
+  require(config.task.coding.subsample == 0, "integer-src sub-samples the full trace itself: train with the full trace");
+  for (auto steps : options.trace_steps)
+    require(steps >= 1 && full % steps == 0, "--trace-steps: " + std::to_string(steps) + " does not divide the " +
+                                                 std::to_string(full) + "-step trace");
+  for (auto bits : options.weight_bits) require(bits >= 2 && bits <= 14, "--bits must be in 2..14");
+  const auto compiled = ncrt::Model::parse(ncm_bytes(model), dir);
+  std::vector<ncrt::IntegerSrc> networks;
+  for (auto bits : options.weight_bits) {
+    ncrt::IntegerSrcOptions o;
+    o.weight_bits = static_cast<int>(bits);
+    o.leaky_accumulators = options.leaky;
+    o.trained_bias = options.trained_bias;
+    networks.push_back(ncrt::IntegerSrc::from_model(compiled, o));
+  }
+
+  // The test images, rate-coded exactly as evaluation does (same batches, same generator).
+  const auto set = load_mnist_split(config.task.dataset(), false);
+  const int64_t count = options.test_size > 0 ? std::min(options.test_size, set.labels.size(0)) : set.labels.size(0);
+  const int64_t I = config.model.input_size;
+  auto generator = make_generator(config.train.seed, 2);
+  std::vector<int64_t> correct(options.trace_steps.size() * networks.size(), 0);
+  int64_t float_correct = 0;
+  const auto start = std::chrono::steady_clock::now();
+  torch::NoGradGuard no_grad;
+  for (int64_t b = 0; b < count; b += kEvaluationBatch) {
+    const int64_t n = std::min(kEvaluationBatch, count - b);
+    const auto spikes = rate_code(set.images.narrow(0, b, n), config.task.coding, generator);  // (T, n, I)
+    float_correct += model->forward(spikes).argmax(1).eq(set.labels.narrow(0, b, n)).sum().item<int64_t>();
+    const auto frames = spikes.permute({1, 0, 2}).to(torch::kUInt8).contiguous();  // (n, T, I)
+    for (int64_t k = 0; k < n; ++k) {
+      const uint8_t* image = frames.data_ptr<uint8_t>() + k * full * I;
+      const std::vector<uint8_t> trace(image, image + full * I);
+      const int64_t label = set.labels[b + k].item<int64_t>();
+      for (size_t s = 0; s < options.trace_steps.size(); ++s) {
+        const int64_t steps = options.trace_steps[s];
+        const auto kept = ncrt::subsample_trace(trace, full, I, steps, options.rising_edges);
+        for (size_t q = 0; q < networks.size(); ++q) {
+          auto& net = networks[q];
+          net.reset();
+          for (int64_t t = 0; t < steps; ++t) net.step(kept.data() + t * I);
+          correct[s * networks.size() + q] += net.prediction() == label;
+        }
+      }
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("%s, %lld test images, %s accumulators, bias %s%s\n\n", describe(config).c_str(),
+              static_cast<long long>(count), options.leaky ? "leaky" : "pure",
+              options.trained_bias ? "trained (x1000)" : "-3000 (reference design)",
+              options.rising_edges ? ", rising edges only" : "");
+  std::printf("| arithmetic | trace steps | weight bits | accuracy |\n|---|---|---|---|\n");
+  std::printf("| float32 | %lld | 32 | %.4f |\n", static_cast<long long>(full),
+              static_cast<double>(float_correct) / static_cast<double>(count));
+  for (size_t s = 0; s < options.trace_steps.size(); ++s)
+    for (size_t q = 0; q < networks.size(); ++q)
+      std::printf("| integer | %lld | %lld | %.4f |\n", static_cast<long long>(options.trace_steps[s]),
+                  static_cast<long long>(options.weight_bits[q]),
+                  static_cast<double>(correct[s * networks.size() + q]) / static_cast<double>(count));
+  std::printf("\n%.1f s\n", seconds);
   return 0;
 }
 

@@ -29,6 +29,17 @@ int command_eval_import(const std::string& path, const std::string& task_name, i
 // Writes an SRC run as a .ncm file for the dependency-free runtime (model src-classifier).
 int command_export_spiking(const std::string& dir, const std::string& out_path);
 
+// MNIST test accuracy of an SRC run computed as on the FPGA (runtime/integer_src.h): for every
+// trace length and weight bit width, one markdown row, after the float network's own accuracy
+// on the same spikes.
+struct IntegerSrcEvalOptions {
+  std::vector<int64_t> trace_steps = {220, 110, 55, 44, 22};
+  std::vector<int64_t> weight_bits = {8, 5, 4};
+  bool leaky = false, trained_bias = false, rising_edges = false;
+  int64_t test_size = 0;  // 0 = the whole test split
+};
+int command_integer_src(const std::string& dir, const IntegerSrcEvalOptions& options);
+
 // Test accuracy with r and r_s of every neuron perturbed by N(0, sigma^2) (fresh draws per
 // repeat), one markdown row per sigma: the SRC paper's robustness-to-noise experiment.
 int command_noise(const std::string& dir, const std::vector<double>& sigmas, int64_t repeats, int64_t test_size);
