@@ -54,6 +54,24 @@ TEST(SpikingCli, TrainThenEvalGiveTheSameAccuracy) {
   const auto eval = cli({"eval", "--checkpoint", run, "--test-size", "300"});  // > one evaluation batch
   ASSERT_EQ(eval.code, 0) << eval.err;
   EXPECT_EQ(eval.out.substr(0, eval.out.find('\n')), line);  // same weights, same coded test images
+
+  // The integer (FPGA) arithmetic on the same run: its float row is eval's accuracy (same
+  // spikes), then one row per trace length and weight width.
+  const auto integer = cli({"integer-src", "--checkpoint", run, "--test-size", "300", "--trace-steps", "14,7",
+                            "--bits", "8,4"});
+  ASSERT_EQ(integer.code, 0) << integer.err;
+  char float_row[64];
+  std::snprintf(float_row, sizeof float_row, "| float32 | 14 | 32 | %.4f |", accuracy);
+  EXPECT_NE(integer.out.find(float_row), std::string::npos) << integer.out;
+  for (const char* row : {"| integer | 14 | 8 | ", "| integer | 14 | 4 | ", "| integer | 7 | 8 | ", "| integer | 7 | 4 | "})
+    EXPECT_NE(integer.out.find(row), std::string::npos) << row << "\n" << integer.out;
+  const auto bad = cli({"integer-src", "--checkpoint", run, "--trace-steps", "5"});
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("does not divide"), std::string::npos) << bad.err;
+  // export writes the SRC run for the runtime
+  const auto exported = cli({"export", "--checkpoint", run, "--out", dir.path("src.ncm")});
+  ASSERT_EQ(exported.code, 0) << exported.err;
+  EXPECT_NE(exported.out.find("src 784-12-20-10"), std::string::npos) << exported.out;
 }
 
 TEST(SpikingCli, CellAndTaskMustMatch) {
