@@ -90,15 +90,20 @@ INSTANTIATE_TEST_SUITE_P(Cells, RuntimeCells,
                            return n;
                          });
 
-TEST(Runtime, SrcClassifierEqualsTheLibrary) {
+// Two SRC layers, 3 classes with 2 neurons each.
+SrcClassifierConfig small_src_config(int64_t input, int64_t hidden) {
   SrcClassifierConfig config;
-  config.input_size = 20;
-  config.hidden_size = 8;
+  config.input_size = input;
+  config.hidden_size = hidden;
   config.layers = 2;
   config.classes = 3;
   config.readout_factor = 2;
+  return config;
+}
+
+TEST(Runtime, SrcClassifierEqualsTheLibrary) {
   torch::manual_seed(4);
-  SrcClassifier model(config);
+  SrcClassifier model(small_src_config(20, 8));
   {
     torch::NoGradGuard no_grad;
     for (auto& layer : model->layers) {  // strong enough weights to spike; initial states off rest
@@ -134,14 +139,16 @@ TEST(Runtime, Crc32IsZlibs) {
 
 // A .ncm file with the given header, tensor data and a correct checksum (to test the header
 // checks behind the checksum).
+std::string u32(uint32_t v) {
+  std::string s;
+  for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xFFu));
+  return s;
+}
+std::string with_checksum(const std::string& body) {
+  return body + u32(ncrt::crc32(reinterpret_cast<const unsigned char*>(body.data()), body.size()));
+}
 std::string framed(const std::string& header, const std::string& data) {
-  auto u32 = [](uint32_t v) {
-    std::string s;
-    for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xFFu));
-    return s;
-  };
-  std::string out = std::string("NCM\0", 4) + u32(1) + u32(static_cast<uint32_t>(header.size())) + header + data;
-  return out + u32(ncrt::crc32(reinterpret_cast<const unsigned char*>(out.data()), out.size()));
+  return with_checksum(std::string("NCM\0", 4) + u32(1) + u32(static_cast<uint32_t>(header.size())) + header + data);
 }
 
 void expect_refused(const std::string& bytes, const std::string& fragment) {
@@ -198,10 +205,7 @@ TEST(Runtime, BadFilesAreRefusedWithClearErrors) {
   ASSERT_NE(at, std::string::npos);
   renamed.replace(at, 17, "stack.layer1.bian");
   // recompute the checksum so that the header check, not the checksum, answers
-  renamed.resize(renamed.size() - 4);
-  const uint32_t crc = ncrt::crc32(reinterpret_cast<const unsigned char*>(renamed.data()), renamed.size());
-  for (int i = 0; i < 4; ++i) renamed.push_back(static_cast<char>((crc >> (8 * i)) & 0xFFu));
-  expect_refused(renamed, "'stack.layer1.bias' is missing");
+  expect_refused(with_checksum(renamed.substr(0, renamed.size() - 4)), "'stack.layer1.bias' is missing");
 
   EXPECT_THROW(ncrt::Model::load("/nonexistent/model.ncm"), ncrt::Error);
 }
@@ -345,14 +349,8 @@ TEST(IntegerSrc, QuantisationRoundTrips) {
 }
 
 TEST(IntegerSrc, FromAnExportedClassifier) {
-  SrcClassifierConfig config;
-  config.input_size = 12;
-  config.hidden_size = 6;
-  config.layers = 2;
-  config.classes = 3;
-  config.readout_factor = 2;
   torch::manual_seed(5);
-  SrcClassifier model(config);
+  SrcClassifier model(small_src_config(12, 6));
   const auto compiled = ncrt::Model::parse(ncm_bytes(model), "src.ncm");
   ncrt::IntegerSrcOptions options;
   options.weight_bits = 5;
