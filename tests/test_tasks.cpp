@@ -47,6 +47,17 @@ TEST(Tasks, CopySingleValue) {
   EXPECT_GT(batch.inputs[T - 2].abs().sum().item<double>(), 0.0);
 }
 
+TEST(Tasks, CopySingleBit) {
+  const int64_t T = 20;
+  const auto batch = draw("copy-single-bit", T, 0, 2, 500);
+  const auto nonzero = (batch.inputs != 0).sum(0).squeeze(-1);  // one value per sequence
+  EXPECT_TRUE(torch::equal(nonzero, torch::ones_like(nonzero)));
+  EXPECT_TRUE(torch::equal(batch.inputs.sum(0).squeeze(-1), batch.targets[0].squeeze(-1)));
+  EXPECT_TRUE(batch.targets.abs().eq(1).all().item<bool>());  // -1 or +1
+  EXPECT_NEAR(batch.targets.mean().item<double>(), 0.0, 0.15);  // both signs, about equally
+  EXPECT_EQ(batch.inputs[T - 1].abs().sum().item<double>(), 0.0);
+}
+
 TEST(Tasks, DenoisingStructure) {
   for (int64_t no_end : {0, 20}) {
     const int64_t T = 40;

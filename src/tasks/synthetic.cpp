@@ -23,13 +23,15 @@ class CopyFirstInput : public Task {
 };
 
 // Single-value variant: zeros except one N(0, 1) value at a uniform position in [0, T-2]
-// (0-based); target that value.
+// (0-based); target that value. The single-bit variant (the project's, for the analog-noise
+// study: a memory whose recall is right or wrong) draws the value from {-1, +1} instead.
 class CopySingleValue : public Task {
  public:
+  explicit CopySingleValue(bool bit) : bit_(bit) {}
   Batch sample(int64_t batch, torch::Generator& gen) const override {
     const int64_t T = config.length;
     auto x = torch::zeros({T, batch, 1});
-    auto values = torch::randn({batch}, gen);
+    auto values = bit_ ? torch::randint(0, 2, {batch}, gen, torch::kFloat32).mul_(2).sub_(1) : torch::randn({batch}, gen);
     auto positions = torch::randint(0, T - 1, {batch}, gen, torch::kLong);
     auto pos = positions.accessor<int64_t, 1>();
     auto xa = x.accessor<float, 3>();
@@ -37,6 +39,9 @@ class CopySingleValue : public Task {
     for (int64_t b = 0; b < batch; ++b) xa[pos[b]][b][0] = va[b];
     return {x, values.view({1, batch, 1})};
   }
+
+ private:
+  bool bit_;
 };
 
 // Denoising: channel 0 is N(0, 1) noise at every step; channel 1 marks 5 relevant steps
@@ -81,7 +86,7 @@ uint64_t splitmix64(uint64_t x) {
 
 const std::vector<std::string>& task_names() {
   static const std::vector<std::string> names = {"copy-first-input", "copy-single-value",
-                                                 "denoising"};
+                                                 "copy-single-bit", "denoising"};
   return names;
 }
 
@@ -96,8 +101,8 @@ void TaskConfig::validate() const {
   require(length <= 10'000'000, "--length " + std::to_string(length) + " is implausibly large");
   if (name == "copy-first-input") {
     require(length >= 1, "--length must be >= 1 for copy-first-input (got " + std::to_string(length) + ")");
-  } else if (name == "copy-single-value") {
-    require(length >= 2, "--length must be >= 2 for copy-single-value (got " + std::to_string(length) + ")");
+  } else if (name == "copy-single-value" || name == "copy-single-bit") {
+    require(length >= 2, "--length must be >= 2 for " + name + " (got " + std::to_string(length) + ")");
   } else {
     require(no_end >= 0, "--no-end must be >= 0 (got " + std::to_string(no_end) + ")");
     require(length - no_end >= kRelevantValues && length - 6 >= kRelevantValues,
@@ -129,8 +134,8 @@ std::unique_ptr<Task> make_task(const TaskConfig& config) {
   std::unique_ptr<Task> task;
   if (config.name == "copy-first-input") {
     task = std::make_unique<CopyFirstInput>();
-  } else if (config.name == "copy-single-value") {
-    task = std::make_unique<CopySingleValue>();
+  } else if (config.name == "copy-single-value" || config.name == "copy-single-bit") {
+    task = std::make_unique<CopySingleValue>(config.name == "copy-single-bit");
   } else {
     task = std::make_unique<Denoising>();
     task->input_size = 2;
