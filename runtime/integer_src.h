@@ -44,6 +44,7 @@ struct IntegerSrcLayer {
   std::vector<int32_t> weight;                // (hidden, input), quantised
   std::vector<int32_t> bias;                  // (hidden)
   std::vector<int32_t> initial_h, initial_hs; // (hidden); the input current starts at 0
+  float weight_scale = 1;                     // the float weights ~ weight / weight_scale
 };
 
 class IntegerSrc {
@@ -56,14 +57,26 @@ class IntegerSrc {
   // h_s times 1000, bias the reference constant (or the trained one, see the options).
   static IntegerSrc from_model(const Model& src_classifier, const IntegerSrcOptions& options);
 
+  // As a .ncm file of its own (`model integer-src`): per layer the quantised weights (i16)
+  // with their scale, biases and initial states (i16), the int8 readout with its scale 10,
+  // and the options as constants; what an FPGA's memories would be loaded with.
+  std::string ncm_bytes() const;
+  static IntegerSrc parse(const std::string& bytes, const std::string& what);
+  static IntegerSrc load(const std::string& path);
+  const IntegerSrcOptions& options() const { return options_; }
+
   struct LayerState {
     std::vector<int32_t> i, h, h_s;
     std::vector<uint8_t> spikes;
   };
 
-  void reset();
+  void reset();  // the state; the operation counts keep running
   // One frame of input spikes (input_size values, 0 or 1).
   void step(const uint8_t* spikes);
+  // Operations since construction: macs counts the synaptic additions (a spike adds a weight
+  // row, no multiplication), readout votes included; spikes of every layer; input_events the
+  // input spikes; state_updates the i, h, h_s values written; steps the frames.
+  const OpCounts& counts() const { return counts_; }
   int64_t prediction() const;  // argmax of the accumulators, the first on ties
   const std::vector<int32_t>& accumulators() const { return accumulators_; }
   const std::vector<LayerState>& states() const { return states_; }
@@ -80,6 +93,7 @@ class IntegerSrc {
   std::vector<int32_t> accumulators_;
   std::vector<std::vector<int32_t>> weight_t_;  // per layer (input, hidden): a spike adds one row
   std::vector<int64_t> current_;                // scratch (hidden)
+  OpCounts counts_;
 };
 
 // A shorter trace from a rate-coded one (frames (T, I) of 0/1): every (T / steps)-th frame,

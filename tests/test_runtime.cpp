@@ -314,6 +314,13 @@ TEST(IntegerSrc, MatchesAHandComputedTrace) {
     EXPECT_EQ(s.spikes[0], h[t] >= 512 ? 1 : 0) << "step " << t + 1;
     EXPECT_EQ(net.accumulators()[0], acc[t]) << "step " << t + 1;
   }
+  // operations: 3 input spikes adding one weight each, 2 neuron spikes each adding a vote;
+  // i, h, h_s and the accumulator written at each of the 4 steps
+  EXPECT_EQ(net.counts().input_events, 3u);
+  EXPECT_EQ(net.counts().macs, 5u);
+  EXPECT_EQ(net.counts().spikes, 2u);
+  EXPECT_EQ(net.counts().state_updates, 16u);
+  EXPECT_EQ(net.counts().steps, 4u);
   // leaky accumulators, votes of 100: 100; 100 - 3 + 100 = 197; 197 - 6 = 191; 191 - 5 = 186
   auto leaky = tiny_network(100, true);
   const int32_t leaky_acc[4] = {100, 197, 191, 186};
@@ -373,6 +380,64 @@ TEST(IntegerSrc, FromAnExportedClassifier) {
   // a sequence model is not an SRC
   auto gru = perturbed_model(model_config("gru"), 1);
   EXPECT_THROW(ncrt::IntegerSrc::from_model(ncrt::Model::parse(ncm_bytes(gru), "gru.ncm"), options), ncrt::Error);
+}
+
+TEST(IntegerSrc, ExportedIntegerFileRoundTrips) {
+  torch::manual_seed(6);
+  SrcClassifier model(small_src_config(12, 6));
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& layer : model->layers) layer->weight.mul_(4);  // strong enough to spike
+  }
+  ncrt::IntegerSrcOptions options;
+  options.weight_bits = 5;
+  options.leaky_accumulators = true;
+  const auto net = ncrt::IntegerSrc::from_model(ncrt::Model::parse(ncm_bytes(model), "src.ncm"), options);
+  const std::string bytes = net.ncm_bytes();
+  // quantised tensors are stored as integers, with their scales
+  for (const char* line : {"tensor layer0.weight i16 6 12", "tensor layer0.weight_scale f32 1", "tensor readout i8 3 6",
+                           "tensor layer1.bias i16 6", "constant weight_bits 5", "constant leaky_accumulators 1"})
+    EXPECT_NE(bytes.find(line), std::string::npos) << line;
+  auto a = net;
+  auto b = ncrt::IntegerSrc::parse(bytes, "integer.ncm");
+  EXPECT_EQ(b.layers()[0].weight, net.layers()[0].weight);
+  EXPECT_FLOAT_EQ(b.layers()[0].weight_scale, net.layers()[0].weight_scale);
+  EXPECT_EQ(b.readout(), net.readout());
+  EXPECT_TRUE(b.options().leaky_accumulators);
+  std::mt19937 random(3);
+  std::bernoulli_distribution spike(0.3);
+  uint64_t spikes = 0;
+  for (int t = 0; t < 40; ++t) {
+    std::vector<uint8_t> frame(12);
+    for (auto& v : frame) v = spike(random);
+    a.step(frame.data()), b.step(frame.data());
+    ASSERT_EQ(a.accumulators(), b.accumulators()) << "step " << t;
+    ASSERT_EQ(a.states()[1].h, b.states()[1].h) << "step " << t;
+  }
+  spikes = a.counts().spikes;
+  EXPECT_GT(spikes, 0u);  // the comparison saw the network spike
+  // each kind of file is refused by the other loader, with a pointer to the right one
+  try {
+    ncrt::Model::parse(bytes, "integer.ncm");
+    ADD_FAILURE() << "a float loader took an integer model";
+  } catch (const ncrt::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("IntegerSrc::load"), std::string::npos) << e.what();
+  }
+  try {
+    ncrt::IntegerSrc::parse(ncm_bytes(model), "float.ncm");
+    ADD_FAILURE() << "the integer loader took a float model";
+  } catch (const ncrt::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--integer-bits"), std::string::npos) << e.what();
+  }
+  // truncated and corrupt integer files are refused like float ones
+  EXPECT_THROW(ncrt::IntegerSrc::parse(bytes.substr(0, bytes.size() - 3), "cut.ncm"), ncrt::Error);
+  std::string flipped = bytes;
+  flipped[bytes.size() - 10] ^= 0x04;
+  EXPECT_THROW(ncrt::IntegerSrc::parse(flipped, "flipped.ncm"), ncrt::Error);
+  // an int8 tensor cannot hold 300
+  ncrt::NcmTensor too_big;
+  too_big.dtype = "i8", too_big.shape = {1}, too_big.ints = {300};
+  EXPECT_THROW(ncrt::write_ncm("model integer-src\n", {{"readout", too_big}}), ncrt::Error);
 }
 
 TEST(IntegerSrc, SubsampledTraces) {

@@ -6,10 +6,12 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "core/error.h"
 #include "io/files.h"
+#include "integer_src.h"
 #include "io/npz.h"
 #include "nn/spiking.h"
 #include "train/classify.h"
@@ -72,6 +74,19 @@ TEST(SpikingCli, TrainThenEvalGiveTheSameAccuracy) {
   const auto exported = cli({"export", "--checkpoint", run, "--out", dir.path("src.ncm")});
   ASSERT_EQ(exported.code, 0) << exported.err;
   EXPECT_NE(exported.out.find("src 784-12-20-10"), std::string::npos) << exported.out;
+  // and as the integer network, which the streaming example runs (spikes in, accumulators out)
+  const auto integer_file = dir.path("src-int8.ncm");
+  const auto exported_integer = cli({"export", "--checkpoint", run, "--out", integer_file, "--integer-bits", "8"});
+  ASSERT_EQ(exported_integer.code, 0) << exported_integer.err;
+  EXPECT_NE(exported_integer.out.find("integer, 8-bit weights"), std::string::npos) << exported_integer.out;
+  EXPECT_EQ(ncrt::IntegerSrc::load(integer_file).input_size(), 784);
+  const std::string timed = dir.path("timed.txt");
+  ASSERT_EQ(std::system((std::string(NCM_STREAM_BINARY) + " " + integer_file + " --time 500 > " + timed).c_str()), 0);
+  EXPECT_NE(read_file(timed, "output").find("integer src, 2 layers, 8-bit weights"), std::string::npos);
+  EXPECT_NE(read_file(timed, "output").find("per step:"), std::string::npos);
+  const auto sequence_flags = cli({"export", "--checkpoint", run, "--out", dir.path("x.ncm"), "--leaky"});
+  EXPECT_NE(sequence_flags.code, 0);
+  EXPECT_NE(sequence_flags.err.find("--integer-bits"), std::string::npos) << sequence_flags.err;
 }
 
 TEST(SpikingCli, CellAndTaskMustMatch) {

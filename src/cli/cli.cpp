@@ -14,6 +14,7 @@
 
 #include "bench/bench.h"
 #include "bench/bench_scan.h"
+#include "cli/analog_commands.h"
 #include "cli/multistability_commands.h"
 #include "cli/report.h"
 #include "cli/spiking_commands.h"
@@ -180,9 +181,12 @@ int command_run(const std::string& dir, const std::string& input_path, const std
   return 0;
 }
 
-int command_export(const std::string& dir, const std::string& out_path, bool overwrite) {
+int command_export(const std::string& dir, const std::string& out_path, bool overwrite,
+                   const IntegerExportOptions& integer) {
   require(overwrite || !file_exists(out_path), "'" + out_path + "' exists: pass --overwrite to replace it");
-  if (is_spiking_run(dir)) return command_export_spiking(dir, out_path);
+  if (is_spiking_run(dir)) return command_export_spiking(dir, out_path, integer);
+  require(integer.weight_bits == 0 && !integer.leaky && !integer.trained_bias,
+          "--integer-bits, --leaky and --trained-bias export the integer SRC: '" + dir + "' is not an SRC run");
   auto run = load_run(dir);
   const std::string bytes = ncm_bytes(run.model);
   write_file_atomic(out_path, bytes);
@@ -257,7 +261,7 @@ int run_cli(const std::vector<std::string>& args) {
 
   auto* train = app.add_subcommand("train", "Train a model on a task and write a run folder");
   train->add_option("--task", config.task.name,
-                    "copy-first-input | copy-single-value | denoising | spiking-mnist | spiking-fashion-mnist")
+                    "copy-first-input | copy-single-value | copy-single-bit | denoising | spiking-mnist | spiking-fashion-mnist")
       ->check(CLI::IsMember(tasks))->capture_default_str();
   train
       ->add_option("--cell", config.model.cell,
@@ -339,6 +343,12 @@ int run_cli(const std::vector<std::string>& args) {
   export_command->add_option("--checkpoint", checkpoint, "Run folder written by `neurocell train`")->required();
   export_command->add_option("--out", output_path, ".ncm file to write")->required();
   export_command->add_flag("--overwrite", overwrite, "Replace an existing file");
+  IntegerExportOptions integer_export;
+  export_command->add_option("--integer-bits", integer_export.weight_bits,
+                             "SRC: write the integer (FPGA) network with weights of this many magnitude bits");
+  export_command->add_flag("--leaky", integer_export.leaky, "With --integer-bits: leaky accumulators");
+  export_command->add_flag("--trained-bias", integer_export.trained_bias,
+                           "With --integer-bits: per-neuron bias round(1000 b) instead of -3000");
 
   IntegerSrcEvalOptions integer_options;
   auto* integer_src = app.add_subcommand(
@@ -355,6 +365,23 @@ int run_cli(const std::vector<std::string>& args) {
                         "Keep only rising edges of the sub-sampled input spikes");
   integer_src->add_option("--test-size", integer_options.test_size, "Test images (default: all)");
   integer_src->add_option("--threads", threads, "CPU threads (0 = every core)");
+
+  AnalogStudyOptions analog;
+  auto* analog_noise = app.add_subcommand(
+      "analog-noise", "Sequence models as simulated analog hardware: accuracy vs drive/state noise, mismatch, weight bits");
+  analog_noise->add_option("--runs", analog.runs, "Run folders of one task, comma-separated")->required()->delimiter(',');
+  analog_noise->add_option("--drive", analog.drive, "Drive noise levels (sigma)")->delimiter(',')->capture_default_str();
+  analog_noise->add_option("--state", analog.state, "State noise levels (sigma)")->delimiter(',')->capture_default_str();
+  analog_noise->add_option("--mismatch", analog.mismatch, "Relative device mismatch levels (sigma)")
+      ->delimiter(',')->capture_default_str();
+  analog_noise->add_option("--bits", analog.bits, "Weight bit widths (sign included)")->delimiter(',')->capture_default_str();
+  analog_noise->add_option("--chips", analog.chips, "Noise draws / mismatch chips per level")->capture_default_str();
+  analog_noise->add_option("--test-size", analog.test_size, "Test sequences")->capture_default_str();
+  analog_noise->add_option("--tolerance", analog.tolerance, "Recalled: every target within this (copy-single-bit: the sign decides)")->capture_default_str();
+  analog_noise->add_option("--seed", analog.seed, "Seed of the noise and chips")->capture_default_str();
+  analog_noise->add_option("--out", analog.out, "Folder for results.json, results.md, accuracy-vs-noise.png")->required();
+  analog_noise->add_flag("--overwrite", analog.overwrite, "Replace earlier results in --out");
+  analog_noise->add_option("--threads", threads, "CPU threads (0 = every core)");
 
   std::vector<double> sigmas = {0, 0.1, 0.2, 0.5, 1.0};
   int64_t repeats = 3, image_index = 0;
@@ -423,11 +450,11 @@ int run_cli(const std::vector<std::string>& args) {
   attractors->add_option("--threads", threads, "CPU threads (0 = every core)");
 
   // CLI11 would only say "a subcommand is required": name the unknown word instead.
-  const std::vector<std::string> commands = {"train", "eval",  "run",  "export", "integer-src", "report",
+  const std::vector<std::string> commands = {"train", "eval",  "run",  "export", "integer-src", "analog-noise", "report",
                                              "bench", "noise", "plot", "vaa",    "warmup",      "attractors"};
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
       std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
-    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run, export, integer-src, report, bench, noise, plot, "
+    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run, export, integer-src, analog-noise, report, bench, noise, plot, "
                  "vaa, warmup, attractors; see --help)\n", args[0].c_str());
     return 2;
   }
@@ -496,13 +523,17 @@ int run_cli(const std::vector<std::string>& args) {
       return command_eval(checkpoint, eval_test_size, threads);
     }
     if (*run) return command_run(checkpoint, input_path, output_path, threads);
-    if (*export_command) return command_export(checkpoint, output_path, overwrite);
+    if (*export_command) return command_export(checkpoint, output_path, overwrite, integer_export);
     if (*integer_src) {
       configure_threads(threads);
       require(is_spiking_run(checkpoint), "integer-src needs an SRC run folder (trained with --cell src)");
       return command_integer_src(checkpoint, integer_options);
     }
     if (*report) return command_report(report_dirs, report_summary);
+    if (*analog_noise) {
+      configure_threads(threads);
+      return command_analog_noise(analog);
+    }
     if (*noise) {
       configure_threads(threads);
       return command_noise(checkpoint, sigmas, repeats, eval_test_size);

@@ -123,13 +123,25 @@ int command_train_spiking(SpikingRunConfig config, const std::string& out_dir, b
   return 0;
 }
 
-int command_export_spiking(const std::string& dir, const std::string& out_path) {
+int command_export_spiking(const std::string& dir, const std::string& out_path, const IntegerExportOptions& integer) {
   const auto config = load_spiking_config(dir);
   auto model = build(config);
   load_src_weights(weights_path(dir), model);
-  const std::string bytes = ncm_bytes(model);
+  std::string bytes = ncm_bytes(model);
+  std::string kind = "float32";
+  if (integer.weight_bits != 0) {
+    require(integer.weight_bits >= 2 && integer.weight_bits <= 14, "--integer-bits must be in 2..14");
+    ncrt::IntegerSrcOptions o;
+    o.weight_bits = static_cast<int>(integer.weight_bits);
+    o.leaky_accumulators = integer.leaky;
+    o.trained_bias = integer.trained_bias;
+    bytes = ncrt::IntegerSrc::from_model(ncrt::Model::parse(bytes, dir), o).ncm_bytes();
+    kind = "integer, " + std::to_string(integer.weight_bits) + "-bit weights";
+  } else {
+    require(!integer.leaky && !integer.trained_bias, "--leaky and --trained-bias need --integer-bits");
+  }
   write_file_atomic(out_path, bytes);
-  std::printf("wrote %s: %s, %zu bytes\n", out_path.c_str(), describe(config).c_str(), bytes.size());
+  std::printf("wrote %s: %s (%s), %zu bytes\n", out_path.c_str(), describe(config).c_str(), kind.c_str(), bytes.size());
   return 0;
 }
 
@@ -160,6 +172,7 @@ int command_integer_src(const std::string& dir, const IntegerSrcEvalOptions& opt
   const int64_t I = config.model.input_size;
   auto generator = make_generator(config.train.seed, 2);
   std::vector<int64_t> correct(options.trace_steps.size() * networks.size(), 0);
+  std::vector<ncrt::OpCounts> counts(correct.size());
   int64_t float_correct = 0;
   const auto start = std::chrono::steady_clock::now();
   torch::NoGradGuard no_grad;
@@ -178,8 +191,14 @@ int command_integer_src(const std::string& dir, const IntegerSrcEvalOptions& opt
         for (size_t q = 0; q < networks.size(); ++q) {
           auto& net = networks[q];
           net.reset();
+          const ncrt::OpCounts before = net.counts();
           for (int64_t t = 0; t < steps; ++t) net.step(kept.data() + t * I);
           correct[s * networks.size() + q] += net.prediction() == label;
+          auto& c = counts[s * networks.size() + q];
+          c.macs += net.counts().macs - before.macs;
+          c.input_events += net.counts().input_events - before.input_events;
+          c.spikes += net.counts().spikes - before.spikes;
+          c.state_updates += net.counts().state_updates - before.state_updates;
         }
       }
     }
@@ -189,14 +208,21 @@ int command_integer_src(const std::string& dir, const IntegerSrcEvalOptions& opt
               static_cast<long long>(count), options.leaky ? "leaky" : "pure",
               options.trained_bias ? "trained (x1000)" : "-3000 (reference design)",
               options.rising_edges ? ", rising edges only" : "");
-  std::printf("| arithmetic | trace steps | weight bits | accuracy |\n|---|---|---|---|\n");
-  std::printf("| float32 | %lld | 32 | %.4f |\n", static_cast<long long>(full),
+  // Operations per digit (energy proxy): synaptic additions (input and hidden spikes select weight
+  // rows, readout votes), input spikes, neuron spikes, state values written.
+  std::printf("| arithmetic | trace steps | weight bits | accuracy | additions / digit | input spikes / digit | "
+              "spikes / digit | state updates / digit |\n|---|---|---|---|---|---|---|---|\n");
+  std::printf("| float32 | %lld | 32 | %.4f | | | | |\n", static_cast<long long>(full),
               static_cast<double>(float_correct) / static_cast<double>(count));
+  const double n = static_cast<double>(count);
   for (size_t s = 0; s < options.trace_steps.size(); ++s)
-    for (size_t q = 0; q < networks.size(); ++q)
-      std::printf("| integer | %lld | %lld | %.4f |\n", static_cast<long long>(options.trace_steps[s]),
-                  static_cast<long long>(options.weight_bits[q]),
-                  static_cast<double>(correct[s * networks.size() + q]) / static_cast<double>(count));
+    for (size_t q = 0; q < networks.size(); ++q) {
+      const auto& c = counts[s * networks.size() + q];
+      std::printf("| integer | %lld | %lld | %.4f | %.0f | %.0f | %.0f | %.0f |\n",
+                  static_cast<long long>(options.trace_steps[s]), static_cast<long long>(options.weight_bits[q]),
+                  static_cast<double>(correct[s * networks.size() + q]) / n, c.macs / n, c.input_events / n,
+                  c.spikes / n, c.state_updates / n);
+    }
   std::printf("\n%.1f s\n", seconds);
   return 0;
 }

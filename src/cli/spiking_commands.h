@@ -26,8 +26,14 @@ int command_eval_spiking(const std::string& dir, int64_t test_size);
 int command_eval_import(const std::string& path, const std::string& task_name, int64_t test_size,
                         const std::string& out_dir);
 
-// Writes an SRC run as a .ncm file for the dependency-free runtime (model src-classifier).
-int command_export_spiking(const std::string& dir, const std::string& out_path);
+// Writes an SRC run as a .ncm file for the dependency-free runtime: the float network (model
+// src-classifier), or with weight_bits > 0 the integer one (model integer-src, quantised tensors
+// and scales, runtime/integer_src.h).
+struct IntegerExportOptions {
+  int64_t weight_bits = 0;  // 0: float export
+  bool leaky = false, trained_bias = false;
+};
+int command_export_spiking(const std::string& dir, const std::string& out_path, const IntegerExportOptions& integer);
 
 // MNIST test accuracy of an SRC run computed as on the FPGA (runtime/integer_src.h): for every
 // trace length and weight bit width, one markdown row, after the float network's own accuracy

@@ -1,20 +1,16 @@
 #include "io/ncm_export.h"
 
-#include <zlib.h>
-
-#include <cstring>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "core/error.h"
+#include "neurocell_runtime.h"
 #include "nn/scan_layers.h"
 
 namespace neurocell {
 
 namespace {
-
-void append_u32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFFu));
-}
 
 // The constants the runtime's layers need, read from the model's own blocks.
 struct ScanConstants {
@@ -35,32 +31,14 @@ void collect_constants(const RecurrentLayer& layer, ScanConstants& k) {
   }
 }
 
-// "tensor NAME f32 DIMS" lines into the header and the float32 data, in one order.
-void append_tensor(std::ostringstream& header, std::string& data, const std::string& name, const torch::Tensor& value) {
+// A parameter or buffer as a float32 tensor of the file.
+std::pair<std::string, ncrt::NcmTensor> file_tensor(const std::string& name, const torch::Tensor& value) {
   const auto t = value.detach().to(torch::kFloat32).contiguous();
   require(torch::isfinite(t).all().item<bool>(), "cannot export: tensor " + name + " holds NaN or Inf");
-  header << "tensor " << name << " f32";
-  for (const auto d : t.sizes()) header << " " << d;
-  header << "\n";
-  const auto* p = t.data_ptr<float>();
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    uint32_t u;
-    std::memcpy(&u, p + i, 4);
-    append_u32(data, u);
-  }
-}
-
-// Magic, version, header, data, CRC-32.
-std::string frame(const std::string& text, const std::string& data) {
-  std::string out("NCM\0", 4);
-  append_u32(out, 1);  // version
-  append_u32(out, static_cast<uint32_t>(text.size()));
-  out += text;
-  out += data;
-  const uint32_t crc = static_cast<uint32_t>(
-      ::crc32(::crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(out.data()), static_cast<uInt>(out.size())));
-  append_u32(out, crc);
-  return out;
+  ncrt::NcmTensor out;
+  out.shape.assign(t.sizes().begin(), t.sizes().end());
+  out.floats.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+  return {name, std::move(out)};
 }
 
 }  // namespace
@@ -85,9 +63,9 @@ std::string ncm_bytes(SequenceModel& model) {
   header << "constant cmru_levels " << constants.cmru_levels << "\nconstant fq_theta_on " << constants.theta_on
          << "\nconstant fq_theta_off " << constants.theta_off << "\nconstant layer_norm_eps " << constants.layer_norm_eps
          << "\n";
-  std::string data;
-  for (const auto& item : model->named_parameters()) append_tensor(header, data, item.key(), item.value());
-  return frame(header.str(), data);
+  std::vector<std::pair<std::string, ncrt::NcmTensor>> tensors;
+  for (const auto& item : model->named_parameters()) tensors.push_back(file_tensor(item.key(), item.value()));
+  return ncrt::write_ncm(header.str(), tensors);
 }
 
 std::string ncm_bytes(SrcClassifier& model) {
@@ -101,10 +79,10 @@ std::string ncm_bytes(SrcClassifier& model) {
            << config.layer_width(l) << "\n";
   const double scale = config.logit_scale > 0 ? config.logit_scale : 1.0 / config.readout_factor;
   header << "constant src_alpha " << config.cell.alpha << "\nconstant logit_scale " << scale << "\n";
-  std::string data;
-  for (const auto& item : model->named_parameters()) append_tensor(header, data, item.key(), item.value());
-  for (const auto& item : model->named_buffers()) append_tensor(header, data, item.key(), item.value());
-  return frame(header.str(), data);
+  std::vector<std::pair<std::string, ncrt::NcmTensor>> tensors;
+  for (const auto& item : model->named_parameters()) tensors.push_back(file_tensor(item.key(), item.value()));
+  for (const auto& item : model->named_buffers()) tensors.push_back(file_tensor(item.key(), item.value()));
+  return ncrt::write_ncm(header.str(), tensors);
 }
 
 }  // namespace neurocell

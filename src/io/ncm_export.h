@@ -1,7 +1,8 @@
 #pragma once
 // Export of a trained sequence model to the .ncm file of the dependency-free runtime
 // (runtime/neurocell_runtime.h describes the format): the model's description as text, its
-// parameters as float32 under their checkpoint names, a CRC-32. Written atomically.
+// parameters as float32 under their checkpoint names, a CRC-32 (framed by the runtime's own
+// ncrt::write_ncm, so writer and reader share one format definition).
 #include <string>
 
 #include "nn/model.h"
