@@ -17,6 +17,7 @@
 #include "cli/analog_commands.h"
 #include "cli/multistability_commands.h"
 #include "cli/report.h"
+#include "cli/sequence_commands.h"
 #include "cli/spiking_commands.h"
 #include "core/error.h"
 #include "io/files.h"
@@ -255,14 +256,25 @@ int run_cli(const std::vector<std::string>& args) {
   std::vector<std::string> cells = cell_kind_names(), tasks = task_names();
   cells.push_back("src");
   tasks.insert(tasks.end(), {"spiking-mnist", "spiking-fashion-mnist"});
+  for (const auto& name : image_sequence_task_names()) tasks.push_back(name);
+  ImageSequenceTaskConfig sequence_task;  // --task smnist | psmnist | row-mnist | prow-mnist
   std::string out_dir, checkpoint, input_path, output_path;
   bool overwrite = false, quiet = false, no_skip = false;
   int64_t eval_test_size = 0, threads = 0;
 
   auto* train = app.add_subcommand("train", "Train a model on a task and write a run folder");
   train->add_option("--task", config.task.name,
-                    "copy-first-input | copy-single-value | copy-single-bit | denoising | spiking-mnist | spiking-fashion-mnist")
+                    "copy-first-input | copy-single-value | copy-single-bit | denoising | spiking-mnist | spiking-fashion-mnist | "
+                    "smnist | psmnist | row-mnist | prow-mnist (sequence classification)")
       ->check(CLI::IsMember(tasks))->capture_default_str();
+  train->add_option("--dataset", sequence_task.dataset, "Sequence classification: mnist | fashion-mnist")
+      ->check(CLI::IsMember({"mnist", "fashion-mnist"}))->capture_default_str();
+  train->add_option("--black", sequence_task.black, "Sequence classification: appended black pixels (rows for row-mnist)")
+      ->capture_default_str();
+  train->add_option("--permutation-seed", sequence_task.permutation_seed,
+                    "psmnist, prow-mnist: seed of the fixed pixel (row) order")->capture_default_str();
+  train->add_option("--train-size", sequence_task.train_size, "Sequence classification: training images (0 = all)")
+      ->capture_default_str();
   train
       ->add_option("--cell", config.model.cell,
                    "brc | nbrc | gru | lstm | mgu | scan cells: bmru | cmru | acmru | fq-bmru | mingru | lru | "
@@ -497,6 +509,14 @@ int run_cli(const std::vector<std::string>& args) {
     if (*train) {
       config.train.progress = !quiet;
       config.train.skip_nonfinite = !no_skip;
+      if (is_image_sequence_task(config.task.name)) {
+        SequenceClassificationConfig sequence;
+        sequence.model = config.model;
+        sequence.task = sequence_task;
+        sequence.task.name = config.task.name;
+        sequence.train = config.train;
+        return command_train_sequence_classification(sequence, out_dir, overwrite);
+      }
       const bool src = config.model.cell == "src", spiking_task = is_spiking_task(config.task.name);
       if (!src && !spiking_task) return command_train(config, out_dir, overwrite);
       require(src && spiking_task, src ? "--cell src trains on --task spiking-mnist or spiking-fashion-mnist"
@@ -519,6 +539,10 @@ int run_cli(const std::vector<std::string>& args) {
       if (is_spiking_run(checkpoint)) {
         configure_threads(threads);
         return command_eval_spiking(checkpoint, eval_test_size);
+      }
+      if (is_sequence_classification_run(checkpoint)) {
+        configure_threads(threads);
+        return command_eval_sequence_classification(checkpoint, eval_test_size);
       }
       return command_eval(checkpoint, eval_test_size, threads);
     }

@@ -58,19 +58,15 @@ NamedTensors src_tensors(SrcClassifier& model) {
   return out;
 }
 
-// Accuracy over images[first, first+count), coded with a generator of its own.
-double accuracy_on(SrcClassifier& model, const ImageSet& set, const RateCoding& coding, int64_t first, int64_t count,
-                   int64_t batch_size, torch::Generator generator) {
-  torch::NoGradGuard no_grad;
-  const auto dtype = model->readout.scalar_type();
-  int64_t correct = 0;
-  for (int64_t b = first; b < first + count; b += batch_size) {
-    const int64_t n = std::min(batch_size, first + count - b);
-    const auto spikes = rate_code(set.images.narrow(0, b, n), coding, generator).to(dtype);
-    const auto predicted = model->forward(spikes).argmax(1);
-    correct += predicted.eq(set.labels.narrow(0, b, n)).sum().item<int64_t>();
-  }
-  return static_cast<double>(correct) / static_cast<double>(count);
+ImageClassifier spiking_image_classifier(SrcClassifier& model, const RateCoding& coding) {
+  ImageClassifier c;
+  c.module = model.get();
+  c.logits = [model, coding](const torch::Tensor& images, torch::Generator& generator) mutable {
+    return model->forward(rate_code(images, coding, generator).to(model->readout.scalar_type()));
+  };
+  c.after_update = [model]() mutable { model->clamp_biases(); };  // b <= bias_max after each update (cells.md)
+  c.save_weights = [model](const std::string& path) mutable { save_src_weights(path, model); };
+  return c;
 }
 
 }  // namespace
@@ -92,30 +88,59 @@ void load_src_weights(const std::string& path, SrcClassifier& model) {
   }
 }
 
+double image_accuracy(const ImageClassifier& classifier, const ImageSet& set, int64_t first, int64_t count,
+                      torch::Generator generator) {
+  torch::NoGradGuard no_grad;
+  int64_t correct = 0;
+  for (int64_t b = first; b < first + count; b += kEvaluationBatch) {
+    const int64_t n = std::min(kEvaluationBatch, first + count - b);
+    const auto predicted = classifier.logits(set.images.narrow(0, b, n), generator).argmax(1);
+    correct += predicted.eq(set.labels.narrow(0, b, n)).sum().item<int64_t>();
+  }
+  return static_cast<double>(correct) / static_cast<double>(count);
+}
+
 double evaluate_accuracy(SrcClassifier& model, const SpikingTaskConfig& task, bool train_split, int64_t first,
                          int64_t limit, uint64_t seed, uint64_t stream) {
   const auto set = load_mnist_split(task.dataset(), train_split);
   const int64_t available = set.labels.size(0) - first;
   const int64_t count = limit > 0 ? std::min(limit, available) : available;
   require(count >= 1, "no images to evaluate");
-  return accuracy_on(model, set, task.coding, first, count, kEvaluationBatch, make_generator(seed, stream));
+  return image_accuracy(spiking_image_classifier(model, task.coding), set, first, count, make_generator(seed, stream));
 }
 
 ClassifierReport train_spiking_classifier(SrcClassifier& model, const SpikingTaskConfig& task,
                                           const TrainOptions& options, const std::string& out_dir) {
-  options.validate();
   task.validate();
+  return train_image_classifier(spiking_image_classifier(model, task.coding), task.dataset(), options, out_dir);
+}
+
+ImageClassifier sequence_image_classifier(SequenceModel& model, const ImageSequenceTaskConfig& task) {
+  task.validate();
+  ImageClassifier c;
+  c.module = model.get();
+  const auto permutation = task_permutation(task);
+  c.logits = [model, task, permutation](const torch::Tensor& images, torch::Generator&) mutable {
+    return model->forward(images_to_sequences(images, task, permutation), 1)[0];  // (B, classes)
+  };
+  c.save_weights = [model](const std::string& path) mutable { save_weights(path, model); };
+  return c;
+}
+
+ClassifierReport train_image_classifier(const ImageClassifier& classifier, const std::string& dataset,
+                                        const TrainOptions& options, const std::string& out_dir, int64_t train_size) {
+  options.validate();
   const auto start = Clock::now();
-  const auto train_set = load_mnist_split(task.dataset(), true);
+  const auto train_set = load_mnist_split(dataset, true);
   const int64_t total = train_set.labels.size(0);
   require(options.validation_size < total, "--val-size must be smaller than the training split (" +
                                                std::to_string(total) + " images)");
-  const int64_t train_count = total - options.validation_size;
-  const int64_t eval_batch = kEvaluationBatch;
-  const auto dtype = model->readout.scalar_type();
+  const int64_t available = total - options.validation_size;
+  const int64_t train_count = train_size > 0 ? std::min(train_size, available) : available;
+  torch::nn::Module& model = *classifier.module;
 
   auto generator = make_generator(options.seed, 0);
-  auto params = model->parameters();
+  auto params = model.parameters();
   torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.learning_rate));
   std::ofstream metrics;
   if (!out_dir.empty()) {
@@ -132,7 +157,7 @@ ClassifierReport train_spiking_classifier(SrcClassifier& model, const SpikingTas
   ProgressBar progress(options.steps, options.progress);
   torch::Tensor order;
   int64_t cursor = train_count;  // start a new epoch at the first step
-  model->train();
+  model.train();
 
   for (int64_t step = 1; step <= options.steps; ++step) {
     const auto step_start = Clock::now();
@@ -142,11 +167,11 @@ ClassifierReport train_spiking_classifier(SrcClassifier& model, const SpikingTas
     }
     const auto index = order.narrow(0, cursor, std::min(options.batch_size, train_count));
     cursor += options.batch_size;
-    const auto spikes = rate_code(train_set.images.index_select(0, index), task.coding, generator).to(dtype);
+    const auto images = train_set.images.index_select(0, index);
     const auto labels = train_set.labels.index_select(0, index);
     set_learning_rate(optimizer, scheduled_learning_rate(options, step));
     optimizer.zero_grad();
-    const auto loss = torch::nn::functional::cross_entropy(model->forward(spikes), labels);
+    const auto loss = torch::nn::functional::cross_entropy(classifier.logits(images, generator), labels);
     loss.backward();
     const double loss_value = loss.item<double>();
     if (options.skip_nonfinite && (!std::isfinite(loss_value) || !gradients_finite(params))) {
@@ -154,7 +179,7 @@ ClassifierReport train_spiking_classifier(SrcClassifier& model, const SpikingTas
     } else {
       if (options.clip_norm > 0) torch::nn::utils::clip_grad_norm_(params, options.clip_norm);
       optimizer.step();
-      model->clamp_biases();  // b <= bias_max after each update (cells.md)
+      if (classifier.after_update) classifier.after_update();
       loss_sum += loss_value;
       ++loss_count;
     }
@@ -163,15 +188,16 @@ ClassifierReport train_spiking_classifier(SrcClassifier& model, const SpikingTas
     report.steps_done = step;
 
     if (step % options.eval_every == 0 || step == options.steps) {
-      last_validation = accuracy_on(model, train_set, task.coding, train_count, options.validation_size, eval_batch,
-                                    make_generator(options.seed, 1));
-      model->train();
+      model.eval();
+      last_validation = image_accuracy(classifier, train_set, available, options.validation_size,
+                                       make_generator(options.seed, 1));
+      model.train();
       if (last_validation > report.best_validation_accuracy) {
         report.best_validation_accuracy = last_validation;
         report.best_step = step;
         best_params = snapshot(params);
         validations_without_improvement = 0;
-        if (!out_dir.empty()) save_src_weights(weights_path(out_dir), model);
+        if (!out_dir.empty()) classifier.save_weights(weights_path(out_dir));
       } else {
         ++validations_without_improvement;
       }
@@ -202,11 +228,10 @@ ClassifierReport train_spiking_classifier(SrcClassifier& model, const SpikingTas
     torch::NoGradGuard no_grad;
     for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_params[i]);
   }
-  model->eval();
-  const auto test_set = load_mnist_split(task.dataset(), false);
+  model.eval();
+  const auto test_set = load_mnist_split(dataset, false);
   report.test_images = std::min<int64_t>(options.test_size, test_set.labels.size(0));
-  report.test_accuracy = accuracy_on(model, test_set, task.coding, 0, report.test_images, eval_batch,
-                                     make_generator(options.seed, 2));
+  report.test_accuracy = image_accuracy(classifier, test_set, 0, report.test_images, make_generator(options.seed, 2));
   report.train_images_per_second = images_seen / training_seconds;
   report.wall_seconds = seconds_since(start);
   return report;

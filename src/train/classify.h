@@ -5,9 +5,13 @@
 // unless test_size asks for fewer. Training images are rate-coded afresh at every batch.
 #include <nlohmann/json_fwd.hpp>
 
+#include <functional>
 #include <string>
 
+#include "nn/model.h"
 #include "nn/spiking.h"
+#include "tasks/image_sequences.h"
+#include "tasks/mnist.h"
 #include "tasks/spiking.h"
 #include "train/trainer.h"
 
@@ -37,10 +41,33 @@ struct ClassifierReport {
   double wall_seconds = 0, train_images_per_second = 0;
 };
 
-// Trains with Adam and cross-entropy on the summed-spike logits; biases clamped after every
-// update; NaN/Inf updates skipped; best validation weights restored (and saved in out_dir).
+// What the image-classification loop needs of a model: a batch of images to logits.
+struct ImageClassifier {
+  torch::nn::Module* module = nullptr;  // its parameters are trained; train()/eval() switched
+  // images (B, 784) uint8 -> logits (B, classes); a stochastic input coding draws from generator
+  std::function<torch::Tensor(const torch::Tensor& images, torch::Generator& generator)> logits;
+  std::function<void()> after_update;                        // e.g. the SRC bias clamp; may be empty
+  std::function<void(const std::string& path)> save_weights;  // the run folder's model.safetensors
+};
+
+// Trains with Adam and cross-entropy on the dataset's training split (its last
+// validation_size images validate; with train_size > 0 only the first train_size images
+// train), NaN/Inf updates skipped, periodic validation with early stopping; the best
+// validation weights are restored (and saved in out_dir), then the test split is scored.
+ClassifierReport train_image_classifier(const ImageClassifier& classifier, const std::string& dataset,
+                                        const TrainOptions& options, const std::string& out_dir, int64_t train_size = 0);
+// Accuracy over images[first, first + count) in batches of kEvaluationBatch.
+double image_accuracy(const ImageClassifier& classifier, const ImageSet& set, int64_t first, int64_t count,
+                      torch::Generator generator);
+
+// The SRC: cross-entropy on the summed-spike logits of freshly rate-coded images; biases
+// clamped after every update.
 ClassifierReport train_spiking_classifier(SrcClassifier& model, const SpikingTaskConfig& task,
                                           const TrainOptions& options, const std::string& out_dir);
+
+// A recurrent sequence model on the MNIST family as sequences (tasks/image_sequences.h):
+// the readout of the last step is the logits.
+ImageClassifier sequence_image_classifier(SequenceModel& model, const ImageSequenceTaskConfig& task);
 
 // Accuracy of the model on the first `limit` images of a split (0 = all), rate-coded with
 // `seed` (stream 2 for test, as in training).

@@ -1,0 +1,147 @@
+#include "cli/sequence_commands.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <cstdio>
+
+#include "core/error.h"
+#include "io/files.h"
+#include "tasks/mnist.h"
+#include "train/checkpoint.h"
+#include "train/classify.h"
+
+namespace neurocell {
+
+namespace {
+
+constexpr const char* kKind = "sequence-classification";
+
+std::string permutation_path(const std::string& dir) { return dir + "/permutation.json"; }
+
+nlohmann::json to_json(const SequenceClassificationConfig& c) {
+  return {{"kind", kKind}, {"model", neurocell::to_json(c.model)}, {"task", neurocell::to_json(c.task)},
+          {"train", neurocell::to_json(c.train)}};
+}
+
+SequenceClassificationConfig load_config(const std::string& dir) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file(config_path(dir), "run config"));
+  } catch (const nlohmann::json::exception&) {
+    throw Error("run config '" + config_path(dir) + "' is not valid JSON");
+  }
+  SequenceClassificationConfig c;
+  try {
+    c.model = model_config_from_json(j.at("model"));
+    c.task = image_sequence_task_from_json(j.at("task"));
+    c.train = train_options_from_json(j.at("train"));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("run config '" + config_path(dir) + "': " + e.what());
+  }
+  return c;
+}
+
+std::string describe(const SequenceClassificationConfig& c) {
+  std::string text = c.model.cell + " " + std::to_string(c.model.layers) + "x" + std::to_string(c.model.hidden_size) +
+                     " on " + c.task.name + (c.task.dataset == "mnist" ? "" : " (" + c.task.dataset + ")") +
+                     " T=" + std::to_string(c.task.length());
+  if (c.task.black > 0) text += " (" + std::to_string(c.task.black) + " black)";
+  return text;
+}
+
+int64_t parameter_count(torch::nn::Module& module) {
+  int64_t n = 0;
+  for (const auto& p : module.parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace
+
+bool is_sequence_classification_run(const std::string& dir) {
+  if (!file_exists(config_path(dir))) return false;
+  try {
+    return nlohmann::json::parse(read_file(config_path(dir), "run config")).value("kind", std::string()) == kKind;
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
+std::vector<int64_t> load_run_permutation(const std::string& dir, const ImageSequenceTaskConfig& task) {
+  const auto expected = task_permutation(task);
+  std::vector<int64_t> stored;
+  try {
+    stored = nlohmann::json::parse(read_file(permutation_path(dir), "permutation")).at("permutation").get<std::vector<int64_t>>();
+  } catch (const nlohmann::json::exception&) {
+    throw Error("'" + permutation_path(dir) + "' is not a valid permutation file");
+  }
+  require(stored == expected, "'" + permutation_path(dir) + "' differs from the permutation of seed " +
+                                  std::to_string(task.permutation_seed) +
+                                  ": the run was made with another permutation generator; it cannot be evaluated here");
+  return stored;
+}
+
+int command_train_sequence_classification(SequenceClassificationConfig config, const std::string& out_dir,
+                                          bool overwrite) {
+  config.task.validate();
+  config.train.validate();
+  config.model.input_size = config.task.input_size();
+  config.model.output_size = 10;
+  config.model.validate();
+  require(config.model.cell != "src", "SRC classifies spiking MNIST: use --task spiking-mnist");
+  require(!out_dir.empty(), "--out DIR is required: the folder that receives the run");
+  require(overwrite || !file_exists(config_path(out_dir)),
+          "'" + out_dir + "' already holds a run (config.json): choose another --out, or add --overwrite");
+  const int64_t threads = configure_threads(config.train.threads);
+  torch::manual_seed(config.train.seed);
+  SequenceModel model(config.model);
+  ensure_directory(out_dir);
+  write_json_atomic(config_path(out_dir), to_json(config));
+  write_json_atomic(permutation_path(out_dir), {{"seed", config.task.permutation_seed},
+                                                {"permuted", config.task.permuted()},
+                                                {"permutation", task_permutation(config.task)}});
+
+  const auto report = train_image_classifier(sequence_image_classifier(model, config.task), config.task.dataset,
+                                             config.train, out_dir, config.task.train_size);
+  save_weights(weights_path(out_dir), model);
+  write_json_atomic(report_path(out_dir),
+                    {{"kind", kKind},
+                     {"task", neurocell::to_json(config.task)},
+                     {"cell", config.model.cell},
+                     {"model", neurocell::to_json(config.model)},
+                     {"parameters", parameter_count(*model)},
+                     {"steps_planned", config.train.steps},
+                     {"steps_done", report.steps_done},
+                     {"skipped_updates", report.skipped_updates},
+                     {"early_stopped", report.early_stopped},
+                     {"best_step", report.best_step},
+                     {"validation", {{"accuracy", report.best_validation_accuracy}}},
+                     {"test", {{"accuracy", report.test_accuracy}, {"images", report.test_images}}},
+                     {"train_images_per_s", report.train_images_per_second},
+                     {"wall_time_s", report.wall_seconds},
+                     {"threads", threads},
+                     {"seed", config.train.seed}});
+  std::printf("result: test accuracy %.4f (chance 0.1, %lld images) | %s, %lld steps (%lld skipped), %.0f train "
+              "images/s, %.1f s, run in %s\n",
+              report.test_accuracy, static_cast<long long>(report.test_images), describe(config).c_str(),
+              static_cast<long long>(report.steps_done), static_cast<long long>(report.skipped_updates),
+              report.train_images_per_second, report.wall_seconds, out_dir.c_str());
+  return 0;
+}
+
+int command_eval_sequence_classification(const std::string& dir, int64_t test_size) {
+  const auto config = load_config(dir);
+  load_run_permutation(dir, config.task);
+  SequenceModel model(config.model);
+  load_weights(weights_path(dir), model);
+  model->eval();
+  const auto set = load_mnist_split(config.task.dataset, false);
+  const int64_t count = std::min<int64_t>(test_size > 0 ? test_size : config.train.test_size, set.labels.size(0));
+  const double accuracy = image_accuracy(sequence_image_classifier(model, config.task), set, 0, count,
+                                         make_generator(config.train.seed, 2));
+  std::printf("result: test accuracy %.4f (chance 0.1, %lld images) | %s, run in %s\n", accuracy,
+              static_cast<long long>(count), describe(config).c_str(), dir.c_str());
+  return 0;
+}
+
+}  // namespace neurocell
