@@ -17,6 +17,7 @@
 #include "cli/analog_commands.h"
 #include "cli/multistability_commands.h"
 #include "cli/report.h"
+#include "cli/rl_commands.h"
 #include "cli/sequence_commands.h"
 #include "cli/spiking_commands.h"
 #include "core/error.h"
@@ -378,6 +379,37 @@ int run_cli(const std::vector<std::string>& args) {
   integer_src->add_option("--test-size", integer_options.test_size, "Test images (default: all)");
   integer_src->add_option("--threads", threads, "CPU threads (0 = every core)");
 
+  TmazeRunConfig tmaze_config;
+  tmaze_config.model.layers = 2;
+  tmaze_config.model.hidden_size = 32;
+  tmaze_config.model.cell = "gru";
+  auto* tmaze = app.add_subcommand("tmaze", "T-maze: train a DRQN agent at one corridor length, evaluate at longer ones");
+  tmaze->add_option("--cell", tmaze_config.model.cell, "Recurrent cell of the Q-network")
+      ->check(CLI::IsMember(cell_kind_names()))->capture_default_str();
+  tmaze->add_option("--layers", tmaze_config.model.layers, "Recurrent layers")->capture_default_str();
+  tmaze->add_option("--hidden", tmaze_config.model.hidden_size, "Units per layer")->capture_default_str();
+  tmaze->add_flag("--double", tmaze_config.model.double_layer, "Double layers");
+  tmaze->add_option("--length", tmaze_config.length, "Corridor length L for training")->capture_default_str();
+  tmaze->add_option("--eval-lengths", tmaze_config.eval_lengths, "Lengths of the greedy evaluation after training")
+      ->delimiter(',')->capture_default_str();
+  tmaze->add_option("--episodes", tmaze_config.drqn.episodes, "Training episodes")->capture_default_str();
+  tmaze->add_option("--batch-episodes", tmaze_config.drqn.batch_episodes, "Episodes per update")->capture_default_str();
+  tmaze->add_option("--lr", tmaze_config.drqn.learning_rate, "Adam learning rate")->capture_default_str();
+  tmaze->add_option("--target-every", tmaze_config.drqn.target_every, "Updates between target-network copies")
+      ->capture_default_str();
+  tmaze->add_option("--epsilon-decay", tmaze_config.drqn.epsilon_decay,
+                    "Fraction of the episodes over which epsilon falls from 1 to 0.05")->capture_default_str();
+  tmaze->add_option("--eval-every", tmaze_config.drqn.eval_every, "Episodes between greedy evaluations")
+      ->capture_default_str();
+  tmaze->add_flag("--stop-when-solved", tmaze_config.drqn.stop_when_solved,
+                  "Stop at the first evaluation where both cues lead to the right goal");
+  tmaze->add_option("--seed", tmaze_config.drqn.seed, "Seed of initialisation, exploration and replay")
+      ->capture_default_str();
+  tmaze->add_option("--threads", tmaze_config.threads, "CPU threads (0 = every core)")->capture_default_str();
+  tmaze->add_option("--out", out_dir, "Run folder to write")->required();
+  tmaze->add_flag("--overwrite", overwrite, "Replace a run already in --out");
+  tmaze->add_flag("--quiet", quiet, "No progress bar");
+
   AnalogStudyOptions analog;
   auto* analog_noise = app.add_subcommand(
       "analog-noise", "Sequence models as simulated analog hardware: accuracy vs drive/state noise, mismatch, weight bits");
@@ -462,11 +494,11 @@ int run_cli(const std::vector<std::string>& args) {
   attractors->add_option("--threads", threads, "CPU threads (0 = every core)");
 
   // CLI11 would only say "a subcommand is required": name the unknown word instead.
-  const std::vector<std::string> commands = {"train", "eval",  "run",  "export", "integer-src", "analog-noise", "report",
+  const std::vector<std::string> commands = {"train", "eval",  "run",  "export", "integer-src", "analog-noise", "tmaze", "report",
                                              "bench", "noise", "plot", "vaa",    "warmup",      "attractors"};
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
       std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
-    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run, export, integer-src, analog-noise, report, bench, noise, plot, "
+    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run, export, integer-src, analog-noise, tmaze, report, bench, noise, plot, "
                  "vaa, warmup, attractors; see --help)\n", args[0].c_str());
     return 2;
   }
@@ -554,6 +586,10 @@ int run_cli(const std::vector<std::string>& args) {
       return command_integer_src(checkpoint, integer_options);
     }
     if (*report) return command_report(report_dirs, report_summary);
+    if (*tmaze) {
+      tmaze_config.drqn.progress = !quiet;
+      return command_tmaze(tmaze_config, out_dir, overwrite);
+    }
     if (*analog_noise) {
       configure_threads(threads);
       return command_analog_noise(analog);

@@ -1,0 +1,87 @@
+#include "cli/rl_commands.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "core/error.h"
+#include "io/files.h"
+#include "train/checkpoint.h"
+#include "train/trainer.h"
+
+namespace neurocell {
+
+int command_tmaze(TmazeRunConfig config, const std::string& out_dir, bool overwrite) {
+  config.model.input_size = kDrqnInputs;
+  config.model.output_size = kTmazeActions;
+  config.model.validate();
+  require(config.model.cell != "src", "the T-maze agent needs a regression cell (not src)");
+  config.drqn.validate();
+  Tmaze check(config.length);  // validates the length
+  for (auto l : config.eval_lengths) Tmaze check_eval(l);
+  require(!out_dir.empty(), "--out DIR is required: the folder that receives the run");
+  require(overwrite || !file_exists(config_path(out_dir)),
+          "'" + out_dir + "' already holds a run (config.json): choose another --out, or add --overwrite");
+  const int64_t threads = configure_threads(config.threads);
+  torch::manual_seed(config.drqn.seed);
+  SequenceModel q(config.model);
+  ensure_directory(out_dir);
+  const nlohmann::json drqn = {{"episodes", config.drqn.episodes},
+                               {"batch_episodes", config.drqn.batch_episodes},
+                               {"replay_capacity", config.drqn.replay_capacity},
+                               {"start_episodes", config.drqn.start_episodes},
+                               {"updates_per_episode", config.drqn.updates_per_episode},
+                               {"learning_rate", config.drqn.learning_rate},
+                               {"epsilon_start", config.drqn.epsilon_start},
+                               {"epsilon_end", config.drqn.epsilon_end},
+                               {"epsilon_decay", config.drqn.epsilon_decay},
+                               {"target_every", config.drqn.target_every},
+                               {"eval_every", config.drqn.eval_every},
+                               {"stop_when_solved", config.drqn.stop_when_solved},
+                               {"seed", config.drqn.seed},
+                               {"discount", kTmazeDiscount}};
+  write_json_atomic(config_path(out_dir), {{"kind", "tmaze"},
+                                           {"model", to_json(config.model)},
+                                           {"task", {{"name", "tmaze"}, {"length", config.length}}},
+                                           {"eval_lengths", config.eval_lengths},
+                                           {"drqn", drqn}});
+  std::ofstream metrics(metrics_path(out_dir), std::ios::trunc);
+  require(metrics.good(), "cannot write '" + metrics_path(out_dir) + "'");
+  const auto report = train_drqn(q, config.length, config.drqn, &metrics);
+  save_weights(weights_path(out_dir), q);
+  nlohmann::json generalisation = nlohmann::json::array();
+  std::string summary;
+  for (auto l : config.eval_lengths) {
+    const auto e = evaluate_tmaze(q, l);
+    generalisation.push_back({{"length", l}, {"success", e.success}, {"return", e.mean_return}});
+    char part[64];
+    std::snprintf(part, sizeof part, "%sL=%lld %.1f", summary.empty() ? "" : ", ", static_cast<long long>(l), e.success);
+    summary += part;
+  }
+  int64_t parameters = 0;
+  for (const auto& p : q->parameters()) parameters += p.numel();
+  write_json_atomic(report_path(out_dir), {{"kind", "tmaze"},
+                                           {"cell", config.model.cell},
+                                           {"model", to_json(config.model)},
+                                           {"task", {{"name", "tmaze"}, {"length", config.length}}},
+                                           {"parameters", parameters},
+                                           {"episodes_done", report.episodes_done},
+                                           {"updates", report.updates},
+                                           {"test", {{"success", report.final_evaluation.success},
+                                                     {"return", report.final_evaluation.mean_return},
+                                                     {"generalisation", generalisation}}},
+                                           {"wall_time_s", report.wall_seconds},
+                                           {"threads", threads},
+                                           {"seed", config.drqn.seed}});
+  std::printf("result: T-maze L=%lld greedy success %.1f (return %.2f) | generalisation %s | %s %lldx%lld DRQN, "
+              "%lld episodes, %lld updates, %.1f s, run in %s\n",
+              static_cast<long long>(config.length), report.final_evaluation.success, report.final_evaluation.mean_return,
+              summary.c_str(), config.model.cell.c_str(), static_cast<long long>(config.model.layers),
+              static_cast<long long>(config.model.hidden_size), static_cast<long long>(report.episodes_done),
+              static_cast<long long>(report.updates), report.wall_seconds, out_dir.c_str());
+  return 0;
+}
+
+}  // namespace neurocell

@@ -1,0 +1,25 @@
+#pragma once
+// `neurocell tmaze`: a DRQN agent (train/drqn.h) with a recurrent Q-network of any cell
+// trained on the T-maze at one corridor length, then evaluated greedily at that length and at
+// longer ones (horizon generalisation, tasks.md). The run folder holds config.json (kind
+// "tmaze"), metrics.jsonl, model.safetensors and report.json.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nn/model.h"
+#include "train/drqn.h"
+
+namespace neurocell {
+
+struct TmazeRunConfig {
+  ModelConfig model;  // input and output sizes are set by the task
+  int64_t length = 10;
+  std::vector<int64_t> eval_lengths = {10, 20, 50, 100};
+  DrqnOptions drqn;
+  int64_t threads = 1;
+};
+
+int command_tmaze(TmazeRunConfig config, const std::string& out_dir, bool overwrite);
+
+}  // namespace neurocell
