@@ -17,6 +17,7 @@
 #include "cli/analog_commands.h"
 #include "cli/multistability_commands.h"
 #include "cli/report.h"
+#include "cli/reproduce.h"
 #include "cli/rl_commands.h"
 #include "cli/sequence_commands.h"
 #include "cli/spiking_commands.h"
@@ -410,6 +411,21 @@ int run_cli(const std::vector<std::string>& args) {
   tmaze->add_flag("--overwrite", overwrite, "Replace a run already in --out");
   tmaze->add_flag("--quiet", quiet, "No progress bar");
 
+  ReproduceOptions reproduce_options;
+  auto* reproduce = app.add_subcommand(
+      "reproduce", "Run a paper's suite of experiments (configs/suites/NAME.json), resumable, then its table and pictures");
+  reproduce->add_option("suite", reproduce_options.suite, "Suite: bistable | warmup | mru | src");
+  reproduce->add_option("--suite-file", reproduce_options.suite_file, "A suite file instead of a name");
+  reproduce->add_flag("--quick", reproduce_options.quick, "The suite's small budgets (a smoke test in minutes)");
+  reproduce->add_option("--out", reproduce_options.out, "Folder of the runs and results (default runs/reproduce/NAME[-quick])");
+  reproduce->add_option("--jobs", reproduce_options.jobs, "Runs at a time (child processes)")->capture_default_str();
+  reproduce->add_option("--threads-per-job", reproduce_options.threads_per_job, "CPU threads of each run")
+      ->capture_default_str();
+  reproduce->add_option("--only", reproduce_options.only, "Run only run number I (see --list; a cluster array task)");
+  reproduce->add_flag("--list", reproduce_options.list, "List the runs, their numbers and whether they are done");
+  reproduce->add_flag("--table-only", reproduce_options.table_only, "Only write the table and pictures of finished runs");
+  reproduce->add_option("--slurm", reproduce_options.slurm, "Write a SLURM array job script for the suite to this file");
+
   AnalogStudyOptions analog;
   auto* analog_noise = app.add_subcommand(
       "analog-noise", "Sequence models as simulated analog hardware: accuracy vs drive/state noise, mismatch, weight bits");
@@ -494,11 +510,11 @@ int run_cli(const std::vector<std::string>& args) {
   attractors->add_option("--threads", threads, "CPU threads (0 = every core)");
 
   // CLI11 would only say "a subcommand is required": name the unknown word instead.
-  const std::vector<std::string> commands = {"train", "eval",  "run",  "export", "integer-src", "analog-noise", "tmaze", "report",
+  const std::vector<std::string> commands = {"train", "eval",  "run",  "export", "integer-src", "analog-noise", "tmaze", "reproduce", "report",
                                              "bench", "noise", "plot", "vaa",    "warmup",      "attractors"};
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
       std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
-    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run, export, integer-src, analog-noise, tmaze, report, bench, noise, plot, "
+    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run, export, integer-src, analog-noise, tmaze, reproduce, report, bench, noise, plot, "
                  "vaa, warmup, attractors; see --help)\n", args[0].c_str());
     return 2;
   }
@@ -586,6 +602,7 @@ int run_cli(const std::vector<std::string>& args) {
       return command_integer_src(checkpoint, integer_options);
     }
     if (*report) return command_report(report_dirs, report_summary);
+    if (*reproduce) return command_reproduce(reproduce_options);
     if (*tmaze) {
       tmaze_config.drqn.progress = !quiet;
       return command_tmaze(tmaze_config, out_dir, overwrite);

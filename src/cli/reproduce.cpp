@@ -1,0 +1,419 @@
+#include "cli/reproduce.h"
+
+#include <nlohmann/json.hpp>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "core/error.h"
+#include "io/files.h"
+#include "plot/gnuplot.h"
+#include "train/checkpoint.h"
+
+extern char** environ;
+
+namespace neurocell {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Variant {
+  std::string name;
+  nlohmann::json args;  // flag -> value (true: a bare flag)
+};
+
+struct Experiment {
+  std::string id, title, command, metric;  // metric: mse | accuracy | success
+  nlohmann::json args;
+  std::vector<Variant> variants;
+  std::vector<int64_t> seeds;
+};
+
+struct Suite {
+  std::string name, title, paper;
+  std::vector<std::string> claims;
+  std::vector<Experiment> experiments;
+};
+
+struct Run {
+  size_t experiment = 0, variant = 0;
+  int64_t seed = 0;
+  std::string dir, log;
+  std::vector<std::string> argv;  // after the program name
+};
+
+fs::path find_suite_file(const std::string& name) {
+  const fs::path relative = fs::path("configs") / "suites" / (name + ".json");
+  std::error_code ec;
+  std::vector<fs::path> starts = {fs::current_path(ec)};
+  const auto exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) starts.push_back(exe.parent_path());
+  for (auto dir : starts)
+    for (; !dir.empty(); dir = dir.parent_path()) {
+      if (fs::exists(dir / relative)) return dir / relative;
+      if (dir == dir.parent_path()) break;
+    }
+  throw Error("no suite '" + name + "': configs/suites/" + name +
+              ".json was not found above the working folder or the program (suites: bistable, warmup, mru, src; or "
+              "give --suite-file FILE)");
+}
+
+// Merges `over` into `base` (flag by flag).
+nlohmann::json merged(nlohmann::json base, const nlohmann::json& over) {
+  if (over.is_object())
+    for (auto it = over.begin(); it != over.end(); ++it) base[it.key()] = it.value();
+  return base;
+}
+
+Suite parse_suite(const std::string& path, bool quick) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file(path, "suite file"));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("suite file '" + path + "' is not valid JSON: " + e.what());
+  }
+  Suite s;
+  try {
+    s.name = j.at("name").get<std::string>();
+    s.title = j.value("title", s.name);
+    s.paper = j.value("paper", std::string());
+    s.claims = j.value("claims", std::vector<std::string>{});
+    for (const auto& e : j.at("experiments")) {
+      Experiment x;
+      x.id = e.at("id").get<std::string>();
+      x.title = e.value("title", x.id);
+      x.command = e.value("command", std::string("train"));
+      x.metric = e.at("metric").get<std::string>();
+      require(x.metric == "mse" || x.metric == "accuracy" || x.metric == "success",
+              "suite '" + path + "', experiment '" + x.id + "': metric must be mse, accuracy or success");
+      require(x.command == "train" || x.command == "tmaze",
+              "suite '" + path + "', experiment '" + x.id + "': command must be train or tmaze");
+      x.args = e.value("args", nlohmann::json::object());
+      x.seeds = e.value("seeds", std::vector<int64_t>{1});
+      if (e.contains("cells"))
+        for (const auto& cell : e.at("cells")) x.variants.push_back({cell.get<std::string>(), {{"--cell", cell}}});
+      if (e.contains("variants"))
+        for (const auto& v : e.at("variants"))
+          x.variants.push_back({v.at("name").get<std::string>(), v.value("args", nlohmann::json::object())});
+      if (quick && e.contains("quick")) {
+        x.args = merged(x.args, e.at("quick").value("args", nlohmann::json::object()));
+        x.seeds = e.at("quick").value("seeds", x.seeds);
+        if (e.at("quick").contains("only_variants")) {
+          const auto keep = e.at("quick").at("only_variants").get<std::vector<std::string>>();
+          x.variants.erase(std::remove_if(x.variants.begin(), x.variants.end(),
+                                          [&](const Variant& v) {
+                                            return std::find(keep.begin(), keep.end(), v.name) == keep.end();
+                                          }),
+                           x.variants.end());
+        }
+      }
+      require(!x.variants.empty() && !x.seeds.empty(),
+              "suite '" + path + "', experiment '" + x.id + "': needs cells or variants, and seeds");
+      s.experiments.push_back(std::move(x));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("suite file '" + path + "': " + e.what());
+  }
+  require(!s.experiments.empty(), "suite file '" + path + "' has no experiments");
+  return s;
+}
+
+std::string flag_value(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  std::ostringstream text;
+  text << v.get<double>();
+  return text.str();
+}
+
+std::vector<Run> plan(const Suite& suite, const std::string& out, int64_t threads) {
+  std::vector<Run> runs;
+  for (size_t e = 0; e < suite.experiments.size(); ++e) {
+    const auto& x = suite.experiments[e];
+    for (size_t v = 0; v < x.variants.size(); ++v)
+      for (int64_t seed : x.seeds) {
+        Run r;
+        r.experiment = e, r.variant = v, r.seed = seed;
+        const std::string name = x.variants[v].name + "-s" + std::to_string(seed);
+        r.dir = out + "/" + x.id + "/" + name;
+        r.log = out + "/logs/" + x.id + "-" + name + ".log";
+        r.argv.push_back(x.command);
+        const auto args = merged(x.args, x.variants[v].args);
+        for (auto it = args.begin(); it != args.end(); ++it) {
+          if (it.value().is_boolean()) {
+            if (it.value().get<bool>()) r.argv.push_back(it.key());
+            continue;
+          }
+          r.argv.push_back(it.key());
+          r.argv.push_back(flag_value(it.value()));
+        }
+        for (const std::string& s : {std::string("--seed"), std::to_string(seed), std::string("--threads"),
+                                     std::to_string(threads), std::string("--quiet"), std::string("--out"), r.dir})
+          r.argv.push_back(s);
+        runs.push_back(std::move(r));
+      }
+  }
+  return runs;
+}
+
+bool finished(const Run& r) { return file_exists(report_path(r.dir)); }
+
+std::string shell_line(const std::string& program, const std::vector<std::string>& argv) {
+  std::string line = program;
+  for (const auto& a : argv) line += " " + a;
+  return line;
+}
+
+std::string program_path() {
+  if (const char* env = std::getenv("NEUROCELL_EXECUTABLE")) return env;
+  std::error_code ec;
+  const auto exe = fs::read_symlink("/proc/self/exe", ec);
+  require(!ec, "cannot find the neurocell program (/proc/self/exe); set NEUROCELL_EXECUTABLE");
+  return exe.string();
+}
+
+// Runs the pending runs as child processes, `jobs` at a time; returns the failed ones.
+std::vector<const Run*> execute(const std::vector<const Run*>& pending, int64_t jobs, const std::string& program) {
+  std::map<pid_t, const Run*> running;
+  std::vector<const Run*> failed;
+  size_t next = 0, done = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (next < pending.size() || !running.empty()) {
+    while (next < pending.size() && static_cast<int64_t>(running.size()) < jobs) {
+      const Run& r = *pending[next++];
+      ensure_directory(fs::path(r.log).parent_path().string());
+      std::vector<std::string> argv = r.argv;
+      if (fs::exists(r.dir)) argv.push_back("--overwrite");  // an interrupted run: redo it
+      std::vector<char*> c_argv;
+      std::string program_copy = program;
+      c_argv.push_back(program_copy.data());
+      for (auto& a : argv) c_argv.push_back(a.data());
+      c_argv.push_back(nullptr);
+      posix_spawn_file_actions_t files;
+      posix_spawn_file_actions_init(&files);
+      posix_spawn_file_actions_addopen(&files, 1, r.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      posix_spawn_file_actions_adddup2(&files, 1, 2);
+      pid_t pid = 0;
+      const int status = posix_spawn(&pid, program.c_str(), &files, nullptr, c_argv.data(), environ);
+      posix_spawn_file_actions_destroy(&files);
+      require(status == 0, "cannot start '" + program + "' for " + r.dir);
+      std::printf("started %s\n", r.dir.c_str());
+      std::fflush(stdout);
+      running[pid] = &r;
+    }
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) break;
+    const auto it = running.find(pid);
+    if (it == running.end()) continue;
+    const Run* r = it->second;
+    running.erase(it);
+    ++done;
+    const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && finished(*r);
+    if (!ok) failed.push_back(r);
+    const double minutes = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60;
+    std::printf("%s %s (%zu/%zu, %.1f min)%s\n", ok ? "finished" : "FAILED", r->dir.c_str(), done, pending.size(),
+                minutes, ok ? "" : (", see " + r->log).c_str());
+    std::fflush(stdout);
+  }
+  return failed;
+}
+
+double metric_of(const nlohmann::json& report, const std::string& metric) {
+  return report.at("test").at(metric).get<double>();
+}
+
+struct Row {
+  std::string variant;
+  std::vector<double> values, walls;
+  std::vector<int64_t> seeds;
+};
+
+void write_results(const Suite& suite, const std::vector<Run>& runs, const std::string& out, bool quick) {
+  nlohmann::json json = {{"suite", suite.name}, {"title", suite.title}, {"paper", suite.paper}, {"quick", quick},
+                         {"claims", suite.claims}, {"experiments", nlohmann::json::array()}};
+  std::ostringstream md;
+  md << "# " << suite.title << (quick ? " (quick budgets)" : "") << "\n\n";
+  if (!suite.paper.empty()) md << "Paper: " << suite.paper << "\n\n";
+  if (!suite.claims.empty()) {
+    md << "What the paper claims:\n\n";
+    for (const auto& c : suite.claims) md << "- " << c << "\n";
+    md << "\n";
+  }
+  md << "Made by `neurocell reproduce " << suite.name << (quick ? " --quick" : "") << " --out " << out
+     << "`; every run is a `neurocell` command (below), its folder holds config, metrics and report.\n";
+  for (size_t e = 0; e < suite.experiments.size(); ++e) {
+    const auto& x = suite.experiments[e];
+    const bool lower_is_better = x.metric == "mse";
+    std::vector<Row> rows(x.variants.size());
+    std::vector<std::string> curves;  // per run: "variant seed" + data
+    nlohmann::json exp = {{"id", x.id}, {"title", x.title}, {"metric", x.metric}, {"runs", nlohmann::json::array()}};
+    std::string example;
+    for (const auto& r : runs) {
+      if (r.experiment != e) continue;
+      if (example.empty()) example = shell_line("neurocell", r.argv);
+      auto& row = rows[r.variant];
+      row.variant = x.variants[r.variant].name;
+      if (!finished(r)) continue;
+      try {
+        const auto report = nlohmann::json::parse(read_file(report_path(r.dir), "run report"));
+        const double value = metric_of(report, x.metric);
+        const double wall = report.value("wall_time_s", NAN);
+        row.values.push_back(value);
+        row.walls.push_back(wall);
+        row.seeds.push_back(r.seed);
+        exp["runs"].push_back({{"variant", row.variant}, {"seed", r.seed}, {"dir", r.dir}, {x.metric, value},
+                               {"wall_time_s", wall}, {"command", shell_line("neurocell", r.argv)}});
+      } catch (const std::exception& err) {
+        throw Error("report of '" + r.dir + "' is unreadable: " + err.what());
+      }
+    }
+    md << "\n## " << x.title << "\n\n";
+    md << "Metric: test " << x.metric << (lower_is_better ? " (lower is better)" : " (higher is better)")
+       << ". One run, for instance:\n\n```sh\n" << example << "\n```\n\n";
+    md << "| variant | seeds | mean | min | max | mean wall time (s) |\n|---|---|---|---|---|---|\n";
+    std::ostringstream bars;
+    for (size_t v = 0; v < rows.size(); ++v) {
+      const auto& row = rows[v];
+      if (row.values.empty()) {
+        md << "| " << row.variant << " | 0/" << x.seeds.size() << " | - | - | - | - |\n";
+        continue;
+      }
+      double sum = 0, wall = 0;
+      for (double value : row.values) sum += value;
+      for (double w : row.walls) wall += w;
+      const double mean = sum / row.values.size();
+      const double lo = *std::min_element(row.values.begin(), row.values.end());
+      const double hi = *std::max_element(row.values.begin(), row.values.end());
+      char line[256];
+      std::snprintf(line, sizeof line, "| %s | %zu/%zu | %.4g | %.4g | %.4g | %.1f |\n", row.variant.c_str(),
+                    row.values.size(), x.seeds.size(), mean, lo, hi, wall / row.walls.size());
+      md << line;
+      bars << v << " \"" << row.variant << "\" " << mean << " " << lo << " " << hi << "\n";
+      exp["summary"].push_back({{"variant", row.variant}, {"seeds_done", row.values.size()},
+                                {"seeds_planned", x.seeds.size()}, {"mean", mean}, {"min", lo}, {"max", hi},
+                                {"mean_wall_time_s", wall / row.walls.size()}});
+    }
+    json["experiments"].push_back(exp);
+
+    // Pictures: learning curves of every finished run, and the bar chart of the means.
+    if (bars.str().empty()) continue;
+    const std::string x_key = x.command == "tmaze" ? "episode" : "step";
+    const std::string y_key = x.command == "tmaze" ? "greedy_success"
+                              : x.metric == "mse" ? "validation_mse"
+                                                  : "validation_accuracy";
+    try {
+      GnuplotFigure curves_figure(out + "/" + x.id + "-curves.png", 900, 520);
+      std::ostringstream body;
+      body << "set title '" << x.title << ": validation " << (x.command == "tmaze" ? "greedy success" : x.metric)
+           << " during training'\nset xlabel '" << x_key << "'\nset ylabel '" << y_key << "'\nset grid\n"
+           << "set key outside right\n" << (lower_is_better ? "set logscale y\n" : "") << "plot ";
+      bool first = true;
+      for (const auto& r : runs) {
+        if (r.experiment != e || !finished(r)) continue;
+        std::ostringstream data;
+        std::istringstream lines(read_file(metrics_path(r.dir), "metrics"));
+        for (std::string line; std::getline(lines, line);) {
+          if (line.empty()) continue;
+          const auto m = nlohmann::json::parse(line, nullptr, false);
+          if (m.is_discarded() || !m.contains(x_key) || !m.contains(y_key) || !m.at(y_key).is_number()) continue;
+          data << m.at(x_key).get<double>() << " " << m.at(y_key).get<double>() << "\n";
+        }
+        const auto file = curves_figure.data(x.variants[r.variant].name + "-s" + std::to_string(r.seed) + ".dat", data.str());
+        body << (first ? "" : ", ") << "'" << file << "' using 1:2 with lines lw 2 lc " << r.variant + 1 << " title '"
+             << x.variants[r.variant].name << " s" << r.seed << "'";
+        first = false;
+      }
+      curves_figure.render(body.str());
+      GnuplotFigure bar_figure(out + "/" + x.id + "-bars.png", 700, 420);
+      const auto bar_file = bar_figure.data("bars.dat", bars.str());
+      std::ostringstream bar_body;
+      bar_body << "set title '" << x.title << ": test " << x.metric << " (bars: mean, whiskers: min-max over seeds)'\n"
+               << "set style fill solid 0.5\nset boxwidth 0.6\nset grid y\nunset key\nset ylabel 'test " << x.metric
+               << "'\n" << (lower_is_better ? "set logscale y\n" : "set yrange [0:*]\n")
+               << "plot '" << bar_file << "' using 1:3:xtic(2) with boxes, '' using 1:3:4:5 with yerrorbars lc rgb 'black' pt 0\n";
+      bar_figure.render(bar_body.str());
+    } catch (const Error& err) {
+      std::fprintf(stderr, "warning: pictures of %s not drawn: %s\n", x.id.c_str(), err.what());
+    }
+  }
+  ensure_directory(out);
+  write_file_atomic(out + "/results.md", md.str());
+  write_json_atomic(out + "/results.json", json);
+  std::fputs(md.str().c_str(), stdout);
+  std::printf("\nwrote %s/results.md, %s/results.json and the pictures\n", out.c_str(), out.c_str());
+}
+
+}  // namespace
+
+int command_reproduce(const ReproduceOptions& o) {
+  require(o.suite.empty() != o.suite_file.empty(), "reproduce needs a suite NAME (or --suite-file FILE), not both");
+  require(o.jobs >= 1 && o.threads_per_job >= 1, "--jobs and --threads-per-job must be >= 1");
+  const std::string path = o.suite_file.empty() ? find_suite_file(o.suite).string() : o.suite_file;
+  const Suite suite = parse_suite(path, o.quick);
+  const std::string out = o.out.empty() ? "runs/reproduce/" + suite.name + (o.quick ? "-quick" : "") : o.out;
+  const auto runs = plan(suite, out, o.threads_per_job);
+  const std::string program = program_path();
+
+  if (o.list) {
+    for (size_t i = 0; i < runs.size(); ++i)
+      std::printf("%3zu %-8s %s\n", i, finished(runs[i]) ? "done" : "pending", shell_line("neurocell", runs[i].argv).c_str());
+    return 0;
+  }
+  if (!o.slurm.empty()) {
+    std::ostringstream script;
+    script << "#!/bin/bash\n# The " << suite.name << " suite" << (o.quick ? " (quick)" : "") << " as a SLURM array: one task per run.\n"
+           << "# Submit with `sbatch " << o.slurm << "`; when every task is done, make the table with\n"
+           << "#   " << program << " reproduce " << suite.name << (o.quick ? " --quick" : "") << " --out " << out
+           << " --table-only\n"
+           << "#SBATCH --job-name=neurocell-" << suite.name << "\n#SBATCH --array=0-" << runs.size() - 1 << "\n"
+           << "#SBATCH --cpus-per-task=" << o.threads_per_job << "\n#SBATCH --output=" << out
+           << "/logs/slurm-%A_%a.out\n"
+           << "cd " << fs::current_path().string() << "\n"
+           << "exec " << program << " reproduce " << (o.suite_file.empty() ? suite.name : "--suite-file " + o.suite_file)
+           << (o.quick ? " --quick" : "") << " --out " << out << " --threads-per-job " << o.threads_per_job
+           << " --only \"$SLURM_ARRAY_TASK_ID\"\n";
+    ensure_directory(fs::path(o.slurm).parent_path().empty() ? "." : fs::path(o.slurm).parent_path().string());
+    write_file_atomic(o.slurm, script.str());
+    std::printf("wrote %s: a SLURM array of %zu runs\n", o.slurm.c_str(), runs.size());
+    return 0;
+  }
+  if (!o.table_only) {
+    std::vector<const Run*> pending;
+    if (o.only >= 0) {
+      require(o.only < static_cast<int64_t>(runs.size()),
+              "--only " + std::to_string(o.only) + ": the suite has runs 0.." + std::to_string(runs.size() - 1));
+      if (!finished(runs[o.only])) pending.push_back(&runs[o.only]);
+    } else {
+      for (const auto& r : runs)
+        if (!finished(r)) pending.push_back(&r);
+    }
+    const auto done = std::count_if(runs.begin(), runs.end(), finished);
+    std::printf("%s: %zu runs, %lld done, %zu to run now, %lld at a time\n", suite.name.c_str(), runs.size(),
+                static_cast<long long>(done), pending.size(), static_cast<long long>(o.jobs));
+    std::fflush(stdout);
+    const auto failed = execute(pending, o.jobs, program);
+    if (o.only >= 0) return failed.empty() ? 0 : 1;
+    write_results(suite, runs, out, o.quick);
+    if (!failed.empty()) {
+      std::fprintf(stderr, "neurocell: error: %zu runs failed (their logs are named above); rerun the same command to retry them\n",
+                   failed.size());
+      return 1;
+    }
+    return 0;
+  }
+  write_results(suite, runs, out, o.quick);
+  return 0;
+}
+
+}  // namespace neurocell
