@@ -71,6 +71,16 @@ TEST_F(Reproduce, RunsResumesAndWritesTheTable) {
   ASSERT_EQ(resumed.code, 0) << resumed.err;
   EXPECT_NE(resumed.out.find("4 done, 1 to run now"), std::string::npos) << resumed.out;
   EXPECT_TRUE(file_exists(report_path(out + "/copy/brc-s2")));
+
+  // A changed budget makes the runs it concerns stale: they run again, the others stay.
+  auto changed = nlohmann::json::parse(kSuite);
+  changed["experiments"][1]["args"]["--episodes"] = 30;
+  std::ofstream(dir.path("tiny.json")) << changed.dump();
+  const auto rerun = cli({"reproduce", "--suite-file", dir.path("tiny.json"), "--out", out});
+  ASSERT_EQ(rerun.code, 0) << rerun.err;
+  EXPECT_NE(rerun.out.find("4 done, 1 to run now"), std::string::npos) << rerun.out;
+  const auto maze = nlohmann::json::parse(read_file(report_path(out + "/maze/gru-agent-s3"), "report"));
+  EXPECT_EQ(maze.at("episodes_done").get<int64_t>(), 30);
 }
 
 TEST_F(Reproduce, QuickListOnlyAndSlurm) {

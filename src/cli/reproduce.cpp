@@ -166,12 +166,20 @@ std::vector<Run> plan(const Suite& suite, const std::string& out, int64_t thread
   return runs;
 }
 
-bool finished(const Run& r) { return file_exists(report_path(r.dir)); }
-
 std::string shell_line(const std::string& program, const std::vector<std::string>& argv) {
   std::string line = program;
   for (const auto& a : argv) line += " " + a;
   return line;
+}
+
+// The command a run was started with, kept next to its log: a finished run whose suite entry
+// has changed since (another budget, other flags) is stale and runs again.
+std::string command_path(const Run& r) { return r.log.substr(0, r.log.size() - 4) + ".command"; }
+
+bool finished(const Run& r) {
+  if (!file_exists(report_path(r.dir))) return false;
+  if (!file_exists(command_path(r))) return true;  // made by hand or by an older neurocell: trusted
+  return read_file(command_path(r), "run command") == shell_line("neurocell", r.argv) + "\n";
 }
 
 std::string program_path() {
@@ -192,6 +200,7 @@ std::vector<const Run*> execute(const std::vector<const Run*>& pending, int64_t 
     while (next < pending.size() && static_cast<int64_t>(running.size()) < jobs) {
       const Run& r = *pending[next++];
       ensure_directory(fs::path(r.log).parent_path().string());
+      write_file_atomic(command_path(r), shell_line("neurocell", r.argv) + "\n");
       std::vector<std::string> argv = r.argv;
       if (fs::exists(r.dir)) argv.push_back("--overwrite");  // an interrupted run: redo it
       std::vector<char*> c_argv;

@@ -6,7 +6,8 @@
 // folder without a report is redone. Afterwards the results table (results.md and
 // results.json: per experiment and variant, the test metric's mean, min and max over seeds,
 // wall time) and pictures (learning curves and bar charts per experiment) are written to
-// --out. `--quick` uses each experiment's smaller "quick" budget; `--only I` runs one run
+// --out. A finished run whose entry in the suite changed since (budget, flags) is run again.
+// `--quick` uses each experiment's smaller "quick" budget; `--only I` runs one run
 // (a cluster array task), `--slurm FILE` writes a SLURM array script for the suite,
 // `--list` shows the runs and their state, `--table-only` remakes the table.
 #include <cstdint>
