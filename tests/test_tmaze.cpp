@@ -102,6 +102,10 @@ TEST(Tmaze, CommandWritesItsRunFolder) {
   const auto report = nlohmann::json::parse(read_file(report_path(run), "report"));
   EXPECT_EQ(report.at("test").at("generalisation").size(), 2u);
   EXPECT_EQ(report.at("episodes_done").get<int64_t>(), 80);
+  // the agent's Q-network exports to the runtime like any sequence model
+  const auto exported = cli({"export", "--checkpoint", run, "--out", dir.path("agent.ncm")});
+  ASSERT_EQ(exported.code, 0) << exported.err;
+  EXPECT_NE(exported.out.find("gru, 2 layers of 8, input 9, output 4"), std::string::npos) << exported.out;
   const auto again = cli({"tmaze", "--episodes", "1", "--out", run});
   EXPECT_NE(again.code, 0);
   EXPECT_NE(again.err.find("--overwrite"), std::string::npos) << again.err;

@@ -190,7 +190,13 @@ int command_export(const std::string& dir, const std::string& out_path, bool ove
   if (is_spiking_run(dir)) return command_export_spiking(dir, out_path, integer);
   require(integer.weight_bits == 0 && !integer.leaky && !integer.trained_bias,
           "--integer-bits, --leaky and --trained-bias export the integer SRC: '" + dir + "' is not an SRC run");
-  auto run = load_run(dir);
+  LoadedRun run;
+  if (is_sequence_classification_run(dir) || is_tmaze_run(dir)) {  // their own configs, the same models
+    run.model = load_sequence_model_of_run(dir);
+    run.config.model = run.model->config;
+  } else {
+    run = load_run(dir);
+  }
   const std::string bytes = ncm_bytes(run.model);
   write_file_atomic(out_path, bytes);
   int64_t parameters = 0;

@@ -67,6 +67,27 @@ bool is_sequence_classification_run(const std::string& dir) {
   }
 }
 
+bool is_tmaze_run(const std::string& dir) {
+  if (!file_exists(config_path(dir))) return false;
+  try {
+    return nlohmann::json::parse(read_file(config_path(dir), "run config")).value("kind", std::string()) == "tmaze";
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
+SequenceModel load_sequence_model_of_run(const std::string& dir) {
+  ModelConfig config;
+  try {
+    config = model_config_from_json(nlohmann::json::parse(read_file(config_path(dir), "run config")).at("model"));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("run config '" + config_path(dir) + "': " + e.what());
+  }
+  SequenceModel model(config);
+  load_weights(weights_path(dir), model);
+  return model;
+}
+
 std::vector<int64_t> load_run_permutation(const std::string& dir, const ImageSequenceTaskConfig& task) {
   const auto expected = task_permutation(task);
   std::vector<int64_t> stored;

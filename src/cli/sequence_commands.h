@@ -23,6 +23,11 @@ int command_train_sequence_classification(SequenceClassificationConfig config, c
                                           bool overwrite);
 int command_eval_sequence_classification(const std::string& dir, int64_t test_size);
 
+// A T-maze run folder (`neurocell tmaze`).
+bool is_tmaze_run(const std::string& dir);
+// The trained model of a sequence-classification or T-maze run folder (for export).
+SequenceModel load_sequence_model_of_run(const std::string& dir);
+
 // The permutation stored in a run folder, checked against the one its seed gives.
 std::vector<int64_t> load_run_permutation(const std::string& dir, const ImageSequenceTaskConfig& task);
 
