@@ -50,7 +50,9 @@ TEST_F(Reproduce, RunsResumesAndWritesTheTable) {
   const auto md = read_file(out + "/results.md", "results");
   EXPECT_NE(md.find("| gru | 2/2 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| gru-agent | 1/1 |"), std::string::npos) << md;
-  EXPECT_NE(md.find("- it runs"), std::string::npos) << md;  // the paper's claims, beside the results
+  EXPECT_NE(md.find("- it runs"), std::string::npos) << md;
+  EXPECT_NE(md.find("| gru-agent | 1/1 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("L = 4 |"), std::string::npos) << md;  // the T-maze's horizon generalisation  // the paper's claims, beside the results
   EXPECT_NE(md.find("neurocell train"), std::string::npos) << md;  // the exact command of a run
   for (const char* picture : {"copy-curves.png", "copy-bars.png", "maze-curves.png", "maze-bars.png"})
     EXPECT_TRUE(file_exists(out + "/" + picture)) << picture;

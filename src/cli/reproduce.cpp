@@ -247,6 +247,7 @@ struct Row {
   std::string variant;
   std::vector<double> values, walls;
   std::vector<int64_t> seeds;
+  std::map<int64_t, std::vector<double>> generalisation;  // T-maze: success per evaluation length
 };
 
 void write_results(const Suite& suite, const std::vector<Run>& runs, const std::string& out, bool quick) {
@@ -281,6 +282,9 @@ void write_results(const Suite& suite, const std::vector<Run>& runs, const std::
         const double wall = report.value("wall_time_s", NAN);
         row.values.push_back(value);
         row.walls.push_back(wall);
+        if (report.at("test").contains("generalisation"))
+          for (const auto& g : report.at("test").at("generalisation"))
+            row.generalisation[g.at("length").get<int64_t>()].push_back(g.at("success").get<double>());
         row.seeds.push_back(r.seed);
         exp["runs"].push_back({{"variant", row.variant}, {"seed", r.seed}, {"dir", r.dir}, {x.metric, value},
                                {"wall_time_s", wall}, {"command", shell_line("neurocell", r.argv)}});
@@ -309,10 +313,34 @@ void write_results(const Suite& suite, const std::vector<Run>& runs, const std::
       std::snprintf(line, sizeof line, "| %s | %zu/%zu | %.4g | %.4g | %.4g | %.1f |\n", row.variant.c_str(),
                     row.values.size(), x.seeds.size(), mean, lo, hi, wall / row.walls.size());
       md << line;
+      nlohmann::json generalisation = nlohmann::json::array();
+      for (const auto& [length, successes] : row.generalisation) {
+        double total = 0;
+        for (double g : successes) total += g;
+        generalisation.push_back({{"length", length}, {"mean_success", total / successes.size()}});
+      }
+      if (!row.generalisation.empty()) exp["generalisation"][row.variant] = generalisation;
       bars << v << " \"" << row.variant << "\" " << mean << " " << lo << " " << hi << "\n";
       exp["summary"].push_back({{"variant", row.variant}, {"seeds_done", row.values.size()},
                                 {"seeds_planned", x.seeds.size()}, {"mean", mean}, {"min", lo}, {"max", hi},
                                 {"mean_wall_time_s", wall / row.walls.size()}});
+    }
+    if (exp.contains("generalisation")) {  // T-maze: the greedy agent at longer corridors
+      md << "\nHorizon generalisation (mean greedy success over the seeds, per corridor length):\n\n| variant |";
+      const auto& any = exp["generalisation"].begin().value();
+      for (const auto& g : any) md << " L = " << g.at("length").get<int64_t>() << " |";
+      md << "\n|---|";
+      for (size_t k = 0; k < any.size(); ++k) md << "---|";
+      md << "\n";
+      for (auto it = exp["generalisation"].begin(); it != exp["generalisation"].end(); ++it) {
+        md << "| " << it.key() << " |";
+        for (const auto& g : it.value()) {
+          char cell[32];
+          std::snprintf(cell, sizeof cell, " %.2f |", g.at("mean_success").get<double>());
+          md << cell;
+        }
+        md << "\n";
+      }
     }
     json["experiments"].push_back(exp);
 
