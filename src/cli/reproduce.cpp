@@ -382,6 +382,8 @@ void write_results(const Suite& suite, const std::vector<Run>& runs, const std::
                << "'\n" << (lower_is_better ? "set logscale y\n" : "set yrange [0:*]\n")
                << "plot '" << bar_file << "' using 1:3:xtic(2) with boxes, '' using 1:3:4:5 with yerrorbars lc rgb 'black' pt 0\n";
       bar_figure.render(bar_body.str());
+      md << "\n![" << x.id << " learning curves](" << x.id << "-curves.png) ![" << x.id << " test " << x.metric
+         << "](" << x.id << "-bars.png)\n";
     } catch (const Error& err) {
       std::fprintf(stderr, "warning: pictures of %s not drawn: %s\n", x.id.c_str(), err.what());
     }
