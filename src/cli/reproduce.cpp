@@ -353,7 +353,7 @@ void write_results(const Suite& suite, const std::vector<Run>& runs, const std::
     try {
       GnuplotFigure curves_figure(out + "/" + x.id + "-curves.png", 900, 520);
       std::ostringstream body;
-      body << "set title '" << x.title << ": validation " << (x.command == "tmaze" ? "greedy success" : x.metric)
+      body << "set title '" << x.id << ": validation " << (x.command == "tmaze" ? "greedy success" : x.metric)
            << " during training' noenhanced\nset xlabel '" << x_key << "'\nset ylabel '" << y_key
            << "' noenhanced\nset grid\n"
            << "set key outside right\n" << (lower_is_better ? "set logscale y\n" : "") << "plot ";
@@ -377,7 +377,7 @@ void write_results(const Suite& suite, const std::vector<Run>& runs, const std::
       GnuplotFigure bar_figure(out + "/" + x.id + "-bars.png", 700, 420);
       const auto bar_file = bar_figure.data("bars.dat", bars.str());
       std::ostringstream bar_body;
-      bar_body << "set title '" << x.title << ": test " << x.metric << " (bars: mean, whiskers: min-max over seeds)' noenhanced\n"
+      bar_body << "set title '" << x.id << ": test " << x.metric << " (bars: mean, whiskers: min-max over seeds)' noenhanced\n"
                << "set style fill solid 0.5\nset boxwidth 0.6\nset grid y\nunset key\nset ylabel 'test " << x.metric
                << "'\n" << (lower_is_better ? "set logscale y\n" : "set yrange [0:*]\n")
                << "plot '" << bar_file << "' using 1:3:xtic(2) with boxes, '' using 1:3:4:5 with yerrorbars lc rgb 'black' pt 0\n";
