@@ -11,6 +11,7 @@
 #include "test_util.h"
 #include "train/checkpoint.h"
 #include "train/drqn.h"
+#include "tasks/synthetic.h"
 
 namespace neurocell {
 namespace {
@@ -90,6 +91,27 @@ TEST(Tmaze, DrqnLearnsACorridorOfLengthThree) {
   EXPECT_NEAR(evaluate_tmaze(q, 3).mean_return, 4.0, 0.31);  // few or no walls on the way
 }
 
+TEST(Tmaze, RandomAgentInputsForWarmup) {
+  auto generator = make_generator(4, 0);
+  const auto x = tmaze_random_inputs(3)(64, generator);  // (3L, n, 9)
+  ASSERT_EQ(x.sizes(), (std::vector<int64_t>{9, 64, kDrqnInputs}));
+  for (int64_t b = 0; b < 64; ++b) {
+    // step 0: no previous action or reward, and the cue (up or down)
+    EXPECT_EQ(x[0][b].narrow(0, 0, kTmazeActions + 1).abs().sum().item<float>(), 0.0f);
+    EXPECT_EQ(x[0][b][kTmazeActions + 1].item<float>() + x[0][b][kTmazeActions + 2].item<float>(), 1.0f);
+    // every later row is an input (one action, one observation) or zero padding after the end
+    for (int64_t t = 1; t < 9; ++t) {
+      const float actions = x[t][b].narrow(0, 0, kTmazeActions).sum().item<float>();
+      const float observations = x[t][b].narrow(0, kTmazeActions + 1, kTmazeSymbols).sum().item<float>();
+      EXPECT_EQ(actions, observations);
+      EXPECT_TRUE(actions == 0.0f || actions == 1.0f);
+    }
+  }
+  const auto cues = x[0].narrow(1, kTmazeActions + 1, 1).sum().item<float>();  // up cues among 64
+  EXPECT_GT(cues, 16.0f);
+  EXPECT_LT(cues, 48.0f);
+}
+
 TEST(Tmaze, CommandWritesItsRunFolder) {
   TempDir dir;
   const auto run = dir.path("run");
@@ -106,6 +128,14 @@ TEST(Tmaze, CommandWritesItsRunFolder) {
   const auto exported = cli({"export", "--checkpoint", run, "--out", dir.path("agent.ncm")});
   ASSERT_EQ(exported.code, 0) << exported.err;
   EXPECT_NE(exported.out.find("gru, 2 layers of 8, input 9, output 4"), std::string::npos) << exported.out;
+  // with warmup before training (random-agent episodes as the inputs)
+  const auto warmed = cli({"tmaze", "--length", "2", "--episodes", "20", "--eval-every", "10", "--hidden", "8",
+                           "--warmup", "3", "--warmup-max-settle", "20", "--quiet", "--threads", "1", "--out",
+                           dir.path("warm")});
+  ASSERT_EQ(warmed.code, 0) << warmed.err;
+  const auto warm_report = nlohmann::json::parse(read_file(report_path(dir.path("warm")), "report"));
+  EXPECT_EQ(warm_report.at("warmup").at("steps").get<int64_t>(), 3);
+  EXPECT_EQ(warm_report.at("warmup").at("vaa_star").size(), 2u);  // one per layer
   const auto again = cli({"tmaze", "--episodes", "1", "--out", run});
   EXPECT_NE(again.code, 0);
   EXPECT_NE(again.err.find("--overwrite"), std::string::npos) << again.err;

@@ -412,6 +412,12 @@ int run_cli(const std::vector<std::string>& args) {
                   "Stop at the first evaluation where both cues lead to the right goal");
   tmaze->add_option("--seed", tmaze_config.drqn.seed, "Seed of initialisation, exploration and replay")
       ->capture_default_str();
+  tmaze_config.warmup.steps = 0;
+  tmaze->add_option("--warmup", tmaze_config.warmup.steps,
+                    "Warmup steps before training, on random-agent episodes (0 = none; with --double: partial warmup)")
+      ->capture_default_str();
+  tmaze->add_option("--warmup-max-settle", tmaze_config.warmup.max_settle, "Warmup: longest settling horizon")
+      ->capture_default_str();
   tmaze->add_option("--threads", tmaze_config.threads, "CPU threads (0 = every core)")->capture_default_str();
   tmaze->add_option("--out", out_dir, "Run folder to write")->required();
   tmaze->add_flag("--overwrite", overwrite, "Replace a run already in --out");

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 
@@ -46,9 +47,26 @@ int command_tmaze(TmazeRunConfig config, const std::string& out_dir, bool overwr
                                            {"model", to_json(config.model)},
                                            {"task", {{"name", "tmaze"}, {"length", config.length}}},
                                            {"eval_lengths", config.eval_lengths},
+                                           {"warmup", analysis::to_json(config.warmup)},
                                            {"drqn", drqn}});
   std::ofstream metrics(metrics_path(out_dir), std::ios::trunc);
   require(metrics.good(), "cannot write '" + metrics_path(out_dir) + "'");
+  // Warmup (multistability.md) on the inputs a random agent reads in the maze, before training.
+  nlohmann::json warmup_summary;
+  if (config.warmup.steps > 0) {
+    const auto start = std::chrono::steady_clock::now();
+    analysis::WarmupStep last;
+    analysis::warmup(q, tmaze_random_inputs(config.length), config.warmup, [&](const analysis::WarmupStep& s) {
+      last = s;
+      metrics << nlohmann::json{{"phase", "warmup"}, {"step", s.step}, {"loss", s.loss}, {"vaa_star", s.vaa_star},
+                                {"settle_steps", s.settle_steps}}
+                     .dump()
+              << "\n";
+    });
+    warmup_summary = {{"steps", config.warmup.steps}, {"vaa_star", last.vaa_star},
+                      {"partial", analysis::warmup_is_partial(q)},
+                      {"wall_time_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
+  }
   const auto report = train_drqn(q, config.length, config.drqn, &metrics);
   save_weights(weights_path(out_dir), q);
   nlohmann::json generalisation = nlohmann::json::array();
@@ -62,7 +80,9 @@ int command_tmaze(TmazeRunConfig config, const std::string& out_dir, bool overwr
   }
   int64_t parameters = 0;
   for (const auto& p : q->parameters()) parameters += p.numel();
-  write_json_atomic(report_path(out_dir), {{"kind", "tmaze"},
+  double wall = report.wall_seconds;
+  if (!warmup_summary.is_null()) wall += warmup_summary.at("wall_time_s").get<double>();
+  nlohmann::json report_json = {{"kind", "tmaze"},
                                            {"cell", config.model.cell},
                                            {"model", to_json(config.model)},
                                            {"task", {{"name", "tmaze"}, {"length", config.length}}},
@@ -72,9 +92,11 @@ int command_tmaze(TmazeRunConfig config, const std::string& out_dir, bool overwr
                                            {"test", {{"success", report.final_evaluation.success},
                                                      {"return", report.final_evaluation.mean_return},
                                                      {"generalisation", generalisation}}},
-                                           {"wall_time_s", report.wall_seconds},
+                                           {"wall_time_s", wall},
                                            {"threads", threads},
-                                           {"seed", config.drqn.seed}});
+                                           {"seed", config.drqn.seed}};
+  if (!warmup_summary.is_null()) report_json["warmup"] = warmup_summary;
+  write_json_atomic(report_path(out_dir), report_json);
   std::printf("result: T-maze L=%lld greedy success %.1f (return %.2f) | generalisation %s | %s %lldx%lld DRQN, "
               "%lld episodes, %lld updates, %.1f s, run in %s\n",
               static_cast<long long>(config.length), report.final_evaluation.success, report.final_evaluation.mean_return,

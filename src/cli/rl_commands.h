@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/warmup.h"
 #include "nn/model.h"
 #include "train/drqn.h"
 
@@ -17,6 +18,7 @@ struct TmazeRunConfig {
   int64_t length = 10;
   std::vector<int64_t> eval_lengths = {10, 20, 50, 100};
   DrqnOptions drqn;
+  analysis::WarmupOptions warmup;  // steps 0 = no warmup; inputs: random-policy episodes
   int64_t threads = 1;
 };
 

@@ -71,6 +71,32 @@ void copy_parameters(SequenceModel& from, SequenceModel& to) {
 
 }  // namespace
 
+analysis::InputSampler tmaze_random_inputs(int64_t length) {
+  Tmaze check(length);  // validates
+  return [length](int64_t n, torch::Generator& generator) {
+    Tmaze maze(length);
+    const int64_t T = maze.horizon() + 1;
+    auto x = torch::zeros({T, n, kDrqnInputs});
+    auto xa = x.accessor<float, 3>();
+    const auto goals = torch::randint(0, 2, {n}, generator, torch::kLong);
+    const auto actions = torch::randint(0, kTmazeActions, {n, T}, generator, torch::kLong);
+    auto ga = goals.accessor<int64_t, 1>();
+    auto aa = actions.accessor<int64_t, 2>();
+    for (int64_t b = 0; b < n; ++b) {
+      std::vector<float> inputs;
+      append_input(inputs, -1, 0.0, maze.reset(ga[b] == 1));
+      for (int64_t t = 0; t + 1 < T; ++t) {
+        const int action = static_cast<int>(aa[b][t]);
+        const auto s = maze.step(static_cast<TmazeAction>(action));
+        append_input(inputs, action, s.reward, s.observation);
+        if (s.terminal || s.timed_out) break;
+      }
+      for (size_t k = 0; k < inputs.size(); ++k) xa[static_cast<int64_t>(k) / kDrqnInputs][b][static_cast<int64_t>(k) % kDrqnInputs] = inputs[k];
+    }
+    return x;
+  };
+}
+
 void DrqnOptions::validate() const {
   require(episodes >= 1, "--episodes must be >= 1");
   require(batch_episodes >= 1 && replay_capacity >= batch_episodes, "--batch-episodes must be in 1..replay capacity");

@@ -12,6 +12,7 @@
 #include <iosfwd>
 #include <vector>
 
+#include "analysis/vaa.h"
 #include "nn/model.h"
 #include "tasks/tmaze.h"
 
@@ -49,6 +50,11 @@ struct DrqnReport {
   bool solved = false;               // final_evaluation.success == 1
   double wall_seconds = 0;
 };
+
+// Input sequences for warmup and VAA (multistability.md) from the T-maze: n episodes of a
+// uniformly random policy at corridor length `length`, as the agent would read them,
+// zero-padded after an episode's end to the horizon + 1 steps: (3L, n, kDrqnInputs).
+analysis::InputSampler tmaze_random_inputs(int64_t length);
 
 // Trains q_network (input kDrqnInputs, output kTmazeActions) at corridor length `length`;
 // with `metrics`, writes one JSON line per evaluation.
