@@ -24,14 +24,7 @@ namespace {
 using testing::cli;
 using testing::TempDir;
 
-bool have_mnist() {
-  try {
-    load_mnist_split("mnist", false);
-    return true;
-  } catch (const Error&) {
-    return false;
-  }
-}
+using testing::have_mnist;
 
 TEST(ImageSequences, PermutationIsFixedBySeed) {
   const auto a = seeded_permutation(7, 784), b = seeded_permutation(7, 784), c = seeded_permutation(8, 784);

@@ -25,14 +25,7 @@ namespace {
 using testing::cli;
 using testing::TempDir;
 
-bool have_mnist() {
-  try {
-    load_mnist_split("mnist", false);
-    return true;
-  } catch (const Error&) {
-    return false;
-  }
-}
+using testing::have_mnist;
 
 TEST(SpikingCli, TrainThenEvalGiveTheSameAccuracy) {
   if (!have_mnist()) GTEST_SKIP() << "MNIST not installed (scripts/install.sh)";

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "core/error.h"
+#include "tasks/mnist.h"
 
 namespace neurocell::testing {
 
@@ -38,6 +40,16 @@ inline void expect_gradients_match_finite_differences(
       EXPECT_NEAR(grad[i].item<double>(), numeric, tolerance * std::max(1.0, std::abs(numeric)))
           << "input " << k << ", element " << i;
     }
+  }
+}
+
+// Whether MNIST is installed (scripts/install.sh); tests that need it skip otherwise.
+inline bool have_mnist() {
+  try {
+    load_mnist_split("mnist", false);
+    return true;
+  } catch (const Error&) {
+    return false;
   }
 }
 

@@ -125,23 +125,16 @@ int command_train_sequence_classification(SequenceClassificationConfig config, c
   const auto report = train_image_classifier(sequence_image_classifier(model, config.task), config.task.dataset,
                                              config.train, out_dir, config.task.train_size);
   save_weights(weights_path(out_dir), model);
-  write_json_atomic(report_path(out_dir),
-                    {{"kind", kKind},
-                     {"task", neurocell::to_json(config.task)},
-                     {"cell", config.model.cell},
-                     {"model", neurocell::to_json(config.model)},
-                     {"parameters", parameter_count(*model)},
-                     {"steps_planned", config.train.steps},
-                     {"steps_done", report.steps_done},
-                     {"skipped_updates", report.skipped_updates},
-                     {"early_stopped", report.early_stopped},
-                     {"best_step", report.best_step},
-                     {"validation", {{"accuracy", report.best_validation_accuracy}}},
-                     {"test", {{"accuracy", report.test_accuracy}, {"images", report.test_images}}},
-                     {"train_images_per_s", report.train_images_per_second},
-                     {"wall_time_s", report.wall_seconds},
-                     {"threads", threads},
-                     {"seed", config.train.seed}});
+  auto report_json = neurocell::to_json(report);
+  report_json.update({{"kind", kKind},
+                      {"task", neurocell::to_json(config.task)},
+                      {"cell", config.model.cell},
+                      {"model", neurocell::to_json(config.model)},
+                      {"parameters", parameter_count(*model)},
+                      {"steps_planned", config.train.steps},
+                      {"threads", threads},
+                      {"seed", config.train.seed}});
+  write_json_atomic(report_path(out_dir), report_json);
   std::printf("result: test accuracy %.4f (chance 0.1, %lld images) | %s, %lld steps (%lld skipped), %.0f train "
               "images/s, %.1f s, run in %s\n",
               report.test_accuracy, static_cast<long long>(report.test_images), describe(config).c_str(),

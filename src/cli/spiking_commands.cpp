@@ -97,23 +97,16 @@ int command_train_spiking(SpikingRunConfig config, const std::string& out_dir, b
 
   const auto report = train_spiking_classifier(model, config.task, config.train, out_dir);
   save_src_weights(weights_path(out_dir), model);
-  write_json_atomic(report_path(out_dir),
-                    {{"task", neurocell::to_json(config.task)},
-                     {"cell", "src"},
-                     {"model", neurocell::to_json(config.model)},
-                     {"parameters", parameter_count(model)},
-                     {"steps_planned", config.train.steps},
-                     {"steps_done", report.steps_done},
-                     {"skipped_updates", report.skipped_updates},
-                     {"early_stopped", report.early_stopped},
-                     {"best_step", report.best_step},
-                     {"validation", {{"accuracy", report.best_validation_accuracy}}},
-                     {"test", {{"accuracy", report.test_accuracy}, {"images", report.test_images}}},
-                     {"train_images_per_s", report.train_images_per_second},
-                     {"sparse_input", config.sparse_input},
-                     {"wall_time_s", report.wall_seconds},
-                     {"threads", threads},
-                     {"seed", config.train.seed}});
+  auto report_json = neurocell::to_json(report);
+  report_json.update({{"task", neurocell::to_json(config.task)},
+                      {"cell", "src"},
+                      {"model", neurocell::to_json(config.model)},
+                      {"parameters", parameter_count(model)},
+                      {"steps_planned", config.train.steps},
+                      {"sparse_input", config.sparse_input},
+                      {"threads", threads},
+                      {"seed", config.train.seed}});
+  write_json_atomic(report_path(out_dir), report_json);
   std::printf("accuracy: %.4f\n", report.test_accuracy);
   std::printf("result: test accuracy %.4f (chance 0.1, %lld images) | %s, %lld steps (%lld skipped), %.0f train "
               "images/s, %.1f s, run in %s\n",

@@ -88,6 +88,17 @@ void load_src_weights(const std::string& path, SrcClassifier& model) {
   }
 }
 
+nlohmann::json to_json(const ClassifierReport& report) {
+  return {{"steps_done", report.steps_done},
+          {"skipped_updates", report.skipped_updates},
+          {"early_stopped", report.early_stopped},
+          {"best_step", report.best_step},
+          {"validation", {{"accuracy", report.best_validation_accuracy}}},
+          {"test", {{"accuracy", report.test_accuracy}, {"images", report.test_images}}},
+          {"train_images_per_s", report.train_images_per_second},
+          {"wall_time_s", report.wall_seconds}};
+}
+
 double image_accuracy(const ImageClassifier& classifier, const ImageSet& set, int64_t first, int64_t count,
                       torch::Generator generator) {
   torch::NoGradGuard no_grad;

@@ -50,6 +50,10 @@ struct ImageClassifier {
   std::function<void(const std::string& path)> save_weights;  // the run folder's model.safetensors
 };
 
+// The report.json fields every classifier run shares: steps done and skipped, early stop, best
+// step, validation and test accuracy, throughput and wall time (each command adds its own).
+nlohmann::json to_json(const ClassifierReport& report);
+
 // Trains with Adam and cross-entropy on the dataset's training split (its last
 // validation_size images validate; with train_size > 0 only the first train_size images
 // train), NaN/Inf updates skipped, periodic validation with early stopping; the best
