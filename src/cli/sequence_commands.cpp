@@ -58,23 +58,24 @@ int64_t parameter_count(torch::nn::Module& module) {
 
 }  // namespace
 
-bool is_sequence_classification_run(const std::string& dir) {
-  if (!file_exists(config_path(dir))) return false;
+namespace {
+
+// The "kind" of a run folder's config.json ("" for regression and SRC runs, or an unreadable file:
+// their own loaders report the problem).
+std::string run_kind(const std::string& dir) {
+  if (!file_exists(config_path(dir))) return "";
   try {
-    return nlohmann::json::parse(read_file(config_path(dir), "run config")).value("kind", std::string()) == kKind;
+    return nlohmann::json::parse(read_file(config_path(dir), "run config")).value("kind", std::string());
   } catch (const nlohmann::json::exception&) {
-    return false;
+    return "";
   }
 }
 
-bool is_tmaze_run(const std::string& dir) {
-  if (!file_exists(config_path(dir))) return false;
-  try {
-    return nlohmann::json::parse(read_file(config_path(dir), "run config")).value("kind", std::string()) == "tmaze";
-  } catch (const nlohmann::json::exception&) {
-    return false;
-  }
-}
+}  // namespace
+
+bool is_sequence_classification_run(const std::string& dir) { return run_kind(dir) == kKind; }
+
+bool is_tmaze_run(const std::string& dir) { return run_kind(dir) == "tmaze"; }
 
 SequenceModel load_sequence_model_of_run(const std::string& dir) {
   ModelConfig config;
