@@ -116,9 +116,10 @@ NEUROCELL_DECLARE_SPIKING_KERNELS
 }
 #undef NEUROCELL_DECLARE_SPIKING_KERNELS
 
-// Scans over time (cpu/scan_cpu.cpp, cells/mru.h): the memory recurrent units, minGRU and the
-// LRU's complex diagonal recurrence. Every step is an elementwise map of one lane (b, j), so
-// the B*H lanes are independent; per-unit parameters (H) are indexed by j = lane % H.
+// Scans over time (cpu/scan_engine.h, one family per file in cpu/mru.cpp, mingru.cpp, lru.cpp;
+// cells/mru.h): the memory recurrent units, minGRU and the LRU's complex diagonal recurrence.
+// Every step is an elementwise map of one lane (b, j), so the B*H lanes are independent;
+// per-unit parameters (H) are indexed by j = lane % H.
 // Two algorithms: sequential (lanes split across threads, one pass over time) and chunked
 // (time split into chunks that threads scan in parallel, for when lanes are too few to keep
 // every thread busy). Backward = the same scans run in reverse over the carried dL/dh.
