@@ -23,6 +23,10 @@
 // and one `tensor NAME DTYPE DIM...` line per tensor (names as in the library's checkpoints,
 // dtype f32). The data are the tensors in header order, row-major; crc is the CRC-32 (zlib's)
 // of every byte before it.
+//
+// The public API is this header (Model, Stream) and the ones it includes: error.h (Error),
+// ncm_format.h (crc32, NcmTensor, NcmFile, read_ncm, write_ncm, read_file_bytes) and
+// step_options.h (OpCounts, AnalogNoise, StepOptions). integer_src.h adds the integer SRC.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -32,46 +36,11 @@
 #include <string>
 #include <vector>
 
+#include "error.h"
+#include "ncm_format.h"
+#include "step_options.h"
+
 namespace ncrt {
-
-// Every failure to load or run a model: the message names the file, the problem and the fix.
-class Error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// Operations of the steps run with them, an energy proxy (hardware.md): multiply-accumulates of
-// the matrix products (readout included; SRC's skipped zero inputs cost none), stored state
-// values written, spikes emitted (SRC neurons with h > 0 after a step) and non-zero inputs seen.
-struct OpCounts {
-  uint64_t steps = 0, macs = 0, state_updates = 0, spikes = 0, input_events = 0;
-};
-
-// Analog non-idealities of one stream (hardware.md, "Analog BMRU"), drawn fresh at every step:
-// Gaussian noise of standard deviation drive_sigma on every drive (the values the matrix products
-// feed into a cell's nonlinearities or thresholds) and state_sigma on every stored state value
-// after its update. Quantised states are held by latches: a BMRU state snaps back to the
-// nearest of {-1, 0, +1}, a CMRU state to its nearest level (noise under half a level step
-// vanishes, as the analog BMRU's quantised output suppresses it); continuous states (aCMRU,
-// minGRU, LRU, GRU, LSTM, BRC...) keep the noise and carry it forward.
-class AnalogNoise {
- public:
-  AnalogNoise(double drive_sigma, double state_sigma, uint64_t seed);
-  void drive(float* values, int64_t n);
-  void state(float* values, int64_t n);
-  bool has_state_noise() const { return state_sigma_ > 0; }
-
- private:
-  float drive_sigma_, state_sigma_;
-  std::mt19937_64 engine_;
-  std::normal_distribution<float> normal_{0.0f, 1.0f};
-};
-
-// What a step does besides the arithmetic: optional noise and operation counting.
-struct StepOptions {
-  AnalogNoise* noise = nullptr;
-  OpCounts* counts = nullptr;
-};
 
 class Model {
  public:
@@ -128,36 +97,5 @@ class Stream {
   Model model_;
   std::vector<float> state_, scratch_, output_;
 };
-
-// CRC-32 as zlib computes it (the file checksum), exposed for writers and tests.
-uint32_t crc32(const unsigned char* data, size_t size, uint32_t crc = 0);
-
-// ---- The .ncm container itself, for writers and for the integer variants (integer_src.h).
-// Tensor dtypes: f32 (floats, finite), i8, i16, i32 (integers, little-endian two's complement).
-struct NcmTensor {
-  std::string dtype = "f32";
-  std::vector<int64_t> shape;
-  std::vector<float> floats;   // dtype f32
-  std::vector<int32_t> ints;   // dtype i8, i16, i32
-  int64_t count() const;
-};
-struct NcmFile {
-  struct Line {
-    int number;                      // in the header, from 1
-    std::vector<std::string> words;  // every header line but the tensor lines
-  };
-  std::vector<Line> lines;
-  std::vector<std::string> tensor_order;
-  std::map<std::string, NcmTensor> tensors;
-  std::string value(const std::string& key) const;  // the word after `key`, "" when absent
-};
-// Checks the frame (size, magic, version, lengths, checksum) and every tensor (shape, dtype,
-// range of the integers, finiteness of the floats). Throws Error naming `what`.
-NcmFile read_ncm(const std::string& bytes, const std::string& what);
-// The bytes of a file: header text lines (no tensor lines: they are written from `tensors`),
-// then the tensors in order, then the checksum. Throws Error for a value its dtype cannot hold.
-std::string write_ncm(const std::string& header_lines, const std::vector<std::pair<std::string, NcmTensor>>& tensors);
-// The whole content of a file, with an error that names it.
-std::string read_file_bytes(const std::string& path);
 
 }  // namespace ncrt
