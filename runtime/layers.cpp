@@ -12,6 +12,7 @@
 #include "cells/mgu.h"
 #include "cells/mru.h"
 #include "cells/spiking.h"
+#include "neurocell_runtime.h"  // supported_layer_kinds
 
 namespace ncrt::detail {
 
@@ -415,25 +416,68 @@ class PairLayer : public Layer {
   std::unique_ptr<Layer> first, second;
 };
 
+// ---- The layer kinds: one row per cell, what make_layer builds and supported_layer_kinds() lists
+
+using Factory = std::unique_ptr<Layer> (*)(const TensorTable& t, const std::string& p, int64_t I, int64_t H,
+                                           const Constants& k);
+
+template <class L>
+std::unique_ptr<Layer> sequential(const TensorTable& t, const std::string& p, int64_t I, int64_t H, const Constants&) {
+  return std::make_unique<L>(t, p, I, H);
+}
+template <class L>
+std::unique_ptr<Layer> block(const TensorTable& t, const std::string& p, int64_t I, int64_t H, const Constants& k) {
+  return std::make_unique<L>(t, p, I, H, k);
+}
+template <MruKind kind>
+std::unique_ptr<Layer> mru(const TensorTable& t, const std::string& p, int64_t I, int64_t H, const Constants& k) {
+  return std::make_unique<MruBlock>(t, p, I, H, k, kind);
+}
+
+struct LayerKind {
+  const char* name;
+  Factory make;                // a layer of one cell, or
+  const char *first, *second;  // a pair of two (the hybrids: an MRU block and an LRU block, H/2 each)
+};
+
+// The cells of a sequence model in the order of the library's registry (nn/layers.cpp,
+// cell_kind_names()), which a test holds this list to.
+const std::vector<LayerKind>& layer_kinds() {
+  static const std::vector<LayerKind> kinds = {
+      {"brc", sequential<BrcLayer>, nullptr, nullptr},
+      {"nbrc", sequential<NbrcLayer>, nullptr, nullptr},
+      {"gru", sequential<GruLayer>, nullptr, nullptr},
+      {"lstm", sequential<LstmLayer>, nullptr, nullptr},
+      {"mgu", sequential<MguLayer>, nullptr, nullptr},
+      {"bmru", mru<MruKind::bmru>, nullptr, nullptr},
+      {"cmru", mru<MruKind::cmru>, nullptr, nullptr},
+      {"acmru", mru<MruKind::acmru>, nullptr, nullptr},
+      {"fq-bmru", mru<MruKind::fq_bmru>, nullptr, nullptr},
+      {"mingru", block<MinGruBlock>, nullptr, nullptr},
+      {"lru", block<LruBlock>, nullptr, nullptr},
+      {"hybrid-bmru-lru", nullptr, "bmru", "lru"},
+      {"hybrid-cmru-lru", nullptr, "cmru", "lru"},
+      {"hybrid-acmru-lru", nullptr, "acmru", "lru"},
+  };
+  return kinds;
+}
+
 }  // namespace
 
 std::unique_ptr<Layer> make_layer(const std::string& kind, const TensorTable& t, const std::string& prefix, int64_t I,
                                   int64_t H, const Constants& k) {
-  if (kind == "brc") return std::make_unique<BrcLayer>(t, prefix, I, H);
-  if (kind == "nbrc") return std::make_unique<NbrcLayer>(t, prefix, I, H);
-  if (kind == "gru") return std::make_unique<GruLayer>(t, prefix, I, H);
-  if (kind == "lstm") return std::make_unique<LstmLayer>(t, prefix, I, H);
-  if (kind == "mgu") return std::make_unique<MguLayer>(t, prefix, I, H);
-  if (kind == "bmru") return std::make_unique<MruBlock>(t, prefix, I, H, k, MruKind::bmru);
-  if (kind == "cmru") return std::make_unique<MruBlock>(t, prefix, I, H, k, MruKind::cmru);
-  if (kind == "acmru") return std::make_unique<MruBlock>(t, prefix, I, H, k, MruKind::acmru);
-  if (kind == "fq-bmru") return std::make_unique<MruBlock>(t, prefix, I, H, k, MruKind::fq_bmru);
-  if (kind == "mingru") return std::make_unique<MinGruBlock>(t, prefix, I, H, k);
-  if (kind == "lru") return std::make_unique<LruBlock>(t, prefix, I, H, k);
+  for (const auto& entry : layer_kinds()) {
+    if (kind != entry.name) continue;
+    if (entry.make) return entry.make(t, prefix, I, H, k);
+    if (H % 2) throw Error(t.what() + ": a " + kind + " layer needs an even width, got " + std::to_string(H));
+    return make_pair_layer(entry.first, entry.second, t, prefix, I, H, k);
+  }
+  // SRC is no cell of a sequence model but the layer of an src-classifier (the model checks which).
   if (kind == "src") return std::make_unique<SrcLayer>(t, prefix, I, H, k);
-  throw Error(t.what() + ": layer kind '" + kind +
-              "' is not supported by this runtime (supported: brc, nbrc, gru, lstm, mgu, bmru, cmru, acmru, "
-              "fq-bmru, mingru, lru, src, and pairs of them)");
+  std::string supported;
+  for (const auto& name : supported_layer_kinds()) supported += name + ", ";
+  throw Error(t.what() + ": layer kind '" + kind + "' is not supported by this runtime (supported: " + supported +
+              "src in an src-classifier, and pairs of them)");
 }
 
 std::unique_ptr<Layer> make_pair_layer(const std::string& first_kind, const std::string& second_kind, const TensorTable& t,
@@ -442,3 +486,16 @@ std::unique_ptr<Layer> make_pair_layer(const std::string& first_kind, const std:
 }
 
 }  // namespace ncrt::detail
+
+namespace ncrt {
+
+const std::vector<std::string>& supported_layer_kinds() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& entry : detail::layer_kinds()) out.push_back(entry.name);
+    return out;
+  }();
+  return names;
+}
+
+}  // namespace ncrt

@@ -17,10 +17,11 @@
 //   "NCM\0" | u32 version | u32 header_bytes | header (text, header_bytes) | tensor data | u32 crc
 // The header is one item per line: `key value...`. It names the model (`model sequence|
 // src-classifier`, `cell`, `input`, `hidden`, `output`, `layers`), one `layer L KIND INPUT
-// HIDDEN` line per layer (KIND: a cell name, or `pair FIRST SECOND` for a double layer or hybrid
-// of two halves of HIDDEN/2), `constant NAME VALUE` lines (cmru_levels, fq_theta_on,
-// fq_theta_off, layer_norm_eps; src_alpha and logit_scale for SRC),
-// and one `tensor NAME DTYPE DIM...` line per tensor (names as in the library's checkpoints,
+// HIDDEN` line per layer (KIND: a cell name of supported_layer_kinds(), `src` in an
+// src-classifier, or `pair FIRST SECOND` for a double layer or hybrid of two halves of
+// HIDDEN/2; `neurocell export` writes a hybrid as `pair MRU lru`), `constant NAME VALUE`
+// lines (cmru_levels, fq_theta_on, fq_theta_off, layer_norm_eps; src_alpha and logit_scale
+// for SRC), and one `tensor NAME DTYPE DIM...` line per tensor (names as in the library's checkpoints,
 // dtype f32). The data are the tensors in header order, row-major; crc is the CRC-32 (zlib's)
 // of every byte before it.
 //
@@ -83,6 +84,14 @@ class Model {
  private:
   std::shared_ptr<const Impl> impl_;
 };
+
+// The cells this runtime builds in a `sequence` model, named as in a .ncm header's `cell` and
+// `layer L KIND` lines and as the library's cell registry (cell_kind_names()) names them, in
+// its order: brc, nbrc, gru, lstm, mgu, bmru, cmru, acmru, fq-bmru, mingru, lru,
+// hybrid-bmru-lru, hybrid-cmru-lru, hybrid-acmru-lru (a hybrid's layer line may also be
+// `pair MRU lru`, as `neurocell export` writes it). "src" is not in the list: SRC belongs to a
+// model kind of its own, `model src-classifier`, whose layers are all `layer L src`.
+const std::vector<std::string>& supported_layer_kinds();
 
 // A model with its own state and scratch: the usual way to stream one sequence.
 class Stream {
