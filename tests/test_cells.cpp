@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "nn/cell_registry.h"
 #include "core/error.h"
 #include "nn/layers.h"
 #include "nn/model.h"

@@ -17,6 +17,7 @@
 #include "cells/mru.h"
 #include "core/error.h"
 #include "kernels/scan.h"
+#include "nn/cell_registry.h"
 #include "reference/scan_reference.h"
 #include "test_util.h"
 
@@ -501,7 +502,7 @@ TEST(ScanErrors, BadInputsAreRejected) {
 TEST(ScanBench, DISABLED_RunsAtTinyShapes) {
   ScanBenchOptions options;
   options.shapes = {{"long", 1, 4096, 8}, {"batch", 4, 64, 8}};
-  options.cells = {"bmru", "cmru", "acmru", "fq_bmru", "mingru", "lru"};
+  options.cells = cell_names_where([](const CellInfo& c) { return c.scan(); });
   options.repetitions = 1;
   const auto out = run_scan_benchmark(options);
   // Per shape, cell and thread count: chunked and sequential rows, plus api and reference at the smaller shape.

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "analysis/vaa.h"
+#include "nn/cell_registry.h"
 #include "core/error.h"
 #include "train/progress.h"
 

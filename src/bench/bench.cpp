@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "nn/cell_registry.h"
 #include "core/error.h"
 #include "kernels/common.h"
 #include "kernels/fused.h"
@@ -43,15 +44,9 @@ double time_median(int64_t n, F&& run) {
 // recurrent products (forward, state gradient, weight gradient).
 double gemm_flops(CellKind kind, const BenchShape& s) {
   const double tb = static_cast<double>(s.steps) * s.batch, h = s.hidden, in = s.input;
-  double gates = 3, recurrent = 0;
-  switch (kind) {
-    case CellKind::brc: gates = 3, recurrent = 0; break;
-    case CellKind::nbrc: gates = 3, recurrent = 2; break;
-    case CellKind::gru: gates = 3, recurrent = 3; break;
-    case CellKind::lstm: gates = 4, recurrent = 4; break;
-    case CellKind::mgu: gates = 2, recurrent = 2; break;
-    default: throw Error("bench: " + cell_kind_name(kind) + " is a scan cell, timed by `neurocell bench --scan`");
-  }
+  const auto& cell = cell_info(kind);
+  require(cell.sequential(), "bench: " + cell.name + " is a scan cell, timed by `neurocell bench --scan`");
+  const double gates = static_cast<double>(cell.input_gates), recurrent = static_cast<double>(cell.recurrent_gates);
   return 2 * tb * in * gates * h * 2 + 2 * tb * h * recurrent * h * 3;
 }
 
@@ -102,8 +97,13 @@ nlohmann::json benchmark_src(const BenchOptions& options, torch::ScalarType dtyp
 
 }  // namespace
 
+std::vector<std::string> bench_default_cells() {
+  return cell_names_where([](const CellInfo& c) { return c.sequential() && c.benchmark_default; });
+}
+
 nlohmann::json run_benchmark(const BenchOptions& options) {
   require(options.repetitions >= 1, "--reps must be >= 1");
+  const auto cells = options.cells.empty() ? bench_default_cells() : options.cells;
   const auto dtype = options.dtype == "float64" ? torch::kFloat64 : torch::kFloat32;
   require(options.dtype == "float32" || options.dtype == "float64", "--dtype must be float32 or float64");
   fused::use_single_threaded_blas();
@@ -120,7 +120,7 @@ nlohmann::json run_benchmark(const BenchOptions& options) {
   std::printf("%-7s %-5s %11s %11s %11s %9s %9s %11s %9s\n", "shape", "cell", "fused ms", "reference ms",
               "torch::nn ms", "ref/fused", "nn/fused", "bound ms", "fused/bnd");
   for (const auto& s : options.shapes) {
-    for (const auto& name : options.cells) {
+    for (const auto& name : cells) {
       if (name == "src") continue;  // its own table below (spike input, one shape)
       const auto kind = parse_cell_kind(name);
       torch::manual_seed(0);
@@ -183,7 +183,7 @@ nlohmann::json run_benchmark(const BenchOptions& options) {
       out["results"].push_back(row);
     }
   }
-  if (std::find(options.cells.begin(), options.cells.end(), "src") != options.cells.end())
+  if (std::find(cells.begin(), cells.end(), "src") != cells.end())
     out["src"] = benchmark_src(options, dtype);
   return out;
 }

@@ -15,11 +15,16 @@ struct BenchShape {
 };
 
 struct BenchOptions {
-  std::vector<std::string> cells = {"brc", "nbrc", "gru", "lstm", "mgu"};
+  // Cells to time; empty = the registry's default sequential cells and SRC (bench_default_cells()).
+  std::vector<std::string> cells;
   std::vector<BenchShape> shapes = {{"copy", 100, 600, 1, 100}, {"smnist", 100, 1084, 1, 128}, {"wide", 64, 200, 64, 128}};
   int64_t repetitions = 5;
   std::string dtype = "float32";
 };
+
+// The cells `neurocell bench` times when none are named: the registry's benchmark defaults
+// among the sequential cells, then SRC (its own table).
+std::vector<std::string> bench_default_cells();
 
 // Runs the benchmark, prints a table to stdout, returns the results as JSON.
 nlohmann::json run_benchmark(const BenchOptions& options);

@@ -13,6 +13,8 @@
 #include "core/error.h"
 #include "kernels/cpu/kernels_cpu.h"
 #include "kernels/scan.h"
+#include "nn/cell_registry.h"
+#include "nn/scan_layers.h"
 #include "reference/scan_reference.h"
 
 namespace neurocell {
@@ -61,12 +63,7 @@ struct CellBench {
   std::function<void(bool with_backward)> api, reference;
 };
 
-fused::MruKind mru_kind(const std::string& cell) {
-  if (cell == "bmru") return fused::MruKind::bmru;
-  if (cell == "cmru") return fused::MruKind::cmru;
-  if (cell == "acmru") return fused::MruKind::acmru;
-  return fused::MruKind::fq_bmru;
-}
+fused::MruKind mru_kind(const std::string& cell) { return mru_kind_of(parse_cell_kind(cell)); }
 
 // Runs `forward` (returning its outputs) without a graph, or with one and backpropagates d_outputs.
 template <class F>
@@ -225,13 +222,19 @@ double scan_bytes_per_element(const std::string& cell, bool with_backward, int64
   return (forward + (with_backward ? backward : 0)) * static_cast<double>(value_size);
 }
 
+std::vector<std::string> scan_bench_default_cells() {
+  return cell_names_where([](const CellInfo& c) { return c.scan() && c.benchmark_default; });
+}
+
 nlohmann::json run_scan_benchmark(const ScanBenchOptions& options) {
   require(options.repetitions >= 1, "--reps must be >= 1");
   require(options.dtype == "float32" || options.dtype == "float64", "--dtype must be float32 or float64");
   require(!options.shapes.empty() && !options.threads.empty(), "bench --scan needs at least one shape and one thread count");
-  for (const auto& c : options.cells)
-    require(c == "bmru" || c == "cmru" || c == "acmru" || c == "fq_bmru" || c == "mingru" || c == "lru",
-            "bench --scan: unknown cell '" + c + "' (bmru, cmru, acmru, fq_bmru, mingru, lru)");
+  const auto scan_cells = cell_names_where([](const CellInfo& c) { return c.scan(); });
+  const auto cells = options.cells.empty() ? scan_bench_default_cells() : options.cells;
+  for (const auto& c : cells)
+    require(std::find(scan_cells.begin(), scan_cells.end(), c) != scan_cells.end(),
+            "bench --scan times the scan cells (" + join_cell_names(scan_cells) + "), not '" + c + "'");
   for (int64_t n : options.threads) require(n >= 1, "bench --scan: thread counts must be >= 1");
   const auto dtype = options.dtype == "float64" ? torch::kFloat64 : torch::kFloat32;
   const int64_t value_size = dtype == torch::kFloat64 ? 8 : 4;
@@ -273,7 +276,7 @@ nlohmann::json run_scan_benchmark(const ScanBenchOptions& options) {
     for (const auto& [n, rate] : memcpy_rate) std::printf(" %.1f GB/s on %lld thread(s);", rate, static_cast<long long>(n));
     std::printf("\n%-7s %3s %-10s %10s %8s %7s %12s %8s %7s\n", "cell", "thr", "algorithm", "fwd ms", "GB/s",
                 "/memcpy", "fwd+bwd ms", "GB/s", "/memcpy");
-    for (const auto& cell : options.cells) {
+    for (const auto& cell : cells) {
       torch::manual_seed(0);
       const bool with_reference = static_cast<int64_t>(shape_index) == smallest && elements <= kReferenceElements;
       const int64_t max_threads = *std::max_element(options.threads.begin(), options.threads.end());

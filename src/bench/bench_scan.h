@@ -19,7 +19,7 @@ struct ScanBenchShape {
 struct ScanBenchOptions {
   // "long": few lanes, long sequences (what the chunked scan is for); "batch": many lanes.
   std::vector<ScanBenchShape> shapes = {{"long", 16, 65536, 256}, {"batch", 64, 1024, 256}};
-  std::vector<std::string> cells = {"bmru", "cmru", "acmru", "mingru", "lru"};  // also fq_bmru
+  std::vector<std::string> cells;  // empty = scan_bench_default_cells()
   int64_t repetitions = 5;
   std::string dtype = "float32";
   std::vector<int64_t> threads = {1, 2};
@@ -32,6 +32,9 @@ struct ScanBenchOptions {
 // written (6). The chunked algorithm moves more (the reduce reads the drive once more), so
 // these are effective rates, comparable between the two algorithms.
 double scan_bytes_per_element(const std::string& cell, bool with_backward, int64_t value_size);
+
+// The registry's default scan cells (fq-bmru is timed when named).
+std::vector<std::string> scan_bench_default_cells();
 
 // Runs the benchmark, prints a table to stdout, returns the results as JSON. Sets LibTorch's
 // threads to each entry of options.threads in turn and restores them. Rows "chunked" and

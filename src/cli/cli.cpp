@@ -21,6 +21,7 @@
 #include "cli/rl_commands.h"
 #include "cli/sequence_commands.h"
 #include "cli/spiking_commands.h"
+#include "nn/cell_registry.h"
 #include "core/error.h"
 #include "io/files.h"
 #include "io/ncm_export.h"
@@ -252,6 +253,8 @@ void add_vaa_options(CLI::App* command, analysis::VaaOptions& o) {
 
 }  // namespace
 
+std::vector<std::string> cli_cell_choices() { return cell_kind_names(); }
+
 int run_cli(const std::vector<std::string>& args) {
   CLI::App app{"neurocell: neuro-inspired recurrent cells (bistable, spiking, memory units)", "neurocell"};
   app.require_subcommand(1);
@@ -261,8 +264,7 @@ int run_cli(const std::vector<std::string>& args) {
   SpikingRunConfig spiking;  // --cell src / --task spiking-*: the SRC classifier's options
   bool detach = false, dense_input = false;
   std::string import_path, eval_task = "spiking-mnist";
-  std::vector<std::string> cells = cell_kind_names(), tasks = task_names();
-  cells.push_back("src");
+  std::vector<std::string> cells = cli_cell_choices(), tasks = task_names();
   tasks.insert(tasks.end(), {"spiking-mnist", "spiking-fashion-mnist"});
   for (const auto& name : image_sequence_task_names()) tasks.push_back(name);
   ImageSequenceTaskConfig sequence_task;  // --task smnist | psmnist | row-mnist | prow-mnist
@@ -285,8 +287,7 @@ int run_cli(const std::vector<std::string>& args) {
       ->capture_default_str();
   train
       ->add_option("--cell", config.model.cell,
-                   "brc | nbrc | gru | lstm | mgu | scan cells: bmru | cmru | acmru | fq-bmru | mingru | lru | "
-                   "hybrid-{bmru,cmru,acmru}-lru | src (spiking tasks)")
+                   join_cell_names(cell_kind_names(), " | ") + " (src: spiking tasks; see docs/cells.md)")
       ->check(CLI::IsMember(cells))->capture_default_str();
   train->add_option("--layers", config.model.layers, "Number of recurrent layers")->capture_default_str();
   train->add_option("--hidden", config.model.hidden_size, "Units per layer")->capture_default_str();
@@ -521,15 +522,6 @@ int run_cli(const std::vector<std::string>& args) {
   attractors->add_option("--out", unit.out, "Unit: picture file (.png or .svg)");
   attractors->add_option("--threads", threads, "CPU threads (0 = every core)");
 
-  // CLI11 would only say "a subcommand is required": name the unknown word instead.
-  const std::vector<std::string> commands = {"train", "eval",  "run",  "export", "integer-src", "analog-noise", "tmaze", "reproduce", "report",
-                                             "bench", "noise", "plot", "vaa",    "warmup",      "attractors"};
-  if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
-      std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
-    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: train, eval, run, export, integer-src, analog-noise, tmaze, reproduce, report, bench, noise, plot, "
-                 "vaa, warmup, attractors; see --help)\n", args[0].c_str());
-    return 2;
-  }
   BenchOptions bench_options;
   ScanBenchOptions scan_bench_options;
   std::string bench_json, bench_shapes;
@@ -537,8 +529,9 @@ int run_cli(const std::vector<std::string>& args) {
   bool bench_scan = false;
   auto* bench = app.add_subcommand("bench", "Time fused kernels vs reference vs torch::nn (forward+backward)");
   bench->add_option("--cells", bench_cells,
-                    "Cells to time (default: brc,nbrc,gru,lstm,mgu; src: its own table, spike input; with --scan: "
-                    "bmru,cmru,acmru,mingru,lru and fq-bmru)")
+                    "Cells to time (default: " + join_cell_names(bench_default_cells(), ",") +
+                        "; src: its own table, spike input; with --scan: " +
+                        join_cell_names(scan_bench_default_cells(), ",") + ", or any scan cell)")
       ->check(CLI::IsMember(cells))->delimiter(',');
   bench->add_flag("--scan", bench_scan,
                   "Time the scans (MRU family, minGRU, LRU core): chunked vs sequential vs a memcpy of the same bytes");
@@ -557,6 +550,20 @@ int run_cli(const std::vector<std::string>& args) {
   report->add_option("runs", report_dirs, "Run folders written by `neurocell train`")->required();
   report->add_flag("--summary", report_summary,
                    "One row per configuration (runs differing only by seed): mean, min and max over seeds");
+
+  // CLI11 would only say "a subcommand is required": name the unknown word instead, with the
+  // app's own list of subcommands.
+  std::vector<std::string> commands;
+  for (const auto* command : app.get_subcommands([](const CLI::App*) { return true; }))
+    commands.push_back(command->get_name());
+  if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
+      std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
+    std::string names;
+    for (const auto& name : commands) names += (names.empty() ? "" : ", ") + name;
+    std::fprintf(stderr, "neurocell: error: unknown command '%s' (valid: %s; see --help)\n", args[0].c_str(),
+                 names.c_str());
+    return 2;
+  }
 
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 parses a reversed vector
@@ -654,10 +661,11 @@ int run_cli(const std::vector<std::string>& args) {
       if (bench_scan) {
         if (!bench_cells.empty()) {
           scan_bench_options.cells.clear();
-          for (auto c : bench_cells) {
-            require(is_scan_kind(parse_cell_kind(c)) && !is_hybrid_kind(parse_cell_kind(c)),
-                    "bench --scan times the scan cells (bmru, cmru, acmru, fq-bmru, mingru, lru), not " + c);
-            scan_bench_options.cells.push_back(c == "fq-bmru" ? "fq_bmru" : c);
+          for (const auto& c : bench_cells) {
+            require(cell_info(c).scan(), "bench --scan times the scan cells (" +
+                                             join_cell_names(cell_names_where([](const CellInfo& i) { return i.scan(); })) +
+                                             "), not " + c);
+            scan_bench_options.cells.push_back(c);
           }
         }
         if (!bench_shapes.empty()) scan_bench_options.shapes = parse_scan_bench_shapes(bench_shapes);

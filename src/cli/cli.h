@@ -9,4 +9,7 @@ namespace neurocell {
 // line "neurocell: error: ..." on stderr.
 int run_cli(const std::vector<std::string>& args);
 
+// The values `--cell` accepts (train, bench): the cell registry's names.
+std::vector<std::string> cli_cell_choices();
+
 }  // namespace neurocell

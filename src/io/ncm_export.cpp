@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "nn/cell_registry.h"
 #include "core/error.h"
 #include "neurocell_runtime.h"
 #include "nn/scan_layers.h"

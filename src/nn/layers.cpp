@@ -6,37 +6,12 @@
 
 #include "core/error.h"
 #include "kernels/fused.h"
-#include "nn/scan_layers.h"
+#include "nn/cell_registry.h"
 #include "reference/reference.h"
 
 namespace neurocell {
 
 namespace {
-
-const std::vector<std::pair<std::string, CellKind>>& cell_table() {
-  static const std::vector<std::pair<std::string, CellKind>> table = {
-      {"brc", CellKind::brc},
-      {"nbrc", CellKind::nbrc},
-      {"gru", CellKind::gru},
-      {"lstm", CellKind::lstm},
-      {"mgu", CellKind::mgu},
-      {"bmru", CellKind::bmru},
-      {"cmru", CellKind::cmru},
-      {"acmru", CellKind::acmru},
-      {"fq-bmru", CellKind::fq_bmru},
-      {"mingru", CellKind::mingru},
-      {"lru", CellKind::lru},
-      {"hybrid-bmru-lru", CellKind::hybrid_bmru_lru},
-      {"hybrid-cmru-lru", CellKind::hybrid_cmru_lru},
-      {"hybrid-acmru-lru", CellKind::hybrid_acmru_lru}};
-  return table;
-}
-
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
 
 // Glorot-uniform on each (rows, cols) block of a stacked gate matrix, as Keras initialises
 // each gate's kernel separately: limit sqrt(6 / (fan_in + fan_out)) with fan_out = block rows.
@@ -63,40 +38,6 @@ void uniform_like_torch_nn(const std::vector<torch::Tensor*>& params, int64_t hi
 }
 
 }  // namespace
-
-bool is_hybrid_kind(CellKind kind) {
-  return kind == CellKind::hybrid_bmru_lru || kind == CellKind::hybrid_cmru_lru || kind == CellKind::hybrid_acmru_lru;
-}
-
-bool is_scan_kind(CellKind kind) {
-  switch (kind) {
-    case CellKind::brc: case CellKind::nbrc: case CellKind::gru: case CellKind::lstm: case CellKind::mgu:
-      return false;
-    default:
-      return true;
-  }
-}
-
-CellKind parse_cell_kind(const std::string& name) {
-  for (const auto& [n, k] : cell_table())
-    if (n == name) return k;
-  throw Error("unknown cell '" + name + "' (valid: " + join(cell_kind_names()) + ")");
-}
-
-std::string cell_kind_name(CellKind kind) {
-  for (const auto& [n, k] : cell_table())
-    if (k == kind) return n;
-  return "?";
-}
-
-const std::vector<std::string>& cell_kind_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const auto& entry : cell_table()) out.push_back(entry.first);
-    return out;
-  }();
-  return names;
-}
 
 Impl parse_impl(const std::string& name) {
   if (name == "fused") return Impl::fused;
@@ -265,33 +206,6 @@ SequenceOutput DoubleLayerImpl::forward_impl(const torch::Tensor& x, const Recur
   else if (out1.c.defined() || out2.c.defined())
     out.c = out1.c.defined() ? out1.c : out2.c;
   return out;
-}
-
-RecurrentLayer make_layer(CellKind kind, int64_t input_size, int64_t hidden_size,
-                          bool double_layer, const LayerInit& init) {
-  if (double_layer || is_hybrid_kind(kind)) {
-    require(hidden_size >= 2 && hidden_size % 2 == 0,
-            "a double or hybrid layer needs an even hidden size (two halves of H/2), got " +
-                std::to_string(hidden_size));
-    if (double_layer)
-      return std::make_shared<DoubleLayerImpl>(make_layer(kind, input_size, hidden_size / 2, false, init),
-                                               make_layer(kind, input_size, hidden_size / 2, false, init));
-    const CellKind memory = kind == CellKind::hybrid_bmru_lru   ? CellKind::bmru
-                            : kind == CellKind::hybrid_cmru_lru ? CellKind::cmru
-                                                                : CellKind::acmru;
-    return std::make_shared<DoubleLayerImpl>(kind, make_scan_block(memory, input_size, hidden_size / 2),
-                                             make_scan_block(CellKind::lru, input_size, hidden_size / 2));
-  }
-  if (is_scan_kind(kind)) return make_scan_block(kind, input_size, hidden_size);
-  switch (kind) {
-    case CellKind::brc: return std::make_shared<BrcLayerImpl>(input_size, hidden_size);
-    case CellKind::nbrc: return std::make_shared<NbrcLayerImpl>(input_size, hidden_size, init);
-    case CellKind::gru: return std::make_shared<GruLayerImpl>(input_size, hidden_size);
-    case CellKind::lstm: return std::make_shared<LstmLayerImpl>(input_size, hidden_size, init);
-    case CellKind::mgu: return std::make_shared<MguLayerImpl>(input_size, hidden_size);
-    default: break;
-  }
-  throw Error("unsupported cell kind");
 }
 
 RecurrentStackImpl::RecurrentStackImpl(CellKind kind, int64_t input_size, int64_t hidden_size,

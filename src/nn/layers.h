@@ -11,25 +11,20 @@
 
 namespace neurocell {
 
-// The recurrent cells (cells.md sections 1, 3, 4). The first five run step by step (fused
-// BPTT kernels); the others are the scan family, built as blocks (nn/scan_layers.h).
+// The recurrent cells (docs/cells.md). The first five run step by step (fused BPTT kernels);
+// then the scan family, built as blocks (nn/scan_layers.h); SRC has its own layers
+// (nn/spiking.h). Names, families and factories: nn/cell_registry.h, the one list.
 enum class CellKind {
-  brc, nbrc, gru, lstm, mgu,                       // sequential cells
-  bmru, cmru, acmru, fq_bmru, mingru, lru,         // scan blocks
-  hybrid_bmru_lru, hybrid_cmru_lru, hybrid_acmru_lru  // an MRU block and an LRU block side by side
+  brc, nbrc, gru, lstm, mgu,                          // sequential cells
+  bmru, cmru, acmru, fq_bmru, mingru, lru,            // scan blocks
+  hybrid_bmru_lru, hybrid_cmru_lru, hybrid_acmru_lru, // an MRU block and an LRU block side by side
+  src                                                 // spiking recurrent cell
 };
-bool is_scan_kind(CellKind kind);    // bmru .. lru and the hybrids
-bool is_hybrid_kind(CellKind kind);
 
 // Which code computes a layer: the fused kernels with hand-written backward (kernels/, the
 // default) or the plain LibTorch reference (reference/, the ground truth). Same results.
 enum class Impl { fused, reference };
 Impl parse_impl(const std::string& name);  // "fused" | "reference"
-
-// "brc" -> CellKind::brc; throws Error listing the valid names otherwise.
-CellKind parse_cell_kind(const std::string& name);
-std::string cell_kind_name(CellKind kind);
-const std::vector<std::string>& cell_kind_names();
 
 // Initial or final state of one layer. h is the layer's output state (B, H). c is a second
 // state, (B, C) with C = second_state_size(): LSTM's memory cell (C = H), or a scan block's
@@ -144,10 +139,6 @@ class DoubleLayerImpl : public RecurrentLayerImpl {
  protected:
   SequenceOutput forward_impl(const torch::Tensor& x, const RecurrentState& initial) override;
 };
-
-// One layer of `kind`; with double_layer, two of width hidden_size/2 side by side.
-RecurrentLayer make_layer(CellKind kind, int64_t input_size, int64_t hidden_size,
-                          bool double_layer = false, const LayerInit& init = {});
 
 // L layers; layer l+1 reads the states of layer l.
 class RecurrentStackImpl : public torch::nn::Module {

@@ -4,11 +4,14 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "nn/cell_registry.h"
 
 namespace neurocell {
 
 void ModelConfig::validate() const {
-  parse_cell_kind(cell);
+  const auto& info = cell_info(cell);
+  require(info.sequence_model(), "--cell " + cell + " is not a sequence-model cell: it trains with --task spiking-mnist "
+                                 "or spiking-fashion-mnist");
   parse_impl(impl);
   require(input_size >= 1, "input size must be >= 1 (got " + std::to_string(input_size) + ")");
   require(hidden_size >= 1, "--hidden must be >= 1 (got " + std::to_string(hidden_size) + ")");
@@ -16,7 +19,7 @@ void ModelConfig::validate() const {
   require(output_size >= 1, "output size must be >= 1 (got " + std::to_string(output_size) + ")");
   require(!double_layer || (hidden_size % 2 == 0 && hidden_size >= 2),
           "--double needs an even --hidden (two halves of H/2), got " + std::to_string(hidden_size));
-  require(!is_hybrid_kind(parse_cell_kind(cell)) || (hidden_size % 2 == 0 && hidden_size >= 2),
+  require(!info.hybrid() || (hidden_size % 2 == 0 && hidden_size >= 2),
           "a hybrid cell needs an even --hidden (an MRU block and an LRU block of H/2 each), got " +
               std::to_string(hidden_size));
   require(chrono_max_length == 0 || chrono_max_length >= 3,

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "nn/cell_registry.h"
 #include "kernels/fused.h"
 #include "reference/scan_reference.h"
 
@@ -21,7 +22,9 @@ torch::Tensor glorot(int64_t rows, int64_t cols) {
 // softplus^-1(y) = log(e^y - 1): the raw value whose softplus is y.
 double inverse_softplus(double y) { return std::log(std::expm1(y)); }
 
-fused::MruKind mru_kind(CellKind kind) {
+}  // namespace
+
+fused::MruKind mru_kind_of(CellKind kind) {
   switch (kind) {
     case CellKind::bmru: return fused::MruKind::bmru;
     case CellKind::cmru: return fused::MruKind::cmru;
@@ -30,8 +33,6 @@ fused::MruKind mru_kind(CellKind kind) {
     default: throw Error("not a memory recurrent unit: " + cell_kind_name(kind));
   }
 }
-
-}  // namespace
 
 ScanBlockImpl::ScanBlockImpl(CellKind kind, int64_t input_size, int64_t hidden_size)
     : RecurrentLayerImpl(kind, input_size, hidden_size) {
@@ -54,7 +55,7 @@ SequenceOutput ScanBlockImpl::forward_impl(const torch::Tensor& x, const Recurre
 
 MruBlockImpl::MruBlockImpl(CellKind kind, int64_t input_size, int64_t hidden_size)
     : ScanBlockImpl(kind, input_size, hidden_size) {
-  options.kind = mru_kind(kind);
+  options.kind = mru_kind_of(kind);
   weight = register_parameter("weight", glorot(hidden_size, hidden_size));
   bias = register_parameter("bias", torch::zeros({hidden_size}));
   if (kind != CellKind::fq_bmru)

@@ -97,7 +97,10 @@ class LruBlockImpl : public ScanBlockImpl {
   std::pair<torch::Tensor, torch::Tensor> core(const torch::Tensor& p, const torch::Tensor& state0) override;
 };
 
-// One block of a scan kind (bmru, cmru, acmru, fq_bmru, mingru, lru).
+// The MRU step of a cell of the MRU family (bmru, cmru, acmru, fq-bmru); throws for the others.
+fused::MruKind mru_kind_of(CellKind kind);
+
+// One block of a scan kind (the registry's scan() cells).
 RecurrentLayer make_scan_block(CellKind kind, int64_t input_size, int64_t hidden_size);
 
 }  // namespace neurocell
