@@ -1,5 +1,5 @@
 #pragma once
-// Integer SRC as published for an FPGA (shared/spec/hardware.md), part of the
+// Integer SRC as published for an FPGA (docs/hardware.md), part of the
 // dependency-free runtime. Values are integers scaled by 1000 (1000 ~ 1.0); shifts replace
 // divisions; per neuron and step, with h, h_s the previous values:
 //

@@ -11,6 +11,7 @@
 #include "cells/lstm.h"
 #include "cells/mgu.h"
 #include "cells/mru.h"
+#include "cells/mru_kind.h"
 #include "cells/spiking.h"
 #include "neurocell_runtime.h"  // supported_layer_kinds
 
@@ -225,7 +226,7 @@ class ScanBlock : public Layer {
   float eps;
 };
 
-enum class MruKind { bmru, cmru, acmru, fq_bmru };
+using neurocell::MruKind;
 
 class MruBlock : public ScanBlock {
  public:

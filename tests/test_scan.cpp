@@ -24,8 +24,7 @@
 namespace neurocell {
 namespace {
 
-using fused::MruKind;
-using fused::ScanAlgorithm;
+
 
 struct Schedule {
   ScanAlgorithm algorithm;
@@ -103,8 +102,8 @@ MruInputs make_mru_inputs(MruKind kind, const Shape& s, torch::ScalarType dtype,
   return in;
 }
 
-fused::MruOptions mru_options(MruKind kind, int64_t levels, const Schedule& schedule) {
-  fused::MruOptions o;
+MruOptions mru_options(MruKind kind, int64_t levels, const Schedule& schedule) {
+  MruOptions o;
   o.kind = kind;
   o.levels = levels;
   o.tau = 0.7;
@@ -114,7 +113,7 @@ fused::MruOptions mru_options(MruKind kind, int64_t levels, const Schedule& sche
 }
 
 // h, then the gradients of sum(h * probe) with respect to drive, beta, alpha, h0 (those used).
-std::vector<torch::Tensor> run_mru(const MruInputs& in, const fused::MruOptions& options, bool use_fused,
+std::vector<torch::Tensor> run_mru(const MruInputs& in, const MruOptions& options, bool use_fused,
                                    const torch::Tensor& probe) {
   std::vector<torch::Tensor> leaves;
   auto leaf = [&](const torch::Tensor& t) {
@@ -215,7 +214,7 @@ TEST(ScanReference, BmruSurrogateByHand) {
   auto drive = torch::full({1, 1, 1}, u, torch::kFloat64).requires_grad_(true);
   auto b = torch::full({1}, beta, torch::kFloat64).requires_grad_(true);
   auto h = torch::full({1, 1}, h0, torch::kFloat64).requires_grad_(true);
-  fused::MruOptions o;
+  MruOptions o;
   o.tau = tau;
   const auto out = reference::mru_scan(drive, b, torch::Tensor(), h, o);
   EXPECT_EQ(out.item<double>(), 1.0);
@@ -238,7 +237,7 @@ TEST(ScanBmru, HoldsItsBitForAMillionSteps) {
   torch::NoGradGuard no_grad;
   for (auto algorithm : {ScanAlgorithm::automatic, ScanAlgorithm::sequential, ScanAlgorithm::chunked}) {
     for (auto kind : {MruKind::bmru, MruKind::cmru}) {
-      fused::MruOptions o;
+      MruOptions o;
       o.kind = kind;
       o.algorithm = algorithm;
       EXPECT_TRUE(torch::equal(fused::mru_scan(drive, beta, torch::Tensor(), h0, o), expected)) << name_of(kind);
@@ -471,7 +470,7 @@ void expect_error(F&& f, const std::string& needle) {
 
 TEST(ScanErrors, BadInputsAreRejected) {
   const auto drive = torch::randn({5, 2, 3}), beta = torch::rand({3}), h0 = torch::zeros({2, 3});
-  fused::MruOptions o;
+  MruOptions o;
   expect_error([&] { fused::mru_scan(drive, beta, {}, torch::zeros({2, 4}), o); }, "h0 must be (B, H) = (2, 3), got (2, 4)");
   expect_error([&] { fused::mru_scan(drive, torch::rand({4}), {}, h0, o); }, "beta must be (H) = (3)");
   expect_error([&] { fused::mru_scan(drive, {}, {}, h0, o); }, "beta is required");

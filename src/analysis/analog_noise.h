@@ -1,5 +1,5 @@
 #pragma once
-// Simulated analog hardware (shared/spec/hardware.md, "Analog BMRU"): a trained model, compiled
+// Simulated analog hardware (docs/hardware.md, "Analog BMRU"): a trained model, compiled
 // for the dependency-free runtime, evaluated under device mismatch (fixed per chip), weight
 // quantisation and Gaussian noise on drives and stored states (fresh at each step, see
 // ncrt::AnalogNoise), so that BMRU/CMRU can be compared with GRU/LRU as noise grows.

@@ -22,7 +22,6 @@ namespace neurocell {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using fused::ScanAlgorithm;
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -63,7 +62,7 @@ struct CellBench {
   std::function<void(bool with_backward)> api, reference;
 };
 
-fused::MruKind mru_kind(const std::string& cell) { return mru_kind_of(parse_cell_kind(cell)); }
+MruKind mru_kind(const std::string& cell) { return mru_kind_of(parse_cell_kind(cell)); }
 
 // Runs `forward` (returning its outputs) without a graph, or with one and backpropagates d_outputs.
 template <class F>
@@ -162,18 +161,18 @@ CellBench make_cell_bench(const std::string& cell, const ScanBenchShape& s, torc
     }
   } else {
     const auto kind = mru_kind(cell);
-    const bool fq = kind == fused::MruKind::fq_bmru, acmru = kind == fused::MruKind::acmru;
+    const bool fq = kind == MruKind::fq_bmru, acmru = kind == MruKind::acmru;
     const auto drive = torch::randn({T_, B, H}, opts), h0 = torch::zeros({B, H}, opts);
     const auto beta = fq ? torch::Tensor() : torch::full({H}, 0.5, opts);
     const auto alpha = acmru ? torch::full({H}, 0.5, opts) : torch::Tensor();
     const auto h = torch::empty_like(drive), d_h = torch::rand({T_, B, H}, opts);
     const auto d_drive = torch::empty_like(drive), d_h0 = torch::empty_like(h0);
     const torch::Tensor d_beta = fq ? torch::Tensor() : slots(), d_alpha = acmru ? slots() : torch::Tensor();
-    fused::MruOptions options;
+    MruOptions options;
     options.kind = kind;
     kernels::MruScanArgs<T> a;
     a.steps = T_, a.batch = B, a.hidden = H;
-    a.kind = static_cast<kernels::MruStepKind>(kind);
+    a.kind = static_cast<MruKind>(kind);
     a.tau = static_cast<T>(options.tau), a.delta = static_cast<T>(2.0 / (options.levels - 1));
     a.theta_off = static_cast<T>(options.theta_off), a.theta_on = static_cast<T>(options.theta_on);
     a.drive = drive.data_ptr<T>(), a.h0 = h0.data_ptr<T>(), a.h_seq = h.data_ptr<T>(), a.d_h_seq = d_h.data_ptr<T>();

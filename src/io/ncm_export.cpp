@@ -15,8 +15,8 @@ namespace {
 
 // The constants the runtime's layers need, read from the model's own blocks.
 struct ScanConstants {
-  int64_t cmru_levels = fused::MruOptions{}.levels;
-  double theta_on = fused::MruOptions{}.theta_on, theta_off = fused::MruOptions{}.theta_off;
+  int64_t cmru_levels = MruOptions{}.levels;
+  double theta_on = MruOptions{}.theta_on, theta_off = MruOptions{}.theta_off;
   double layer_norm_eps = 1e-5;
 };
 

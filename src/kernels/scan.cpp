@@ -1,4 +1,4 @@
-// The scans of cpu/scan_cpu.cpp (MRU family, minGRU, LRU core) as torch::autograd::Functions:
+// The scans of cpu/mru.cpp, mingru.cpp, lru.cpp (MRU family, minGRU, LRU core) as torch::autograd::Functions:
 // checks with one-line errors naming the argument, the choice of algorithm, and the backward
 // (a reverse scan in the same kernels; per-unit parameter gradients summed over the threads'
 // partial sums, as for BRC).
@@ -78,7 +78,7 @@ using ElementOf = std::remove_const_t<std::remove_pointer_t<decltype(Args::h0)>>
 // ---- MRU
 
 struct MruSettings {
-  kernels::MruStepKind kind;
+  MruKind kind;
   double tau, delta, theta_off, theta_on;
   kernels::ScanSchedule schedule;
 };
@@ -99,7 +99,7 @@ class MruScanFunction : public torch::autograd::Function<MruScanFunction> {
                                double delta, double theta_off, double theta_on, bool chunked, int64_t chunk) {
     const auto drive = drive_in.contiguous(), h0 = h0_in.contiguous();
     const auto beta = unless_placeholder(beta_in), alpha = unless_placeholder(alpha_in);
-    const MruSettings settings{static_cast<kernels::MruStepKind>(kind), tau, delta, theta_off, theta_on, {chunked, chunk}};
+    const MruSettings settings{static_cast<MruKind>(kind), tau, delta, theta_off, theta_on, {chunked, chunk}};
     auto h = torch::empty_like(drive);
     dispatch<kernels::MruScanArgs>(
         drive.scalar_type(),
@@ -125,7 +125,7 @@ class MruScanFunction : public torch::autograd::Function<MruScanFunction> {
     const auto s = ctx->get_saved_variables();
     const auto &drive = s[0], &h0 = s[3], &h = s[4];
     const auto beta = unless_placeholder(s[1]), alpha = unless_placeholder(s[2]);
-    const MruSettings settings{static_cast<kernels::MruStepKind>(ctx->saved_data["kind"].toInt()),
+    const MruSettings settings{static_cast<MruKind>(ctx->saved_data["kind"].toInt()),
                                ctx->saved_data["tau"].toDouble(),
                                ctx->saved_data["delta"].toDouble(),
                                ctx->saved_data["theta_off"].toDouble(),

@@ -24,12 +24,12 @@ double inverse_softplus(double y) { return std::log(std::expm1(y)); }
 
 }  // namespace
 
-fused::MruKind mru_kind_of(CellKind kind) {
+MruKind mru_kind_of(CellKind kind) {
   switch (kind) {
-    case CellKind::bmru: return fused::MruKind::bmru;
-    case CellKind::cmru: return fused::MruKind::cmru;
-    case CellKind::acmru: return fused::MruKind::acmru;
-    case CellKind::fq_bmru: return fused::MruKind::fq_bmru;
+    case CellKind::bmru: return MruKind::bmru;
+    case CellKind::cmru: return MruKind::cmru;
+    case CellKind::acmru: return MruKind::acmru;
+    case CellKind::fq_bmru: return MruKind::fq_bmru;
     default: throw Error("not a memory recurrent unit: " + cell_kind_name(kind));
   }
 }

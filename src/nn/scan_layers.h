@@ -46,7 +46,7 @@ class ScanBlockImpl : public RecurrentLayerImpl {
   torch::nn::Linear mlp{nullptr};    // (2H, H): rows [W_v; W_g] of the GLU
 
   // The scan algorithm of the fused kernels (automatic by default; benchmarks and tests set it).
-  fused::ScanAlgorithm algorithm = fused::ScanAlgorithm::automatic;
+  ScanAlgorithm algorithm = ScanAlgorithm::automatic;
 
  protected:
   SequenceOutput forward_impl(const torch::Tensor& x, const RecurrentState& initial) override;
@@ -58,7 +58,7 @@ class MruBlockImpl : public ScanBlockImpl {
  public:
   MruBlockImpl(CellKind kind, int64_t input_size, int64_t hidden_size);
   int64_t second_state_size() const override { return hidden_size(); }
-  fused::MruOptions options;
+  MruOptions options;
   torch::Tensor weight, bias;  // (H, H), (H)
   torch::Tensor beta_raw;      // (H), beta = softplus(beta_raw); unused by fq-bmru
   torch::Tensor alpha_raw;     // (H), acmru only
@@ -98,7 +98,7 @@ class LruBlockImpl : public ScanBlockImpl {
 };
 
 // The MRU step of a cell of the MRU family (bmru, cmru, acmru, fq-bmru); throws for the others.
-fused::MruKind mru_kind_of(CellKind kind);
+MruKind mru_kind_of(CellKind kind);
 
 // One block of a scan kind (the registry's scan() cells).
 RecurrentLayer make_scan_block(CellKind kind, int64_t input_size, int64_t hidden_size);

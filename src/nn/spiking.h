@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/src_weights.h"
+#include "ops/src.h"
 #include "nn/layers.h"
 
 namespace neurocell {

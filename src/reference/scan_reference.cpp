@@ -14,14 +14,14 @@ torch::Tensor straight_through(const torch::Tensor& hard, const torch::Tensor& s
 }  // namespace
 
 torch::Tensor mru_scan(const torch::Tensor& drive, const torch::Tensor& beta, const torch::Tensor& alpha,
-                       const torch::Tensor& h0, const fused::MruOptions& options) {
+                       const torch::Tensor& h0, const MruOptions& options) {
   const double tau = options.tau, delta = 2.0 / static_cast<double>(options.levels - 1);
   std::vector<torch::Tensor> states;
   states.reserve(drive.size(0));
   torch::Tensor h = h0;  // (B, H)
   for (const auto& u : drive.unbind(0)) {
     torch::Tensor hard, soft;
-    if (options.kind == fused::MruKind::fq_bmru) {
+    if (options.kind == MruKind::fq_bmru) {
       const auto v = torch::softplus(u);  // non-negative current
       {
         torch::NoGradGuard no_grad;
@@ -31,7 +31,7 @@ torch::Tensor mru_scan(const torch::Tensor& drive, const torch::Tensor& beta, co
       const auto m_on = torch::sigmoid((v - options.theta_on) / tau);
       const auto m_off = torch::sigmoid((options.theta_off - v) / tau);
       soft = m_on + (1 - m_on - m_off) * h;
-    } else if (options.kind == fused::MruKind::acmru) {
+    } else if (options.kind == MruKind::acmru) {
       const auto dead_zone = torch::sign(u) * torch::relu(torch::abs(u) - beta);  // D(u)
       {
         torch::NoGradGuard no_grad;
@@ -43,12 +43,12 @@ torch::Tensor mru_scan(const torch::Tensor& drive, const torch::Tensor& beta, co
       {
         torch::NoGradGuard no_grad;
         q = torch::sign(u) * (torch::abs(u) > beta).to(u.scalar_type());
-        hard = options.kind == fused::MruKind::bmru ? torch::where(q != 0, q, h)
+        hard = options.kind == MruKind::bmru ? torch::where(q != 0, q, h)
                                                     : torch::clamp(h + delta * q, -1, 1);
       }
       const auto m = torch::sigmoid((torch::abs(u) - beta) / tau);
       const auto s = torch::tanh(u / tau);
-      soft = options.kind == fused::MruKind::bmru ? m * s + (1 - m) * h : h + delta * (m * s);
+      soft = options.kind == MruKind::bmru ? m * s + (1 - m) * h : h + delta * (m * s);
     }
     h = straight_through(hard, soft);
     states.push_back(h);

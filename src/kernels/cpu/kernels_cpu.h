@@ -13,6 +13,8 @@
 // does: both copies live in namespaces named by CPU_CAPABILITY.
 #include <cstdint>
 
+#include "cells/mru_kind.h"
+
 namespace neurocell::kernels {
 
 template <class T>
@@ -99,6 +101,16 @@ NEUROCELL_CPU_KERNELS(NEUROCELL_DECLARE_KERNEL)
 namespace AVX2 {
 NEUROCELL_CPU_KERNELS(NEUROCELL_DECLARE_KERNEL)
 }
+// One kernel over KernelArgs declared in both CPU copies, inside namespace neurocell::kernels:
+// a new cell's autograd wrapper (kernels/<cell>.cpp) declares its own kernels with it, and
+// its kernel file defines them with NEUROCELL_DEFINE_KERNEL (cpu/simd.h); no list to edit.
+#define NEUROCELL_DECLARE_CPU_KERNEL(name)   \
+  namespace DEFAULT {                        \
+  NEUROCELL_DECLARE_KERNEL(name)             \
+  }                                          \
+  namespace AVX2 {                           \
+  NEUROCELL_DECLARE_KERNEL(name)             \
+  }
 #define NEUROCELL_DECLARE_SPIKING_KERNELS                                               \
   void src_forward(const SrcArgs<float>&);                                              \
   void src_forward(const SrcArgs<double>&);                                             \
@@ -128,12 +140,11 @@ struct ScanSchedule {
   int64_t chunk = 0;  // steps per chunk; 0 = automatic (about T/threads)
 };
 
-enum class MruStepKind : int { bmru, cmru, acmru, fq_bmru };
 
 template <class T>
 struct MruScanArgs {
   int64_t steps = 0, batch = 0, hidden = 0;  // T, B, H
-  MruStepKind kind = MruStepKind::bmru;
+  MruKind kind = MruKind::bmru;
   ScanSchedule schedule;
   T tau = 1, delta = 2;                      // surrogate temperature; CMRU level spacing 2/(levels-1)
   T theta_off = T(0.25), theta_on = T(0.75);  // fq-BMRU thresholds

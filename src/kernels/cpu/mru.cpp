@@ -24,8 +24,8 @@ struct MruForward {
 
   // BMRU, fq-BMRU and CMRU with 2 levels: a set step forgets the past.
   bool absorbing() const {
-    return k.kind == MruStepKind::bmru || k.kind == MruStepKind::fq_bmru ||
-           (k.kind == MruStepKind::cmru && k.delta == T(2));
+    return k.kind == MruKind::bmru || k.kind == MruKind::fq_bmru ||
+           (k.kind == MruKind::cmru && k.delta == T(2));
   }
 
   // f(step) with the cell's exact step(tag, lane, u, h) -> h'. With `absorbing_form`, the
@@ -38,18 +38,18 @@ struct MruForward {
       return cells::bmru_step(cells::mru_quantize(u, load(beta + j, v)), h);
     };
     switch (k.kind) {
-      case MruStepKind::bmru: return f(bmru);
-      case MruStepKind::cmru:
+      case MruKind::bmru: return f(bmru);
+      case MruKind::cmru:
         if (absorbing_form) return f(bmru);
         return f([&](auto v, int64_t j, const V& u, const V& h) {
           const V q = cells::mru_quantize(u, load(beta + j, v));
           return cells::apply(cells::cumulative_step(cells::cmru_increment(q, delta)), h);
         });
-      case MruStepKind::acmru:
+      case MruKind::acmru:
         return f([&](auto v, int64_t j, const V& u, const V& h) {
           return cells::apply(cells::cumulative_step(cells::acmru_increment(u, load(beta + j, v), load(alpha + j, v))), h);
         });
-      case MruStepKind::fq_bmru:
+      case MruKind::fq_bmru:
         return f([&](auto, int64_t, const V& p, const V& h) { return cells::fq_bmru_step(cells::softplus_(p), on, off, h); });
     }
   }
@@ -135,7 +135,7 @@ struct MruForward {
         });
       }
     };
-    if (k.kind == MruStepKind::acmru) {
+    if (k.kind == MruKind::acmru) {
       compose_steps([&](auto v, int64_t j, const V& u) { return cells::acmru_increment(u, load(beta + j, v), load(alpha + j, v)); });
     } else {
       compose_steps([&](auto v, int64_t j, const V& u) { return cells::cmru_increment(cells::mru_quantize(u, load(beta + j, v)), delta); });
@@ -270,7 +270,7 @@ struct MruBackward {
   const T *beta, *alpha;  // (lanes) per-lane copies
 
   // CMRU and aCMRU pass dL/dh through time unchanged (identity skip).
-  bool identity_skip() const { return k.kind == MruStepKind::cmru || k.kind == MruStepKind::acmru; }
+  bool identity_skip() const { return k.kind == MruKind::cmru || k.kind == MruKind::acmru; }
 
   // f(gradient, with_alpha): gradient(tag, lane, u, h_prev) -> cells::MruStepGradient.
   template <class F>
@@ -278,18 +278,18 @@ struct MruBackward {
     using V = Vec<T>;
     const V inv_tau(T(1) / k.tau), delta(k.delta), on(k.theta_on), off(k.theta_off);
     switch (k.kind) {
-      case MruStepKind::bmru:
+      case MruKind::bmru:
         return f([&](auto v, int64_t j, const V& u, const V& h) { return cells::bmru_gradient(u, load(beta + j, v), inv_tau, h); },
                  std::false_type());
-      case MruStepKind::cmru:
+      case MruKind::cmru:
         return f([&](auto v, int64_t j, const V& u, const V&) { return cells::cmru_gradient(u, load(beta + j, v), inv_tau, delta); },
                  std::false_type());
-      case MruStepKind::acmru:
+      case MruKind::acmru:
         return f([&](auto v, int64_t j, const V& u, const V&) {
                    return cells::acmru_gradient(u, load(beta + j, v), load(alpha + j, v));
                  },
                  std::true_type());
-      case MruStepKind::fq_bmru:
+      case MruKind::fq_bmru:
         return f([&](auto, int64_t, const V& p, const V& h) { return cells::fq_bmru_gradient(p, on, off, inv_tau, h); },
                  std::false_type());
     }
@@ -350,7 +350,7 @@ struct MruBackward {
         });
       }
     };
-    if (k.kind == MruStepKind::bmru) {
+    if (k.kind == MruKind::bmru) {
       compose_steps([&](auto v, int64_t j, const V& u) { return V(1) - cells::set_weight(u, load(beta + j, v), inv_tau); });
     } else {
       compose_steps([&](auto, int64_t, const V& p) {
