@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "io/files.h"
 #include "io/npy.h"
+#include "runs/run_folder.h"
 #include "train/checkpoint.h"
 #include "test_util.h"
 

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <numeric>
 
-#include "cli/sequence_commands.h"
+#include "runs/sequence_classification.h"
 #include "core/error.h"
 #include "io/files.h"
 #include "tasks/image_sequences.h"

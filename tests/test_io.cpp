@@ -10,6 +10,7 @@
 #include "io/files.h"
 #include "io/npy.h"
 #include "io/safetensors.h"
+#include "runs/run_folder.h"
 #include "train/checkpoint.h"
 #include "test_util.h"
 

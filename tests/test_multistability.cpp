@@ -15,6 +15,7 @@
 #include "nn/model.h"
 #include "tasks/synthetic.h"
 #include "test_util.h"
+#include "runs/run_folder.h"
 #include "train/checkpoint.h"
 
 namespace neurocell {

@@ -16,6 +16,7 @@
 #include "nn/model.h"
 #include "nn/spiking.h"
 #include "test_util.h"
+#include "runs/run_folder.h"
 #include "train/checkpoint.h"
 
 namespace neurocell {

@@ -11,6 +11,7 @@
 #include "nn/model.h"
 #include "nn/scan_layers.h"
 #include "test_util.h"
+#include "runs/run_folder.h"
 #include "train/checkpoint.h"
 
 namespace neurocell {

@@ -121,9 +121,9 @@ double evaluate_accuracy(SrcClassifier& model, const SpikingTaskConfig& task, bo
 }
 
 ClassifierReport train_spiking_classifier(SrcClassifier& model, const SpikingTaskConfig& task,
-                                          const TrainOptions& options, const std::string& out_dir) {
+                                          const TrainOptions& options, const TrainOutput& output) {
   task.validate();
-  return train_image_classifier(spiking_image_classifier(model, task.coding), task.dataset(), options, out_dir);
+  return train_image_classifier(spiking_image_classifier(model, task.coding), task.dataset(), options, output);
 }
 
 ImageClassifier sequence_image_classifier(SequenceModel& model, const ImageSequenceTaskConfig& task) {
@@ -139,7 +139,7 @@ ImageClassifier sequence_image_classifier(SequenceModel& model, const ImageSeque
 }
 
 ClassifierReport train_image_classifier(const ImageClassifier& classifier, const std::string& dataset,
-                                        const TrainOptions& options, const std::string& out_dir, int64_t train_size) {
+                                        const TrainOptions& options, const TrainOutput& output, int64_t train_size) {
   options.validate();
   const auto start = Clock::now();
   const auto train_set = load_mnist_split(dataset, true);
@@ -153,11 +153,6 @@ ClassifierReport train_image_classifier(const ImageClassifier& classifier, const
   auto generator = make_generator(options.seed, 0);
   auto params = model.parameters();
   torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.learning_rate));
-  std::ofstream metrics;
-  if (!out_dir.empty()) {
-    metrics.open(metrics_path(out_dir), std::ios::trunc);
-    require(metrics.good(), "cannot write '" + metrics_path(out_dir) + "'");
-  }
 
   ClassifierReport report;
   report.best_validation_accuracy = -1;
@@ -208,11 +203,11 @@ ClassifierReport train_image_classifier(const ImageClassifier& classifier, const
         report.best_step = step;
         best_params = snapshot(params);
         validations_without_improvement = 0;
-        if (!out_dir.empty()) classifier.save_weights(weights_path(out_dir));
+        if (!output.weights_path.empty()) classifier.save_weights(output.weights_path);
       } else {
         ++validations_without_improvement;
       }
-      if (metrics.is_open()) {
+      if (output.metrics) {
         nlohmann::json line = {{"step", step},
                                {"epoch", static_cast<double>(images_seen) / train_count},
                                {"train_loss", loss_count ? loss_sum / loss_count : NAN},
@@ -221,7 +216,7 @@ ClassifierReport train_image_classifier(const ImageClassifier& classifier, const
                                {"skipped_updates", report.skipped_updates},
                                {"train_images_per_s", images_seen / training_seconds},
                                {"elapsed_s", seconds_since(start)}};
-        metrics << line.dump() << "\n" << std::flush;
+        *output.metrics << line.dump() << "\n" << std::flush;
       }
       progress.update(step, loss_count ? loss_sum / loss_count : NAN, last_validation);
       loss_sum = 0;

@@ -57,9 +57,10 @@ nlohmann::json to_json(const ClassifierReport& report);
 // Trains with Adam and cross-entropy on the dataset's training split (its last
 // validation_size images validate; with train_size > 0 only the first train_size images
 // train), NaN/Inf updates skipped, periodic validation with early stopping; the best
-// validation weights are restored (and saved in out_dir), then the test split is scored.
+// validation weights are restored (and saved to output.weights_path at every new best), then
+// the test split is scored.
 ClassifierReport train_image_classifier(const ImageClassifier& classifier, const std::string& dataset,
-                                        const TrainOptions& options, const std::string& out_dir, int64_t train_size = 0);
+                                        const TrainOptions& options, const TrainOutput& output, int64_t train_size = 0);
 // Accuracy over images[first, first + count) in batches of kEvaluationBatch.
 double image_accuracy(const ImageClassifier& classifier, const ImageSet& set, int64_t first, int64_t count,
                       torch::Generator generator);
@@ -67,7 +68,7 @@ double image_accuracy(const ImageClassifier& classifier, const ImageSet& set, in
 // The SRC: cross-entropy on the summed-spike logits of freshly rate-coded images; biases
 // clamped after every update.
 ClassifierReport train_spiking_classifier(SrcClassifier& model, const SpikingTaskConfig& task,
-                                          const TrainOptions& options, const std::string& out_dir);
+                                          const TrainOptions& options, const TrainOutput& output);
 
 // A recurrent sequence model on the MNIST family as sequences (tasks/image_sequences.h):
 // the readout of the last step is the logits.

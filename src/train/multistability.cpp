@@ -1,10 +1,50 @@
 #include "train/multistability.h"
 
+#include "core/error.h"
 #include "train/progress.h"
 
 namespace neurocell {
 
 using namespace training;
+
+void MultistabilityConfig::validate() const {
+  warmup.validate();
+  if (active()) vaa.validate();
+  require(every >= 0, "--vaa-every must be >= 0 (0 = never)");
+}
+
+nlohmann::json to_json(const MultistabilityConfig& c) {
+  return {{"warmup", analysis::to_json(c.warmup)},
+          {"vaa",
+           {{"measure", c.measure},
+            {"every", c.every},
+            {"samples", c.vaa.samples},
+            {"settle_steps", c.vaa.settle_steps},
+            {"batches", c.vaa.batches},
+            {"eps", c.vaa.eps},
+            {"seed", c.vaa.seed}}}};
+}
+
+MultistabilityConfig multistability_config_from_json(const nlohmann::json& j) {
+  MultistabilityConfig c;
+  try {
+    if (j.contains("warmup")) c.warmup = analysis::warmup_options_from_json(j.at("warmup"));
+    if (j.contains("vaa")) {
+      const auto& v = j.at("vaa");
+      c.measure = v.value("measure", c.measure);
+      c.every = v.value("every", c.every);
+      c.vaa.samples = v.value("samples", c.vaa.samples);
+      c.vaa.settle_steps = v.value("settle_steps", c.vaa.settle_steps);
+      c.vaa.batches = v.value("batches", c.vaa.batches);
+      c.vaa.eps = v.value("eps", c.vaa.eps);
+      c.vaa.seed = v.value("seed", c.vaa.seed);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("multistability options: ") + e.what());
+  }
+  c.validate();
+  return c;
+}
 
 analysis::InputSampler training_inputs(const Task& task) {
   return [&task](int64_t n, torch::Generator& generator) { return task.sample(n, generator).inputs; };

@@ -14,6 +14,24 @@
 
 namespace neurocell {
 
+// Reachable multistability around a training run (multistability.md): warmup before
+// training, and VAA measured before/after (and every N steps if asked).
+struct MultistabilityConfig {
+  analysis::WarmupOptions warmup = no_warmup();  // warmup.steps = 0: no warmup
+  analysis::VaaOptions vaa;
+  bool measure = false;  // VAA at the start and the end (always on with warmup)
+  int64_t every = 0;     // also at every validation step that is a multiple of this (0 = never)
+  bool active() const { return measure || every > 0 || warmup.steps > 0; }
+  void validate() const;
+  static analysis::WarmupOptions no_warmup() {
+    analysis::WarmupOptions o;
+    o.steps = 0;
+    return o;
+  }
+};
+nlohmann::json to_json(const MultistabilityConfig& config);
+MultistabilityConfig multistability_config_from_json(const nlohmann::json& json);
+
 // The task's training inputs (never its targets), as the analysis layer wants them.
 analysis::InputSampler training_inputs(const Task& task);
 

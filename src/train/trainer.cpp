@@ -128,7 +128,7 @@ int64_t evaluation_batch_size(int64_t training_batch, int64_t length) {
 }
 
 TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptions& options,
-                        const std::string& out_dir, const ValidationHook& on_validation) {
+                        const TrainOutput& output, const ValidationHook& on_validation) {
   options.validate();
   require(model->config.input_size == task.input_size && model->config.output_size == task.output_size,
           "model sizes (input " + std::to_string(model->config.input_size) + ", output " +
@@ -141,11 +141,6 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
 
   auto params = model->parameters();
   torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.learning_rate));
-  std::ofstream metrics;
-  if (!out_dir.empty()) {
-    metrics.open(metrics_path(out_dir), std::ios::app);  // after any warmup lines
-    require(metrics.good(), "cannot write '" + metrics_path(out_dir) + "'");
-  }
 
   TrainReport report;
   report.best_validation_mse = std::numeric_limits<double>::infinity();
@@ -182,11 +177,11 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
         report.best_step = step;
         best_params = snapshot(params);
         validations_without_improvement = 0;
-        if (!out_dir.empty()) save_weights(weights_path(out_dir), model);
+        if (!output.weights_path.empty()) save_weights(output.weights_path, model);
       } else {
         ++validations_without_improvement;
       }
-      if (metrics.is_open()) {
+      if (output.metrics) {
         nlohmann::json line = {{"step", step},
                                {"train_loss", loss_count ? loss_sum / loss_count : NAN},
                                {"validation_mse", last_validation},
@@ -197,7 +192,7 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
           const auto extra = on_validation(step);
           if (extra.is_object()) line.update(extra);
         }
-        metrics << line.dump() << "\n" << std::flush;
+        *output.metrics << line.dump() << "\n" << std::flush;
       }
       progress.update(step, loss_count ? loss_sum / loss_count : NAN, last_validation);
       loss_sum = 0;

@@ -6,6 +6,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <functional>
+#include <ostream>
 #include <string>
 #include <torch/optim/optimizer.h>
 #include <vector>
@@ -48,10 +49,17 @@ struct TrainReport {
 // Extra fields for the metrics line of a validation step (e.g. VAA), or null for none.
 using ValidationHook = std::function<nlohmann::json(int64_t step)>;
 
-// Trains `model` on `task`. With a non-empty out_dir, appends to out_dir/metrics.jsonl and
-// writes out_dir/model.safetensors at every new best validation MSE.
+// Where a training loop writes while it runs (both optional; a run folder's RunWriter gives
+// its own, runs/run_folder.h): one JSON line per validation to `metrics`, and the weights at
+// every new best validation score to `weights_path`.
+struct TrainOutput {
+  std::ostream* metrics = nullptr;
+  std::string weights_path;
+};
+
+// Trains `model` on `task`, writing the metrics lines and best weights to `output`.
 TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptions& options,
-                        const std::string& out_dir, const ValidationHook& on_validation = {});
+                        const TrainOutput& output, const ValidationHook& on_validation = {});
 
 // Sequences per batch of the fixed validation and test sets: at least the training batch and
 // 500, fewer for long sequences so that one batch holds about 2^19 steps (T = 5000: 104

@@ -1,6 +1,6 @@
 // One user program against an installed neurocell: a 1x16 nBRC on the copy task, a few Adam
-// updates with the library's own model, task and checkpoint code; prints the loss before and
-// after and checks that it fell and that the weights round-trip.
+// updates with the library's own model, task and checkpoint code (the loss must fall and the
+// weights round-trip), then a tiny run folder trained and evaluated with runs::train/eval.
 #include <neurocell/neurocell.h>
 #include <torch/torch.h>
 
@@ -40,10 +40,35 @@ int main() {
   SequenceModel copy(config);
   load_weights(path, copy);
   std::filesystem::remove(path);
-  torch::NoGradGuard no_grad;
-  const bool same = torch::equal(copy->forward(batch.inputs, 1), model->forward(batch.inputs, 1));
+  bool same;
+  {
+    torch::NoGradGuard no_grad;
+    same = torch::equal(copy->forward(batch.inputs, 1), model->forward(batch.inputs, 1));
+  }
   if (!(after < before) || !same) {
     std::printf("library_consumer: FAILED (loss did not fall or weights did not round-trip)\n");
+    return 1;
+  }
+  // The same through the library's run folders: train a tiny GRU run, then evaluate it again.
+  RunConfig run;
+  run.model.cell = "gru";
+  run.model.hidden_size = 8;
+  run.model.layers = 1;
+  run.task.name = "denoising";
+  run.task.length = 12;
+  run.train.steps = 20;
+  run.train.batch_size = 16;
+  run.train.eval_every = 10;
+  run.train.validation_size = 32;
+  run.train.test_size = 64;
+  run.train.progress = false;
+  const auto dir = (std::filesystem::temp_directory_path() / "neurocell_consumer_run").string();
+  const auto trained = runs::train(run, dir, /*overwrite=*/true);
+  const auto evaluated = runs::eval(dir);
+  std::filesystem::remove_all(dir);
+  std::printf("library_consumer: runs::train test MSE %.6f, runs::eval %.6f\n", trained.value, evaluated.value);
+  if (trained.value != evaluated.value) {
+    std::printf("library_consumer: FAILED (eval of the run folder differs from its training)\n");
     return 1;
   }
   std::printf("library_consumer: ok\n");

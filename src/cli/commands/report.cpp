@@ -1,4 +1,5 @@
-#include "cli/report.h"
+// `neurocell report`: markdown tables of finished run folders, from their report.json.
+#include "cli/commands/commands.h"
 
 #include <nlohmann/json.hpp>
 
@@ -11,9 +12,14 @@
 #include "io/files.h"
 #include "train/checkpoint.h"
 
-namespace neurocell {
+namespace neurocell::cli {
 
 namespace {
+
+struct ReportCommand {
+  std::vector<std::string> dirs;
+  bool summary = false;
+};
 
 // tasks.md: a long-memory task counts as solved below this test MSE.
 constexpr double kSolvedMse = 0.01;
@@ -84,9 +90,10 @@ Configuration configuration_of(const nlohmann::json& r) {
           r.value("steps_planned", r.at("steps_done").get<int64_t>())};
 }
 
-}  // namespace
-
-int command_report(const std::vector<std::string>& dirs, bool summary) {
+// One row per run (regression runs: test MSE, chance, VAA when measured; SRC runs: accuracy,
+// throughput). With summary, regression runs that differ only by their seed share one row:
+// mean, min and max of the test MSE over seeds, how many are solved (MSE < 0.01), mean VAA.
+void command_report(const std::vector<std::string>& dirs, bool summary) {
   std::vector<nlohmann::json> reports;
   for (const auto& dir : dirs) {
     try {
@@ -164,7 +171,18 @@ int command_report(const std::vector<std::string>& dirs, bool summary) {
                 *std::min_element(g.mse.begin(), g.mse.end()), *std::max_element(g.mse.begin(), g.mse.end()),
                 static_cast<long long>(solved), g.mse.size(), vaa.c_str(), mean(g.wall));
   }
-  return 0;
 }
 
-}  // namespace neurocell
+}  // namespace
+
+void register_report(CLI::App& app) {
+  auto options = std::make_shared<ReportCommand>();
+  auto& o = *options;
+  auto* report = app.add_subcommand("report", "Print a markdown table of finished run folders");
+  report->add_option("runs", o.dirs, "Run folders written by `neurocell train`")->required();
+  report->add_flag("--summary", o.summary,
+                   "One row per configuration (runs differing only by seed): mean, min and max over seeds");
+  report->callback([options] { command_report(options->dirs, options->summary); });
+}
+
+}  // namespace neurocell::cli

@@ -1,5 +1,5 @@
 #pragma once
-// `neurocell tmaze`: a DRQN agent (train/drqn.h) with a recurrent Q-network of any cell
+// T-maze runs (RunKind::tmaze, `neurocell tmaze`): a DRQN agent (train/drqn.h) with a recurrent Q-network of any cell
 // trained on the T-maze at one corridor length, then evaluated greedily at that length and at
 // longer ones (horizon generalisation, tasks.md). The run folder holds config.json (kind
 // "tmaze"), metrics.jsonl, model.safetensors and report.json.
@@ -9,6 +9,7 @@
 
 #include "analysis/warmup.h"
 #include "nn/model.h"
+#include "runs/run_folder.h"
 #include "train/drqn.h"
 
 namespace neurocell {
@@ -22,6 +23,12 @@ struct TmazeRunConfig {
   int64_t threads = 1;
 };
 
-int command_tmaze(TmazeRunConfig config, const std::string& out_dir, bool overwrite);
+nlohmann::json to_json(const TmazeRunConfig& config);
+
+namespace runs {
+
+RunResult train(TmazeRunConfig config, const std::string& out_dir, bool overwrite);
+
+}  // namespace runs
 
 }  // namespace neurocell

@@ -1,34 +1,17 @@
-#include "cli/rl_commands.h"
+#include "runs/tmaze.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 
 #include "core/error.h"
-#include "io/files.h"
-#include "train/checkpoint.h"
 #include "train/trainer.h"
 
 namespace neurocell {
 
-int command_tmaze(TmazeRunConfig config, const std::string& out_dir, bool overwrite) {
-  config.model.input_size = kDrqnInputs;
-  config.model.output_size = kTmazeActions;
-  config.model.validate();
-  require(config.model.cell != "src", "the T-maze agent needs a regression cell (not src)");
-  config.drqn.validate();
-  Tmaze check(config.length);  // validates the length
-  for (auto l : config.eval_lengths) Tmaze check_eval(l);
-  require(!out_dir.empty(), "--out DIR is required: the folder that receives the run");
-  require(overwrite || !file_exists(config_path(out_dir)),
-          "'" + out_dir + "' already holds a run (config.json): choose another --out, or add --overwrite");
-  const int64_t threads = configure_threads(config.threads);
-  torch::manual_seed(config.drqn.seed);
-  SequenceModel q(config.model);
-  ensure_directory(out_dir);
+nlohmann::json to_json(const TmazeRunConfig& config) {
   const nlohmann::json drqn = {{"episodes", config.drqn.episodes},
                                {"batch_episodes", config.drqn.batch_episodes},
                                {"replay_capacity", config.drqn.replay_capacity},
@@ -43,14 +26,30 @@ int command_tmaze(TmazeRunConfig config, const std::string& out_dir, bool overwr
                                {"stop_when_solved", config.drqn.stop_when_solved},
                                {"seed", config.drqn.seed},
                                {"discount", kTmazeDiscount}};
-  write_json_atomic(config_path(out_dir), {{"kind", "tmaze"},
-                                           {"model", to_json(config.model)},
-                                           {"task", {{"name", "tmaze"}, {"length", config.length}}},
-                                           {"eval_lengths", config.eval_lengths},
-                                           {"warmup", analysis::to_json(config.warmup)},
-                                           {"drqn", drqn}});
-  std::ofstream metrics(metrics_path(out_dir), std::ios::trunc);
-  require(metrics.good(), "cannot write '" + metrics_path(out_dir) + "'");
+  return {{"kind", run_kind_name(RunKind::tmaze)},
+          {"model", to_json(config.model)},
+          {"task", {{"name", "tmaze"}, {"length", config.length}}},
+          {"eval_lengths", config.eval_lengths},
+          {"warmup", analysis::to_json(config.warmup)},
+          {"drqn", drqn}};
+}
+
+namespace runs {
+
+RunResult train(TmazeRunConfig config, const std::string& out_dir, bool overwrite) {
+  config.model.input_size = kDrqnInputs;
+  config.model.output_size = kTmazeActions;
+  config.model.validate();
+  require(config.model.cell != "src", "the T-maze agent needs a regression cell (not src)");
+  config.drqn.validate();
+  Tmaze check(config.length);  // validates the length
+  for (auto l : config.eval_lengths) Tmaze check_eval(l);
+  RunWriter run(out_dir, overwrite);
+  const int64_t threads = configure_threads(config.threads);
+  torch::manual_seed(config.drqn.seed);
+  SequenceModel q(config.model);
+  run.write_config(to_json(config));
+  auto& metrics = run.metrics();
   // Warmup (multistability.md) on the inputs a random agent reads in the maze, before training.
   nlohmann::json warmup_summary;
   if (config.warmup.steps > 0) {
@@ -68,7 +67,7 @@ int command_tmaze(TmazeRunConfig config, const std::string& out_dir, bool overwr
                       {"wall_time_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
   }
   const auto report = train_drqn(q, config.length, config.drqn, &metrics);
-  save_weights(weights_path(out_dir), q);
+  save_weights(run.weights_path(), q);
   nlohmann::json generalisation = nlohmann::json::array();
   std::string summary;
   for (auto l : config.eval_lengths) {
@@ -78,15 +77,13 @@ int command_tmaze(TmazeRunConfig config, const std::string& out_dir, bool overwr
     std::snprintf(part, sizeof part, "%sL=%lld %.1f", summary.empty() ? "" : ", ", static_cast<long long>(l), e.success);
     summary += part;
   }
-  int64_t parameters = 0;
-  for (const auto& p : q->parameters()) parameters += p.numel();
   double wall = report.wall_seconds;
   if (!warmup_summary.is_null()) wall += warmup_summary.at("wall_time_s").get<double>();
-  nlohmann::json report_json = {{"kind", "tmaze"},
+  nlohmann::json report_json = {{"kind", run_kind_name(RunKind::tmaze)},
                                            {"cell", config.model.cell},
                                            {"model", to_json(config.model)},
                                            {"task", {{"name", "tmaze"}, {"length", config.length}}},
-                                           {"parameters", parameters},
+                                           {"parameters", parameter_count(*q)},
                                            {"episodes_done", report.episodes_done},
                                            {"updates", report.updates},
                                            {"test", {{"success", report.final_evaluation.success},
@@ -96,14 +93,20 @@ int command_tmaze(TmazeRunConfig config, const std::string& out_dir, bool overwr
                                            {"threads", threads},
                                            {"seed", config.drqn.seed}};
   if (!warmup_summary.is_null()) report_json["warmup"] = warmup_summary;
-  write_json_atomic(report_path(out_dir), report_json);
-  std::printf("result: T-maze L=%lld greedy success %.1f (return %.2f) | generalisation %s | %s %lldx%lld DRQN, "
-              "%lld episodes, %lld updates, %.1f s, run in %s\n",
-              static_cast<long long>(config.length), report.final_evaluation.success, report.final_evaluation.mean_return,
-              summary.c_str(), config.model.cell.c_str(), static_cast<long long>(config.model.layers),
-              static_cast<long long>(config.model.hidden_size), static_cast<long long>(report.episodes_done),
-              static_cast<long long>(report.updates), report.wall_seconds, out_dir.c_str());
-  return 0;
+  run.write_report(report_json);
+  RunResult result;
+  result.value = report.final_evaluation.success;
+  result.report = report_json;
+  result.text = strprintf(
+      "result: T-maze L=%lld greedy success %.1f (return %.2f) | generalisation %s | %s %lldx%lld DRQN, "
+      "%lld episodes, %lld updates, %.1f s, run in %s\n",
+      static_cast<long long>(config.length), report.final_evaluation.success, report.final_evaluation.mean_return,
+      summary.c_str(), config.model.cell.c_str(), static_cast<long long>(config.model.layers),
+      static_cast<long long>(config.model.hidden_size), static_cast<long long>(report.episodes_done),
+      static_cast<long long>(report.updates), report.wall_seconds, out_dir.c_str());
+  return result;
 }
+
+}  // namespace runs
 
 }  // namespace neurocell

@@ -1,4 +1,15 @@
-#include "cli/reproduce.h"
+// `neurocell reproduce NAME`: a named suite of experiments (configs/suites/NAME.json: tasks x
+// variants x seeds with their budgets, and what the paper claims) run as child `neurocell`
+// processes, `--jobs` at a time, each writing its own run folder under --out. Finished runs
+// (a report.json) are skipped, so an interrupted suite resumes where it stopped; a run
+// folder without a report is redone. Afterwards the results table (results.md and
+// results.json: per experiment and variant, the test metric's mean, min and max over seeds,
+// wall time) and pictures (learning curves and bar charts per experiment) are written to
+// --out. A finished run whose entry in the suite changed since (budget, flags) is run again.
+// `--quick` uses each experiment's smaller "quick" budget; `--only I` runs one run
+// (a cluster array task), `--slurm FILE` writes a SLURM array script for the suite,
+// `--list` shows the runs and their state, `--table-only` remakes the table.
+#include "cli/commands/commands.h"
 
 #include <nlohmann/json.hpp>
 #include <spawn.h>
@@ -21,11 +32,23 @@
 
 extern char** environ;
 
-namespace neurocell {
+namespace neurocell::cli {
 
 namespace fs = std::filesystem;
 
 namespace {
+
+struct ReproduceOptions {
+  std::string suite;        // a name (configs/suites/NAME.json, found from the working or program folder)
+  std::string suite_file;   // or an explicit file
+  bool quick = false;
+  std::string out;          // default runs/reproduce/NAME[-quick]
+  int64_t jobs = 1;
+  int64_t threads_per_job = 1;
+  int64_t only = -1;
+  bool list = false, table_only = false;
+  std::string slurm;
+};
 
 struct Variant {
   std::string name;
@@ -395,8 +418,6 @@ void write_results(const Suite& suite, const std::vector<Run>& runs, const std::
   std::printf("\nwrote %s/results.md, %s/results.json and the pictures\n", out.c_str(), out.c_str());
 }
 
-}  // namespace
-
 int command_reproduce(const ReproduceOptions& o) {
   require(o.suite.empty() != o.suite_file.empty(), "reproduce needs a suite NAME (or --suite-file FILE), not both");
   require(o.jobs >= 1 && o.threads_per_job >= 1, "--jobs and --threads-per-job must be >= 1");
@@ -457,4 +478,25 @@ int command_reproduce(const ReproduceOptions& o) {
   return 0;
 }
 
-}  // namespace neurocell
+}  // namespace
+
+void register_reproduce(CLI::App& app) {
+  auto options = std::make_shared<ReproduceOptions>();
+  auto& o = *options;
+  auto* reproduce = app.add_subcommand(
+      "reproduce", "Run a paper's suite of experiments (configs/suites/NAME.json), resumable, then its table and pictures");
+  reproduce->add_option("suite", o.suite, "Suite: bistable | warmup | mru | src");
+  reproduce->add_option("--suite-file", o.suite_file, "A suite file instead of a name");
+  reproduce->add_flag("--quick", o.quick, "The suite's small budgets (a smoke test in minutes)");
+  reproduce->add_option("--out", o.out, "Folder of the runs and results (default runs/reproduce/NAME[-quick])");
+  reproduce->add_option("--jobs", o.jobs, "Runs at a time (child processes)")->capture_default_str();
+  reproduce->add_option("--threads-per-job", o.threads_per_job, "CPU threads of each run")
+      ->capture_default_str();
+  reproduce->add_option("--only", o.only, "Run only run number I (see --list; a cluster array task)");
+  reproduce->add_flag("--list", o.list, "List the runs, their numbers and whether they are done");
+  reproduce->add_flag("--table-only", o.table_only, "Only write the table and pictures of finished runs");
+  reproduce->add_option("--slurm", o.slurm, "Write a SLURM array job script for the suite to this file");
+  reproduce->callback([options] { exit_with(command_reproduce(*options)); });
+}
+
+}  // namespace neurocell::cli

@@ -1,4 +1,4 @@
-#include "cli/sequence_commands.h"
+#include "runs/sequence_classification.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -8,23 +8,22 @@
 #include "core/error.h"
 #include "io/files.h"
 #include "tasks/mnist.h"
-#include "train/checkpoint.h"
 #include "train/classify.h"
 
 namespace neurocell {
 
 namespace {
 
-constexpr const char* kKind = "sequence-classification";
-
 std::string permutation_path(const std::string& dir) { return dir + "/permutation.json"; }
 
+}  // namespace
+
 nlohmann::json to_json(const SequenceClassificationConfig& c) {
-  return {{"kind", kKind}, {"model", neurocell::to_json(c.model)}, {"task", neurocell::to_json(c.task)},
+  return {{"kind", run_kind_name(RunKind::sequence_classification)}, {"model", neurocell::to_json(c.model)}, {"task", neurocell::to_json(c.task)},
           {"train", neurocell::to_json(c.train)}};
 }
 
-SequenceClassificationConfig load_config(const std::string& dir) {
+SequenceClassificationConfig load_sequence_classification_config(const std::string& dir) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(read_file(config_path(dir), "run config"));
@@ -49,33 +48,6 @@ std::string describe(const SequenceClassificationConfig& c) {
   if (c.task.black > 0) text += " (" + std::to_string(c.task.black) + " black)";
   return text;
 }
-
-int64_t parameter_count(torch::nn::Module& module) {
-  int64_t n = 0;
-  for (const auto& p : module.parameters()) n += p.numel();
-  return n;
-}
-
-}  // namespace
-
-namespace {
-
-// The "kind" of a run folder's config.json ("" for regression and SRC runs, or an unreadable file:
-// their own loaders report the problem).
-std::string run_kind(const std::string& dir) {
-  if (!file_exists(config_path(dir))) return "";
-  try {
-    return nlohmann::json::parse(read_file(config_path(dir), "run config")).value("kind", std::string());
-  } catch (const nlohmann::json::exception&) {
-    return "";
-  }
-}
-
-}  // namespace
-
-bool is_sequence_classification_run(const std::string& dir) { return run_kind(dir) == kKind; }
-
-bool is_tmaze_run(const std::string& dir) { return run_kind(dir) == "tmaze"; }
 
 SequenceModel load_sequence_model_of_run(const std::string& dir) {
   ModelConfig config;
@@ -103,31 +75,29 @@ std::vector<int64_t> load_run_permutation(const std::string& dir, const ImageSeq
   return stored;
 }
 
-int command_train_sequence_classification(SequenceClassificationConfig config, const std::string& out_dir,
-                                          bool overwrite) {
+namespace runs {
+
+RunResult train(SequenceClassificationConfig config, const std::string& out_dir, bool overwrite) {
   config.task.validate();
   config.train.validate();
   config.model.input_size = config.task.input_size();
   config.model.output_size = 10;
   config.model.validate();
   require(config.model.cell != "src", "SRC classifies spiking MNIST: use --task spiking-mnist");
-  require(!out_dir.empty(), "--out DIR is required: the folder that receives the run");
-  require(overwrite || !file_exists(config_path(out_dir)),
-          "'" + out_dir + "' already holds a run (config.json): choose another --out, or add --overwrite");
+  RunWriter run(out_dir, overwrite);
   const int64_t threads = configure_threads(config.train.threads);
   torch::manual_seed(config.train.seed);
   SequenceModel model(config.model);
-  ensure_directory(out_dir);
-  write_json_atomic(config_path(out_dir), to_json(config));
-  write_json_atomic(permutation_path(out_dir), {{"seed", config.task.permutation_seed},
-                                                {"permuted", config.task.permuted()},
-                                                {"permutation", task_permutation(config.task)}});
+  run.write_config(to_json(config));
+  run.write_json("permutation.json", {{"seed", config.task.permutation_seed},
+                                      {"permuted", config.task.permuted()},
+                                      {"permutation", task_permutation(config.task)}});
 
   const auto report = train_image_classifier(sequence_image_classifier(model, config.task), config.task.dataset,
-                                             config.train, out_dir, config.task.train_size);
-  save_weights(weights_path(out_dir), model);
+                                             config.train, run.training_output(), config.task.train_size);
+  save_weights(run.weights_path(), model);
   auto report_json = neurocell::to_json(report);
-  report_json.update({{"kind", kKind},
+  report_json.update({{"kind", run_kind_name(RunKind::sequence_classification)},
                       {"task", neurocell::to_json(config.task)},
                       {"cell", config.model.cell},
                       {"model", neurocell::to_json(config.model)},
@@ -135,28 +105,26 @@ int command_train_sequence_classification(SequenceClassificationConfig config, c
                       {"steps_planned", config.train.steps},
                       {"threads", threads},
                       {"seed", config.train.seed}});
-  write_json_atomic(report_path(out_dir), report_json);
-  std::printf("result: test accuracy %.4f (chance 0.1, %lld images) | %s, %lld steps (%lld skipped), %.0f train "
-              "images/s, %.1f s, run in %s\n",
-              report.test_accuracy, static_cast<long long>(report.test_images), describe(config).c_str(),
-              static_cast<long long>(report.steps_done), static_cast<long long>(report.skipped_updates),
-              report.train_images_per_second, report.wall_seconds, out_dir.c_str());
-  return 0;
+  run.write_report(report_json);
+  return classifier_run_result(report, report_json, describe(config), out_dir);
 }
 
-int command_eval_sequence_classification(const std::string& dir, int64_t test_size) {
-  const auto config = load_config(dir);
+RunResult eval_sequence_classification(const std::string& dir, int64_t test_size) {
+  const auto config = load_sequence_classification_config(dir);
   load_run_permutation(dir, config.task);
   SequenceModel model(config.model);
   load_weights(weights_path(dir), model);
   model->eval();
   const auto set = load_mnist_split(config.task.dataset, false);
   const int64_t count = std::min<int64_t>(test_size > 0 ? test_size : config.train.test_size, set.labels.size(0));
-  const double accuracy = image_accuracy(sequence_image_classifier(model, config.task), set, 0, count,
-                                         make_generator(config.train.seed, 2));
-  std::printf("result: test accuracy %.4f (chance 0.1, %lld images) | %s, run in %s\n", accuracy,
-              static_cast<long long>(count), describe(config).c_str(), dir.c_str());
-  return 0;
+  RunResult result;
+  result.value = image_accuracy(sequence_image_classifier(model, config.task), set, 0, count,
+                                make_generator(config.train.seed, 2));
+  result.text = strprintf("result: test accuracy %.4f (chance 0.1, %lld images) | %s, run in %s\n", result.value,
+                          static_cast<long long>(count), describe(config).c_str(), dir.c_str());
+  return result;
 }
+
+}  // namespace runs
 
 }  // namespace neurocell

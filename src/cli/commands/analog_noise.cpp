@@ -1,4 +1,8 @@
-#include "cli/analog_commands.h"
+// `neurocell analog-noise`: trained sequence models (BMRU, CMRU, GRU, LRU...) evaluated as
+// simulated analog hardware (analysis/analog_noise.h) on their memory task: accuracy versus
+// drive noise, state noise, device mismatch and weight bits, with operation counts per
+// inference; writes results.json, results.md and accuracy-vs-noise.png to --out.
+#include "cli/commands/commands.h"
 
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
@@ -14,11 +18,31 @@
 #include "io/files.h"
 #include "io/ncm_export.h"
 #include "plot/gnuplot.h"
-#include "train/checkpoint.h"
+#include "runs/run_folder.h"
 #include "train/trainer.h"
 
-namespace neurocell {
+namespace neurocell::cli {
+
 namespace {
+
+struct AnalogStudyOptions {
+  std::vector<std::string> runs;  // run folders of one task (same name and length)
+  std::vector<double> drive = {0, 0.1, 0.2, 0.3, 0.5, 1.0};
+  std::vector<double> state = {0, 0.05, 0.1, 0.2, 0.3, 0.4};
+  std::vector<double> mismatch = {0, 0.05, 0.1, 0.2, 0.4, 0.8};
+  std::vector<int64_t> bits = {8, 6, 5, 4, 3, 2};
+  int64_t chips = 5;          // noise draws / mismatch chips per level
+  int64_t test_size = 500;
+  double tolerance = 0.2;     // a sequence is recalled when every target is within this
+  uint64_t seed = 1;
+  std::string out;
+  bool overwrite = false;
+};
+
+struct AnalogNoiseCommand {
+  AnalogStudyOptions options;
+  int64_t threads = 0;
+};
 
 struct Sweep {
   std::string name, label;  // results key, axis label
@@ -40,9 +64,7 @@ std::string run_label(const std::string& run) {
   return std::filesystem::path(run).lexically_normal().filename().string();
 }
 
-}  // namespace
-
-int command_analog_noise(const AnalogStudyOptions& o) {
+void command_analog_noise(const AnalogStudyOptions& o) {
   require(!o.runs.empty(), "analog-noise needs --runs DIR[,DIR...] (trained sequence models of one task)");
   require(!o.out.empty(), "analog-noise needs --out DIR");
   require(o.chips >= 1 && o.test_size >= 1, "--chips and --test-size must be >= 1");
@@ -226,7 +248,32 @@ int command_analog_noise(const AnalogStudyOptions& o) {
 
   std::fputs(md.str().c_str(), stdout);
   std::printf("wrote %s/results.md, %s, %s/accuracy-vs-noise.png\n", o.out.c_str(), results_path.c_str(), o.out.c_str());
-  return 0;
 }
 
-}  // namespace neurocell
+}  // namespace
+
+void register_analog_noise(CLI::App& app) {
+  auto command = std::make_shared<AnalogNoiseCommand>();
+  auto& o = *command;
+  auto* analog_noise = app.add_subcommand(
+      "analog-noise", "Sequence models as simulated analog hardware: accuracy vs drive/state noise, mismatch, weight bits");
+  analog_noise->add_option("--runs", o.options.runs, "Run folders of one task, comma-separated")->required()->delimiter(',');
+  analog_noise->add_option("--drive", o.options.drive, "Drive noise levels (sigma)")->delimiter(',')->capture_default_str();
+  analog_noise->add_option("--state", o.options.state, "State noise levels (sigma)")->delimiter(',')->capture_default_str();
+  analog_noise->add_option("--mismatch", o.options.mismatch, "Relative device mismatch levels (sigma)")
+      ->delimiter(',')->capture_default_str();
+  analog_noise->add_option("--bits", o.options.bits, "Weight bit widths (sign included)")->delimiter(',')->capture_default_str();
+  analog_noise->add_option("--chips", o.options.chips, "Noise draws / mismatch chips per level")->capture_default_str();
+  analog_noise->add_option("--test-size", o.options.test_size, "Test sequences")->capture_default_str();
+  analog_noise->add_option("--tolerance", o.options.tolerance, "Recalled: every target within this (copy-single-bit: the sign decides)")->capture_default_str();
+  analog_noise->add_option("--seed", o.options.seed, "Seed of the noise and chips")->capture_default_str();
+  analog_noise->add_option("--out", o.options.out, "Folder for results.json, results.md, accuracy-vs-noise.png")->required();
+  analog_noise->add_flag("--overwrite", o.options.overwrite, "Replace earlier results in --out");
+  add_threads_option(analog_noise, o.threads);
+  analog_noise->callback([command] {
+    configure_threads(command->threads);
+    command_analog_noise(command->options);
+  });
+}
+
+}  // namespace neurocell::cli

@@ -1,0 +1,40 @@
+// `neurocell run`: a trained recurrent stack on a user's .npy array, every layer's states saved.
+#include "cli/commands/commands.h"
+
+#include <torch/torch.h>
+
+#include "io/npy.h"
+#include "runs/runs.h"
+
+namespace neurocell::cli {
+
+namespace {
+
+struct RunCommand {
+  std::string checkpoint, input_path, output_path;
+  int64_t threads = 0;
+};
+
+void run_callback(const RunCommand& o) {
+  configure_threads(o.threads);
+  const auto states = runs::run_states(o.checkpoint, read_npy(o.input_path), o.input_path);
+  write_npy(o.output_path, states);
+  std::printf("wrote %s: states (T=%lld, B=%lld, S=%lld) %s\n", o.output_path.c_str(),
+              static_cast<long long>(states.size(0)), static_cast<long long>(states.size(1)),
+              static_cast<long long>(states.size(2)), c10::toString(states.scalar_type()));
+}
+
+}  // namespace
+
+void register_run(CLI::App& app) {
+  auto options = std::make_shared<RunCommand>();
+  auto& o = *options;
+  auto* run = app.add_subcommand("run", "Run a trained recurrent stack on a user array and save every layer's states");
+  run->add_option("--checkpoint", o.checkpoint, "Run folder written by `neurocell train`")->required();
+  run->add_option("--input", o.input_path, ".npy array X of shape (T, B, I), float32 or float64")->required();
+  run->add_option("--output", o.output_path, ".npy file for the states (T, B, S), see README")->required();
+  add_threads_option(run, o.threads);
+  run->callback([options] { run_callback(*options); });
+}
+
+}  // namespace neurocell::cli

@@ -1,0 +1,63 @@
+// `neurocell tmaze`: a DRQN agent trained at one corridor length, evaluated at longer ones.
+#include "cli/commands/commands.h"
+
+#include "nn/cell_registry.h"
+#include "runs/runs.h"
+
+namespace neurocell::cli {
+
+namespace {
+
+struct TmazeCommand {
+  TmazeRunConfig config;
+  std::string out_dir;
+  bool overwrite = false, quiet = false;
+};
+
+}  // namespace
+
+void register_tmaze(CLI::App& app) {
+  auto options = std::make_shared<TmazeCommand>();
+  auto& o = *options;
+  o.config.model.layers = 2;
+  o.config.model.hidden_size = 32;
+  o.config.model.cell = "gru";
+  auto* tmaze = app.add_subcommand("tmaze", "T-maze: train a DRQN agent at one corridor length, evaluate at longer ones");
+  tmaze->add_option("--cell", o.config.model.cell, "Recurrent cell of the Q-network")
+      ->check(CLI::IsMember(cell_kind_names()))->capture_default_str();
+  tmaze->add_option("--layers", o.config.model.layers, "Recurrent layers")->capture_default_str();
+  tmaze->add_option("--hidden", o.config.model.hidden_size, "Units per layer")->capture_default_str();
+  tmaze->add_flag("--double", o.config.model.double_layer, "Double layers");
+  tmaze->add_option("--length", o.config.length, "Corridor length L for training")->capture_default_str();
+  tmaze->add_option("--eval-lengths", o.config.eval_lengths, "Lengths of the greedy evaluation after training")
+      ->delimiter(',')->capture_default_str();
+  tmaze->add_option("--episodes", o.config.drqn.episodes, "Training episodes")->capture_default_str();
+  tmaze->add_option("--batch-episodes", o.config.drqn.batch_episodes, "Episodes per update")->capture_default_str();
+  tmaze->add_option("--lr", o.config.drqn.learning_rate, "Adam learning rate")->capture_default_str();
+  tmaze->add_option("--target-every", o.config.drqn.target_every, "Updates between target-network copies")
+      ->capture_default_str();
+  tmaze->add_option("--epsilon-decay", o.config.drqn.epsilon_decay,
+                    "Fraction of the episodes over which epsilon falls from 1 to 0.05")->capture_default_str();
+  tmaze->add_option("--eval-every", o.config.drqn.eval_every, "Episodes between greedy evaluations")
+      ->capture_default_str();
+  tmaze->add_flag("--stop-when-solved", o.config.drqn.stop_when_solved,
+                  "Stop at the first evaluation where both cues lead to the right goal");
+  tmaze->add_option("--seed", o.config.drqn.seed, "Seed of initialisation, exploration and replay")
+      ->capture_default_str();
+  o.config.warmup.steps = 0;
+  tmaze->add_option("--warmup", o.config.warmup.steps,
+                    "Warmup steps before training, on random-agent episodes (0 = none; with --double: partial warmup)")
+      ->capture_default_str();
+  tmaze->add_option("--warmup-max-settle", o.config.warmup.max_settle, "Warmup: longest settling horizon")
+      ->capture_default_str();
+  tmaze->add_option("--threads", o.config.threads, "CPU threads (0 = every core)")->capture_default_str();
+  tmaze->add_option("--out", o.out_dir, "Run folder to write")->required();
+  tmaze->add_flag("--overwrite", o.overwrite, "Replace a run already in --out");
+  tmaze->add_flag("--quiet", o.quiet, "No progress bar");
+  tmaze->callback([options] {
+    options->config.drqn.progress = !options->quiet;
+    print(runs::train(options->config, options->out_dir, options->overwrite));
+  });
+}
+
+}  // namespace neurocell::cli
