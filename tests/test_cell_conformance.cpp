@@ -29,6 +29,7 @@
 #include "nn/cell_registry.h"
 #include "nn/model.h"
 #include "nn/spiking.h"
+#include "runtime_parity.h"
 #include "test_util.h"
 #include "train/checkpoint.h"
 #include "train/classify.h"
@@ -241,27 +242,6 @@ TEST_P(CellConformance, StreamingEqualsWholeSequence) {
     EXPECT_TRUE(torch::allclose(model->step(x[t], state), whole[t], 1e-12, 1e-12)) << c.name << " step " << t;
 }
 
-// Max |runtime - library| over T steps of streaming one sequence.
-double max_streaming_difference(SequenceModel& model, const ncrt::Model& compiled, int64_t steps) {
-  torch::manual_seed(3);
-  const auto x = torch::randn({steps, 1, model->config.input_size});
-  torch::NoGradGuard no_grad;
-  auto state = model->initial_state(1);
-  ncrt::Stream stream(compiled);
-  double worst = 0;
-  for (int64_t t = 0; t < steps; ++t) {
-    const auto expected = model->step(x[t], state).reshape(-1);
-    const auto x_t = x[t].reshape(-1).contiguous();
-    const float* y = stream.step(x_t.data_ptr<float>());
-    for (int64_t k = 0; k < expected.numel(); ++k)
-      worst = std::max(worst, std::abs(static_cast<double>(y[k]) - expected[k].item<double>()));
-  }
-  // the states moved (an MRU that never switched would make the comparison weak)
-  const auto& s = stream.state();
-  EXPECT_GT(std::count_if(s.begin(), s.end(), [](float v) { return v != 0; }), static_cast<long>(s.size()) / 2);
-  return worst;
-}
-
 TEST_P(CellConformance, RuntimeParity) {
   const auto& c = cell();
   if (!c.sequence_model()) {
@@ -293,7 +273,7 @@ TEST_P(CellConformance, RuntimeParity) {
     EXPECT_EQ(compiled.input_size(), 3);
     EXPECT_EQ(compiled.output_size(), 2);
     EXPECT_EQ(compiled.layers(), 2);
-    EXPECT_LT(max_streaming_difference(model, compiled, 40), 1e-5) << c.name << (double_layer ? " double" : "");
+    EXPECT_LT(testing::max_streaming_difference(model, compiled, 40, 3), 1e-5) << c.name << (double_layer ? " double" : "");
   }
 }
 

@@ -15,6 +15,7 @@
 #include "neurocell_runtime.h"
 #include "nn/model.h"
 #include "nn/spiking.h"
+#include "runtime_parity.h"
 #include "test_util.h"
 #include "runs/run_folder.h"
 #include "train/checkpoint.h"
@@ -24,6 +25,7 @@ namespace {
 
 using testing::cli;
 using testing::TempDir;
+using testing::max_streaming_difference;
 
 ModelConfig model_config(const std::string& cell, bool double_layer = false) {
   ModelConfig c;
@@ -44,27 +46,6 @@ SequenceModel perturbed_model(const ModelConfig& config, uint64_t seed) {
   torch::NoGradGuard no_grad;
   for (auto& p : model->parameters()) p.add_(0.2 * torch::randn_like(p));
   return model;
-}
-
-// Max |runtime - library| over T steps of streaming one sequence.
-double max_streaming_difference(SequenceModel& model, const ncrt::Model& compiled, int64_t steps, uint64_t seed) {
-  torch::manual_seed(seed);
-  const auto x = torch::randn({steps, 1, model->config.input_size});
-  torch::NoGradGuard no_grad;
-  auto state = model->initial_state(1);
-  ncrt::Stream stream(compiled);
-  double worst = 0;
-  for (int64_t t = 0; t < steps; ++t) {
-    const auto expected = model->step(x[t], state).reshape(-1);
-    const auto x_t = x[t].reshape(-1).contiguous();
-    const float* y = stream.step(x_t.data_ptr<float>());
-    for (int64_t k = 0; k < expected.numel(); ++k)
-      worst = std::max(worst, std::abs(static_cast<double>(y[k]) - expected[k].item<double>()));
-  }
-  // the states moved (an MRU that never switched would make the comparison weak)
-  const auto& s = stream.state();
-  EXPECT_GT(std::count_if(s.begin(), s.end(), [](float v) { return v != 0; }), static_cast<long>(s.size()) / 2);
-  return worst;
 }
 
 // Two SRC layers, 3 classes with 2 neurons each.
