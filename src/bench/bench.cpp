@@ -13,6 +13,7 @@
 #include "kernels/fused.h"
 #include "kernels/cpu/kernels_cpu.h"
 #include "nn/layers.h"
+#include "nn/model.h"
 #include "nn/spiking.h"
 
 namespace neurocell {
@@ -186,6 +187,30 @@ nlohmann::json run_benchmark(const BenchOptions& options) {
   if (std::find(cells.begin(), cells.end(), "src") != cells.end())
     out["src"] = benchmark_src(options, dtype);
   return out;
+}
+
+double time_training_update(const ModelConfig& config, int64_t length, int64_t batch, int64_t repetitions,
+                            int64_t warmup) {
+  require(length >= 1 && batch >= 1 && repetitions >= 1 && warmup >= 0,
+          "time_training_update: length, batch and repetitions must be >= 1, warmup >= 0");
+  torch::manual_seed(1);
+  SequenceModel model(config);
+  model->train();
+  const auto x = torch::rand({length, batch, config.input_size}) * 2 - 1;
+  const auto y = x[0].narrow(1, 0, config.output_size).unsqueeze(0);  // (1, B, O)
+  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-3));
+  std::vector<double> times;
+  for (int64_t i = 0; i < warmup + repetitions; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    optimizer.zero_grad();
+    const auto loss = torch::mse_loss(model->forward(x, 1), y);
+    loss.backward();
+    optimizer.step();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (i >= warmup) times.push_back(seconds);
+  }
+  std::nth_element(times.begin(), times.begin() + static_cast<long>(times.size() / 2), times.end());
+  return times[times.size() / 2];
 }
 
 }  // namespace neurocell

@@ -26,6 +26,15 @@ struct BenchOptions {
 // among the sequential cells, then SRC (its own table).
 std::vector<std::string> bench_default_cells();
 
+// Median seconds of one training update of a SequenceModel, all in C++: forward of the stack
+// and the readout of the last state, MSE against the first input, backward, Adam step: the
+// update of `neurocell train` (without its data generation). x is uniform in [-1, 1],
+// (length, batch, input). The Python benchmark (python3 -m neurocell.bench) times the same
+// update through the Python package against it.
+struct ModelConfig;
+double time_training_update(const ModelConfig& model, int64_t length, int64_t batch, int64_t repetitions,
+                            int64_t warmup);
+
 // Runs the benchmark, prints a table to stdout, returns the results as JSON.
 nlohmann::json run_benchmark(const BenchOptions& options);
 

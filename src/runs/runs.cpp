@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "io/files.h"
 #include "io/ncm_export.h"
+#include "train/classify.h"
 
 namespace neurocell::runs {
 
@@ -65,6 +66,91 @@ torch::Tensor run_states(const std::string& dir, const torch::Tensor& input, con
   run.model->to(x.scalar_type());
   torch::NoGradGuard no_grad;
   return run.model->all_states(x);  // (T, B, S)
+}
+
+LoadedModel load_model(const std::string& dir) {
+  LoadedModel loaded;
+  loaded.kind = detect_run_kind(dir);
+  try {
+    loaded.config = nlohmann::json::parse(read_file(config_path(dir), "run config (config.json)"));
+  } catch (const nlohmann::json::exception&) {
+    throw Error("'" + config_path(dir) + "' is not valid JSON (corrupt run folder?)");
+  }
+  switch (loaded.kind) {
+    case RunKind::spiking: loaded.src = load_src_classifier(dir, load_spiking_config(dir)); break;
+    case RunKind::sequence_classification:
+    case RunKind::tmaze: loaded.sequence = load_sequence_model_of_run(dir); break;
+    case RunKind::regression: loaded.sequence = load_run(dir).model; break;
+  }
+  if (loaded.sequence) loaded.sequence->eval();
+  return loaded;
+}
+
+namespace {
+
+// config["model"] is the model's own description, given or filled in; anything else is refused.
+void describe_model_in(nlohmann::json& config, const nlohmann::json& model) {
+  if (!config.contains("model")) {
+    config["model"] = model;
+    return;
+  }
+  auto given = config.at("model"), own = model;
+  given.erase("impl");
+  own.erase("impl");
+  require(given == own, "the run config's \"model\" " + config.at("model").dump() +
+                            " does not describe the model being saved " + model.dump() +
+                            " (leave \"model\" out to have it filled in)");
+}
+
+void write_saved_report(RunWriter& writer, RunKind kind, const torch::nn::Module& model) {
+  writer.write_report({{"kind", run_kind_name(kind)}, {"saved", true}, {"parameters", parameter_count(model)}});
+}
+
+}  // namespace
+
+void save_model(const std::string& dir, nlohmann::json config, SequenceModel& model, bool overwrite) {
+  require(config.is_object(), "run config must be a JSON object");
+  const std::string kind_name = config.value("kind", run_kind_name(RunKind::regression));
+  describe_model_in(config, to_json(model->config));
+  RunWriter writer(dir, overwrite);
+  if (kind_name == run_kind_name(RunKind::regression)) {
+    auto run = run_config_from_json(config);
+    run.model.validate();
+    run.task.validate();
+    run.train.validate();
+    const auto task = make_task(run.task);
+    require(task->input_size == run.model.input_size && task->output_size == run.model.output_size,
+            "task " + run.task.name + " reads " + std::to_string(task->input_size) + " inputs and writes " +
+                std::to_string(task->output_size) + " outputs, the model " + std::to_string(run.model.input_size) +
+                " and " + std::to_string(run.model.output_size));
+    writer.write_config(to_json(run));
+  } else if (kind_name == run_kind_name(RunKind::sequence_classification)) {
+    auto run = sequence_classification_config_from_json(config);
+    run.model.validate();
+    run.task.validate();
+    run.train.validate();
+    writer.write_config(to_json(run));
+  } else {
+    throw Error("a SequenceModel is saved as a \"regression\" or \"sequence-classification\" run, not \"" +
+                kind_name + "\"");
+  }
+  save_weights(writer.weights_path(), model);
+  write_saved_report(writer, detect_run_kind(dir), *model);
+}
+
+void save_model(const std::string& dir, nlohmann::json config, SrcClassifier& model, bool overwrite) {
+  require(config.is_object(), "run config must be a JSON object");
+  require(config.value("kind", run_kind_name(RunKind::spiking)) == run_kind_name(RunKind::spiking),
+          "an SRC classifier is saved as a \"spiking\" run");
+  describe_model_in(config, to_json(model->config));
+  auto run = spiking_run_config_from_json(config);
+  run.model.validate();
+  run.task.validate();
+  run.train.validate();
+  RunWriter writer(dir, overwrite);
+  writer.write_config(to_json(run));
+  save_src_weights(writer.weights_path(), model);
+  write_saved_report(writer, RunKind::spiking, *model);
 }
 
 }  // namespace neurocell::runs

@@ -31,4 +31,24 @@ RunResult export_ncm(const std::string& dir, const std::string& out_path, const 
 // float64 (the states have x's type); SRC runs are refused. input_name names x in errors.
 torch::Tensor run_states(const std::string& dir, const torch::Tensor& x, const std::string& input_name = "input");
 
+// The trained model of a run folder of any kind, as the Python package's neurocell.load
+// returns it: a SequenceModel (regression, sequence-classification and T-maze runs: stack and
+// readout) or the SRC classifier (spiking runs), in evaluation mode, with the run's config.json.
+struct LoadedModel {
+  RunKind kind = RunKind::regression;
+  nlohmann::json config;            // config.json as written (with "kind")
+  SequenceModel sequence{nullptr};  // all kinds but spiking
+  SrcClassifier src{nullptr};       // spiking runs
+};
+LoadedModel load_model(const std::string& dir);
+
+// Writes a run folder that `eval`, `run` and `export` read, from a model trained elsewhere
+// (neurocell.save): config.json (the config is validated as its kind's loader validates it,
+// and its "model" must describe `model`), model.safetensors, and report.json marking the run
+// as saved rather than trained here ({"saved": true, "parameters": N}). config["kind"] is
+// regression (the default) or sequence-classification for a SequenceModel, spiking for an SRC
+// classifier. Refuses an existing run unless overwrite.
+void save_model(const std::string& dir, nlohmann::json config, SequenceModel& model, bool overwrite);
+void save_model(const std::string& dir, nlohmann::json config, SrcClassifier& model, bool overwrite);
+
 }  // namespace neurocell::runs

@@ -23,6 +23,18 @@ nlohmann::json to_json(const SequenceClassificationConfig& c) {
           {"train", neurocell::to_json(c.train)}};
 }
 
+SequenceClassificationConfig sequence_classification_config_from_json(const nlohmann::json& j) {
+  SequenceClassificationConfig c;
+  try {
+    c.model = model_config_from_json(j.at("model"));
+    c.task = image_sequence_task_from_json(j.at("task"));
+    c.train = train_options_from_json(j.at("train"));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("sequence-classification run config: ") + e.what());
+  }
+  return c;
+}
+
 SequenceClassificationConfig load_sequence_classification_config(const std::string& dir) {
   nlohmann::json j;
   try {
@@ -30,15 +42,11 @@ SequenceClassificationConfig load_sequence_classification_config(const std::stri
   } catch (const nlohmann::json::exception&) {
     throw Error("run config '" + config_path(dir) + "' is not valid JSON");
   }
-  SequenceClassificationConfig c;
   try {
-    c.model = model_config_from_json(j.at("model"));
-    c.task = image_sequence_task_from_json(j.at("task"));
-    c.train = train_options_from_json(j.at("train"));
-  } catch (const nlohmann::json::exception& e) {
+    return sequence_classification_config_from_json(j);
+  } catch (const Error& e) {
     throw Error("run config '" + config_path(dir) + "': " + e.what());
   }
-  return c;
 }
 
 std::string describe(const SequenceClassificationConfig& c) {

@@ -21,6 +21,8 @@ struct SequenceClassificationConfig {
 
 nlohmann::json to_json(const SequenceClassificationConfig& config);
 SequenceClassificationConfig load_sequence_classification_config(const std::string& dir);
+// The same config from its JSON (throws Error naming what is missing).
+SequenceClassificationConfig sequence_classification_config_from_json(const nlohmann::json& json);
 // "gru 1x64 on psmnist T=784": how result lines name a sequence-classification run.
 std::string describe(const SequenceClassificationConfig& config);
 

@@ -25,6 +25,16 @@ nlohmann::json to_json(const SpikingRunConfig& c) {
           {"sparse_input", c.sparse_input}};
 }
 
+SpikingRunConfig spiking_run_config_from_json(const nlohmann::json& j) {
+  require(j.is_object() && j.contains("model") && j.contains("task"), "an SRC run config must hold \"model\" and \"task\"");
+  SpikingRunConfig c;
+  c.model = src_classifier_config_from_json(j.at("model"));
+  c.task = spiking_task_config_from_json(j.at("task"));
+  if (j.contains("train")) c.train = train_options_from_json(j.at("train"));
+  c.sparse_input = j.value("sparse_input", true);
+  return c;
+}
+
 SpikingRunConfig load_spiking_config(const std::string& dir) {
   const auto text = read_file(config_path(dir), "run config (config.json)");
   nlohmann::json j;
@@ -33,14 +43,11 @@ SpikingRunConfig load_spiking_config(const std::string& dir) {
   } catch (const nlohmann::json::exception&) {
     throw Error("'" + config_path(dir) + "' is not valid JSON (corrupt run folder?)");
   }
-  require(j.is_object() && j.contains("model") && j.contains("task"),
-          "'" + config_path(dir) + "' must hold \"model\" and \"task\"");
-  SpikingRunConfig c;
-  c.model = src_classifier_config_from_json(j.at("model"));
-  c.task = spiking_task_config_from_json(j.at("task"));
-  if (j.contains("train")) c.train = train_options_from_json(j.at("train"));
-  c.sparse_input = j.value("sparse_input", true);
-  return c;
+  try {
+    return spiking_run_config_from_json(j);
+  } catch (const Error& e) {
+    throw Error("'" + config_path(dir) + "': " + e.what());
+  }
 }
 
 SrcClassifier build_src_classifier(const SpikingRunConfig& c) {

@@ -19,6 +19,8 @@ struct SpikingRunConfig {
 };
 nlohmann::json to_json(const SpikingRunConfig& config);
 SpikingRunConfig load_spiking_config(const std::string& dir);
+// The same config from its JSON (throws Error naming what is missing).
+SpikingRunConfig spiking_run_config_from_json(const nlohmann::json& json);
 // The classifier of a config, freshly initialised (from the current torch seed).
 SrcClassifier build_src_classifier(const SpikingRunConfig& config);
 // The trained classifier of an SRC run folder, in eval mode.

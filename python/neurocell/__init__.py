@@ -1,0 +1,25 @@
+"""neurocell: neuro-inspired recurrent cells (bistable, spiking, memory units) as torch.nn
+Modules over the library's fused CPU kernels (hand-written backward), with the run folders,
+analysis and data of the command line.
+
+    import torch, neurocell
+    model = neurocell.BRC(input_size=1, hidden_size=64, num_layers=2)
+    out, h_n = model(torch.randn(100, 32, 1))          # (T, B, H), (num_layers, B, H)
+
+See docs/python.md."""
+import torch  # noqa: F401  (loads libtorch before the extension)
+
+from . import _C
+from .modules import (ACMRU, BMRU, BRC, CMRU, GRU, LRU, LSTM, MGU, NBRC, SRC, FqBMRU, HybridACMRULRU,
+                      HybridBMRULRU, HybridCMRULRU, MinGRU, RecurrentStack, SequenceModel, SRCClassifier,
+                      cell_class, cell_names)
+from .runs import export, load, run_kind, run_states, save
+from . import analysis, data
+from .analysis import vaa, vaa_star, warmup
+
+__version__ = "0.1.0"
+
+
+def cell_registry():
+    """The registered cells: name, family, gate counts, whether the gradient is a surrogate."""
+    return list(_C.cell_registry())

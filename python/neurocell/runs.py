@@ -1,0 +1,79 @@
+"""Run folders from Python: load the model of any run the command line wrote, save a model
+as a run folder the command line can `eval`, `run` and `export`, and export to .ncm."""
+import json
+import os
+
+import torch
+
+from . import _C
+from .modules import SequenceModel, SRCClassifier
+
+__all__ = ["load", "save", "run_kind", "run_states", "export"]
+
+
+def run_kind(run_dir):
+    """'regression' | 'sequence-classification' | 'spiking' | 'tmaze'."""
+    return _C.detect_run_kind(os.fspath(run_dir))
+
+
+def load(run_dir):
+    """The trained model of a run folder, in evaluation mode: a SequenceModel (stack and
+    readout) for regression, sequence-classification and T-maze runs, an SRCClassifier for
+    spiking runs. Its config.json is the model's ``run_config`` attribute."""
+    kind, config, cpp = _C.load_model(os.fspath(run_dir))
+    model = SRCClassifier(_cpp=cpp) if kind == "spiking" else SequenceModel(_cpp=cpp)
+    model.eval()
+    model.run_config = config
+    model.run_kind = kind
+    return model
+
+
+def _default_task(model):
+    raise ValueError("save: give the task the model solves, e.g. task={'name': 'copy-first-input', 'length': 100} "
+                     "(regression), {'name': 'smnist', ...} with kind='sequence-classification', or the spiking "
+                     "task of an SRC classifier")
+
+
+def save(model, run_dir, task=None, train=None, kind=None, overwrite=False, **extra):
+    """Writes model as a run folder: config.json, model.safetensors and a report.json saying
+    the run was saved, not trained by the command line.
+
+    task: the task config as in a run's config.json "task" (regression: {"name":
+    "copy-first-input", "length": 100, "no_end": 0}); train: "train" options (seed,
+    test_size, ...: what `eval` uses to draw its test set); kind: "regression" (default for a
+    SequenceModel), "sequence-classification", or "spiking" (an SRCClassifier). A model loaded
+    with load() keeps its run's task and train options unless new ones are given."""
+    previous = getattr(model, "run_config", None) or {}
+    if isinstance(model, SRCClassifier):
+        kind = kind or "spiking"
+    elif isinstance(model, SequenceModel):
+        kind = kind or previous.get("kind", "regression")
+    else:
+        raise TypeError(f"save: model must be a neurocell.SequenceModel or SRCClassifier, got {type(model).__name__}")
+    task = task if task is not None else previous.get("task")
+    if task is None:
+        _default_task(model)
+    config = {"kind": kind, "model": model.config, "task": task}
+    train = train if train is not None else previous.get("train")
+    if train is not None:
+        config["train"] = train
+    config.update(extra)
+    was_double = next(model.parameters()).dtype != torch.float32
+    if was_double:
+        raise ValueError("save: run folders hold float32 weights; call model.float() first")
+    _C.save_model(os.fspath(run_dir), json.dumps(config), model._cpp, bool(overwrite))
+    return os.fspath(run_dir)
+
+
+def run_states(run_dir, x):
+    """Every layer's states (T, B, S) of a run's model on x (T, B, I), as `neurocell run`."""
+    return _C.run_states(os.fspath(run_dir), x)
+
+
+def export(model, path):
+    """Writes model (SequenceModel or SRCClassifier) as a .ncm file for the dependency-free
+    runtime (ncm_stream, runtime/)."""
+    if not isinstance(model, (SequenceModel, SRCClassifier)):
+        raise TypeError(f"export: model must be a neurocell.SequenceModel or SRCClassifier, got {type(model).__name__}")
+    _C.export_ncm(model._cpp, os.fspath(path))
+    return os.fspath(path)

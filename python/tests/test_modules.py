@@ -1,0 +1,214 @@
+"""The modules: every registered cell through torch conventions, gradients (gradcheck for the
+cells whose backward is the forward's derivative; the reference implementation's autograd for
+the surrogate-gradient cells), torch.nn.GRU/LSTM equality, and clear errors."""
+import pytest
+import torch
+
+import neurocell
+
+SEQUENCE_CELLS = neurocell.cell_names()
+REGISTRY = {c["name"]: c for c in neurocell.cell_registry()}
+EXACT = [c for c in SEQUENCE_CELLS if not REGISTRY[c]["surrogate_gradient"]]
+SURROGATE = [c for c in SEQUENCE_CELLS if REGISTRY[c]["surrogate_gradient"]]
+
+
+def small(cell, dtype=torch.float64, layers=2, double_layer=False, hidden=4, inputs=3):
+    hidden = 8 if (cell.startswith("hybrid") or double_layer) else hidden
+    return neurocell.cell_class(cell)(inputs, hidden, num_layers=layers, double_layer=double_layer, dtype=dtype)
+
+
+def initial_state(model, batch, dtype=torch.float64):
+    h0 = torch.randn(model.num_layers, batch, model.hidden_size, dtype=dtype) * 0.5
+    if not model.has_second_state:
+        return h0
+    c0 = torch.randn(model.num_layers, batch, model.second_state_size, dtype=dtype) * 0.5
+    return (h0, c0)
+
+
+def state_tensors(hx):
+    return list(hx) if isinstance(hx, tuple) else [hx]
+
+
+def test_every_registered_cell_has_a_module():
+    registered = {c["name"] for c in neurocell.cell_registry()}
+    assert registered == set(SEQUENCE_CELLS) | {"src"}
+    for name in registered:
+        cls = neurocell.cell_class(name)
+        assert issubclass(cls, torch.nn.Module)
+
+
+@pytest.mark.parametrize("cell", SEQUENCE_CELLS)
+def test_shapes_dtypes_and_batch_first(cell):
+    model = small(cell, torch.float32)
+    x = torch.randn(7, 5, 3)
+    out, hx = model(x)
+    assert out.shape == (7, 5, model.hidden_size) and out.dtype == torch.float32
+    h_n = state_tensors(hx)[0]
+    assert h_n.shape == (2, 5, model.hidden_size)
+    assert torch.equal(h_n[-1], out[-1])
+    model_bf = small(cell, torch.float32)
+    model_bf.load_state_dict(model.state_dict())
+    model_bf.batch_first = True
+    out_bf, _ = model_bf(x.transpose(0, 1).contiguous())
+    torch.testing.assert_close(out_bf.transpose(0, 1), out)
+    model.double()
+    out64, _ = model(x.double())
+    assert out64.dtype == torch.float64
+    torch.testing.assert_close(out64.float(), out, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("cell", EXACT)
+def test_gradcheck_inputs_parameters_initial_states(cell):
+    model = small(cell)
+    x = torch.randn(4, 2, 3, dtype=torch.float64, requires_grad=True)
+    hx = initial_state(model, 2)
+    states = [t.requires_grad_() for t in state_tensors(hx)]
+    params = list(model.parameters())
+
+    def f(x, *rest):
+        s = rest[:len(states)]
+        out, hx_n = model(x, tuple(s) if len(s) == 2 else s[0])
+        return (out, *state_tensors(hx_n))
+
+    assert torch.autograd.gradcheck(f, (x, *states, *params), eps=1e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", SURROGATE)
+def test_surrogate_gradients_match_the_reference(cell):
+    # A surrogate backward is not the forward's derivative, so gradcheck does not apply: the
+    # fused kernels' gradients must equal the reference implementation's autograd instead.
+    fused, reference = small(cell), small(cell)
+    reference.load_state_dict(fused.state_dict())
+    reference.set_impl("reference")
+    x = torch.randn(6, 3, 3, dtype=torch.float64)
+    grads = []
+    for model in (fused, reference):
+        xi = x.clone().requires_grad_()
+        out, hx = model(xi)
+        (out * torch.linspace(-1, 1, out.shape[-1], dtype=out.dtype)).sum().backward()
+        grads.append([xi.grad] + [p.grad for p in model.parameters()])
+        grads[-1].append(out.detach())
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, atol=1e-9, rtol=1e-7)
+
+
+@pytest.mark.parametrize("cell", ["brc", "gru", "lstm"])
+def test_double_layers(cell):
+    model = small(cell, double_layer=True)
+    names = [n for n, _ in model.named_parameters()]
+    assert any(n.startswith("layer0.first.") for n in names) and any(n.startswith("layer1.second.") for n in names)
+    out, _ = model(torch.randn(5, 2, 3, dtype=torch.float64))
+    assert out.shape == (5, 2, 8)
+
+
+def copy_torch_weights(ours, theirs, layers):
+    with torch.no_grad():
+        for l in range(layers):
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(ours, f"layer{l}").get_parameter(name).copy_(getattr(theirs, f"{name}_l{l}"))
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_equals_torch_nn(cell):
+    torch_cls = torch.nn.GRU if cell == "gru" else torch.nn.LSTM
+    theirs = torch_cls(3, 6, num_layers=2, batch_first=True).double()
+    ours = neurocell.cell_class(cell)(3, 6, num_layers=2, batch_first=True, dtype=torch.float64)
+    copy_torch_weights(ours, theirs, 2)
+    x = torch.randn(4, 9, 3, dtype=torch.float64)
+    h0 = torch.randn(2, 4, 6, dtype=torch.float64)
+    hx = (h0, torch.randn(2, 4, 6, dtype=torch.float64)) if cell == "lstm" else h0
+    out_t, hx_t = theirs(x, hx)
+    out_o, hx_o = ours(x, hx)
+    torch.testing.assert_close(out_o, out_t, atol=1e-12, rtol=1e-10)
+    for a, b in zip(state_tensors(hx_o), state_tensors(hx_t)):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-10)
+    out_t.sum().backward()
+    out_o.sum().backward()
+    for l in range(2):
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            torch.testing.assert_close(getattr(ours, f"layer{l}").get_parameter(name).grad,
+                                       getattr(theirs, f"{name}_l{l}").grad, atol=1e-10, rtol=1e-8)
+
+
+def test_torch_conventions_sequential_optim_no_grad_state_dict():
+    class Last(torch.nn.Module):
+        def forward(self, pair):
+            return pair[0][-1]
+
+    net = torch.nn.Sequential(neurocell.BRC(2, 16, num_layers=2), Last(), torch.nn.Linear(16, 1))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    x = torch.randn(10, 32, 2)
+    y = x[0, :, :1]
+    losses = []
+    for _ in range(60):
+        loss = torch.nn.functional.mse_loss(net(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
+    with torch.no_grad():
+        out = net(x)
+    assert out.grad_fn is None
+    brc = net[0]
+    assert all(isinstance(p, torch.nn.Parameter) for p in brc.parameters())
+    other = neurocell.BRC(2, 16, num_layers=2)
+    other.load_state_dict(brc.state_dict())
+    torch.testing.assert_close(other(x)[0], brc(x)[0])
+    assert set(brc.state_dict()) == {f"layer{l}.{n}" for l in range(2) for n in ("weight_ih", "bias", "w_a", "w_c")}
+
+
+def test_double_conversion_reaches_the_kernels():
+    model = neurocell.NBRC(3, 5)
+    model.double()
+    assert all(p.dtype == torch.float64 for p in model.parameters())
+    out, _ = model(torch.randn(4, 2, 3, dtype=torch.float64))
+    assert out.dtype == torch.float64
+
+
+def test_clear_errors_on_wrong_inputs():
+    model = neurocell.GRU(3, 5)
+    with pytest.raises(ValueError, match="3 dimensions"):
+        model(torch.randn(4, 3))
+    with pytest.raises(ValueError, match="float64 but the parameters are torch.float32"):
+        model(torch.randn(4, 2, 3, dtype=torch.float64))
+    with pytest.raises(ValueError, match="input width 4 does not match"):
+        model(torch.randn(4, 2, 4))
+    with pytest.raises(ValueError, match="initial h"):
+        model(torch.randn(4, 2, 3), torch.randn(1, 3, 5))
+    with pytest.raises(ValueError, match="device"):
+        model(torch.randn(4, 2, 3, device="meta"))
+    with pytest.raises(ValueError, match="LSTM: hx must be"):
+        neurocell.LSTM(3, 5)(torch.randn(4, 2, 3), torch.zeros(1, 2, 5))
+    with pytest.raises(ValueError, match="unknown cell"):
+        neurocell.RecurrentStack("nope", 3, 5)
+    with pytest.raises(ValueError, match="hidden size must be at least 1"):
+        neurocell.BRC(3, 0)
+
+
+def test_src_layer_and_classifier():
+    layer = neurocell.SRC(6, 5, dtype=torch.float64)
+    x = (torch.rand(30, 4, 6, dtype=torch.float64) < 0.3).double()
+    spikes, (i, h, hs) = layer(x)
+    assert spikes.shape == (30, 4, 5) and i.shape == h.shape == hs.shape == (4, 5)
+    reference = neurocell.SRC(6, 5, dtype=torch.float64)
+    reference.load_state_dict(layer.state_dict())
+    reference.set_impl("reference")
+    grads = []
+    for m in (layer, reference):
+        seq = m.sequences(x)
+        (seq[2] * 0.3 + seq[0]).sum().backward()
+        grads.append([p.grad for p in m.parameters()])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, atol=1e-9, rtol=1e-7)
+    state = (torch.zeros(4, 5, dtype=torch.float64), h, hs)
+    spikes2, _ = layer(x, state)
+    assert spikes2.shape == (30, 4, 5)
+
+    clf = neurocell.SRCClassifier(input_size=6, hidden_size=8, num_layers=2, classes=3, readout_factor=2)
+    logits = clf((torch.rand(25, 7, 6) < 0.3).float())
+    assert logits.shape == (7, 3)
+    logits.sum().backward()
+    assert clf.get_parameter("layer0.weight").grad is not None
+    clf.clamp_biases()
+    assert "readout" in dict(clf.named_buffers())
