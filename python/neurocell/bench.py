@@ -6,7 +6,8 @@ process for
     code writes BRC and nBRC (and GRU/LSTM through torch.nn.GRUCell/LSTMCell);
   - torch.nn.GRU / torch.nn.LSTM (ATen's own fused CPU RNN);
   - the same update all in C++ (the library's SequenceModel and torch::optim::Adam, as
-    `neurocell train` runs it), to show what calling from Python costs;
+    `neurocell train` runs it), timed in alternation with the module's, to show what calling
+    from Python costs;
 
 at the warmup paper's copy setting (2 layers x 256, T = 100, B = 32) and the BRC paper's
 (2 x 100, T = 600, B = 100), with a linear readout of the last state and an MSE loss. Prints
@@ -102,24 +103,46 @@ class Neurocell(torch.nn.Module):
         return self.stack(x)[0]
 
 
-def time_update(body, shape, repeats, warmup):
-    """Median seconds of one update: forward of the stack, readout of the last state, MSE,
-    backward, Adam step."""
+def make_update(body, shape):
+    """One update of body: forward of the stack, readout of the last state, MSE, backward,
+    Adam step. Returns a function that runs it and returns its seconds."""
     torch.manual_seed(1)
     x = torch.rand(shape["length"], shape["batch"], 1) * 2 - 1
     y = x[0]
     readout = torch.nn.Linear(shape["hidden"], 1)
     opt = torch.optim.Adam(list(body.parameters()) + list(readout.parameters()), lr=1e-3)
-    times = []
-    for i in range(warmup + repeats):
+
+    def update():
         start = time.perf_counter()
         loss = torch.nn.functional.mse_loss(readout(body(x)[-1]), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        if i >= warmup:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        return time.perf_counter() - start
+    return update
+
+
+def time_update(body, shape, repeats, warmup):
+    """Median seconds of one update after `warmup` untimed ones."""
+    update = make_update(body, shape)
+    for _ in range(warmup):
+        update()
+    return statistics.median(update() for _ in range(repeats))
+
+
+def time_python_against_cpp(cell, shape, repeats, warmup):
+    """(Python, C++) median seconds of the same update, timed in alternation so that both
+    see the same machine (a shared machine's speed drifts by more than the difference)."""
+    update = make_update(Neurocell(cell, 1, shape["hidden"], shape["layers"]), shape)
+    config = json.dumps({"cell": cell, "input_size": 1, "hidden_size": shape["hidden"], "layers": shape["layers"],
+                         "output_size": 1})
+    for _ in range(warmup):
+        update()
+    python, cpp = [], []
+    for _ in range(repeats):
+        python.append(update())
+        cpp.append(_C.time_training_update(config, shape["length"], shape["batch"], 1, 1))
+    return statistics.median(python), statistics.median(cpp)
 
 
 def run(shapes, cells, repeats, warmup):
@@ -128,12 +151,8 @@ def run(shapes, cells, repeats, warmup):
         shape = SHAPES[shape_name]
         for cell in cells:
             args = (cell, 1, shape["hidden"], shape["layers"])
-            config = {"cell": cell, "input_size": 1, "hidden_size": shape["hidden"], "layers": shape["layers"],
-                      "output_size": 1}
-            row = {"shape": shape_name, **shape, "cell": cell,
-                   "neurocell_s": time_update(Neurocell(*args), shape, repeats, warmup),
-                   "cpp_update_s": _C.time_training_update(json.dumps(config), shape["length"], shape["batch"],
-                                                           repeats, warmup),
+            neurocell_s, cpp_s = time_python_against_cpp(cell, shape, repeats, warmup)
+            row = {"shape": shape_name, **shape, "cell": cell, "neurocell_s": neurocell_s, "cpp_update_s": cpp_s,
                    "python_loop_s": time_update(LoopStack(*args), shape, max(1, repeats // 2), 1)}
             if cell in ("gru", "lstm"):
                 row["torch_nn_s"] = time_update(TorchNN(*args), shape, repeats, warmup)
