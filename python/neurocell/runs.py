@@ -8,7 +8,7 @@ import torch
 from . import _C
 from .modules import SequenceModel, SRCClassifier
 
-__all__ = ["load", "save", "run_kind", "run_states", "export"]
+__all__ = ["load", "save", "run_kind", "run_states", "run_predictions", "export"]
 
 
 def run_kind(run_dir):
@@ -66,8 +66,14 @@ def save(model, run_dir, task=None, train=None, kind=None, overwrite=False, **ex
 
 
 def run_states(run_dir, x):
-    """Every layer's states (T, B, S) of a run's model on x (T, B, I), as `neurocell run`."""
+    """Every layer's states (T, B, S) of a run's model on x (T, B, I), as `neurocell run`
+    (an SRC run: every layer's spikes, i, h, h_s)."""
     return _C.run_states(os.fspath(run_dir), x)
+
+
+def run_predictions(run_dir, x):
+    """The readout at every step (T, B, O), as `neurocell run --predict`."""
+    return _C.run_predictions(os.fspath(run_dir), x)
 
 
 def export(model, path):

@@ -331,6 +331,7 @@ void bind_runs(py::module_& m) {
       },
       py::arg("dir"), py::arg("config_json"), py::arg("model"), py::arg("overwrite"));
   m.def("run_states", [](const std::string& dir, const Tensor& x) { return runs::run_states(dir, x, "x"); });
+  m.def("run_predictions", [](const std::string& dir, const Tensor& x) { return runs::run_predictions(dir, x, "x"); });
   m.def(
       "export_ncm",
       [](std::shared_ptr<SequenceModelImpl> model, const std::string& path) {

@@ -137,3 +137,15 @@ def test_src_classifier_save_and_export(cli, tmp_path):
     assert isinstance(again, neurocell.SRCClassifier)
     for t1, t2 in zip(clf.state_dict().values(), again.state_dict().values()):
         assert torch.equal(t1, t2)
+
+
+@pytest.mark.parametrize("cell", neurocell.cell_names())
+def test_every_cell_loaded_equals_cli_run(cli, cell, tmp_path):
+    run_dir = tmp_path / cell
+    cli("train", "--task", "copy-first-input", "--cell", cell, "--layers", 2, "--hidden", 8, "--length", 6,
+        "--batch", 8, "--steps", 3, "--eval-every", 3, "--val-size", 8, "--test-size", 8, "--quiet", "--out", run_dir)
+    x = torch.randn(9, 2, 1, dtype=torch.float64)
+    expected = cli_states(cli, run_dir, x, tmp_path)
+    model = neurocell.load(run_dir).double()
+    with torch.no_grad():
+        torch.testing.assert_close(model.all_states(x), expected, atol=1e-6, rtol=0)

@@ -30,9 +30,23 @@ void print_counts(const ncrt::OpCounts& c) {
 
 }  // namespace
 
+void print_help(std::FILE* to, const char* program) {
+  std::fprintf(to,
+               "usage: %s MODEL.ncm [--time STEPS]\n"
+               "Streams a .ncm model (written by `neurocell export` or neurocell.export) one time step at a time.\n"
+               "  %s MODEL.ncm < inputs.txt   one line of input_size numbers per step on stdin (integer SRC: 0/1\n"
+               "                               spikes); one line of output_size numbers per step on stdout\n"
+               "  %s MODEL.ncm --time STEPS   latency: ns per step over STEPS random steps, then the operations per step\n",
+               program, program, program);
+}
+
 int main(int argc, char** argv) {
+  if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+    print_help(stdout, argv[0]);
+    return 0;
+  }
   if (argc != 2 && !(argc == 4 && std::strcmp(argv[2], "--time") == 0)) {
-    std::fprintf(stderr, "usage: %s MODEL.ncm [--time STEPS] (inputs on stdin, one step per line)\n", argv[0]);
+    print_help(stderr, argv[0]);
     return 2;
   }
   try {
@@ -108,7 +122,9 @@ int main(int argc, char** argv) {
       for (float v; n < I && words >> v;) x[n++] = v;
       std::string extra;
       if (n != I || (words >> extra))
-        throw ncrt::Error("input line " + std::to_string(number) + ": expected " + std::to_string(I) + " numbers");
+        throw ncrt::Error("input line " + std::to_string(number) + ": expected " + std::to_string(I) +
+                          (I == 1 ? " number" : " numbers") + " (the model's input size) separated by spaces, got " +
+                          std::to_string(n) + (extra.empty() ? "" : " or more"));
       const float* y = step(x.data(), nullptr);
       for (int64_t k = 0; k < O; ++k) std::printf(k ? " %.7g" : "%.7g", y[k]);
       std::printf("\n");

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "core/progress.h"
 
 namespace neurocell::analysis {
 
@@ -141,6 +142,7 @@ VaaResult measure_vaa(SequenceModel& model, const InputSampler& inputs, const Va
   const auto dtype = model->readout->weight.scalar_type();
   auto generator = analysis_generator(options.seed, 1);
   VaaResult result;
+  training::ProgressBar bar(options.batches, options.progress, "attractors", "VAA");
   for (int64_t b = 0; b < options.batches; ++b) {
     const auto x = inputs(options.samples, generator).to(dtype);  // (T, n, I)
     require(x.dim() == 3 && x.size(2) == model->config.input_size,
@@ -153,8 +155,11 @@ VaaResult measure_vaa(SequenceModel& model, const InputSampler& inputs, const Va
     const auto u = torch::randn({x.size(2)}, generator, torch::kFloat64).to(dtype);
     const auto final_states = join_states(settle(model, start, u, options.settle_steps));
     result.per_batch.push_back(vaa(final_states, options.eps));
-    result.attractors += static_cast<double>(count_attractors(final_states, options.eps));
+    const auto attractors = static_cast<double>(count_attractors(final_states, options.eps));
+    result.attractors += attractors;
+    bar.update(b + 1, result.per_batch.back(), attractors);
   }
+  bar.finish();
   double sum = 0;
   for (double v : result.per_batch) sum += v;
   result.vaa = sum / static_cast<double>(options.batches);

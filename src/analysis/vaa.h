@@ -55,6 +55,7 @@ struct VaaOptions {
   int64_t batches = 10;          // VAA is averaged over this many batches
   double eps = 1e-4;
   uint64_t seed = 1;
+  bool progress = false;         // a progress bar on stderr, one tick per batch (not saved in configs)
   void validate() const;
 };
 

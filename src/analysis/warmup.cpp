@@ -6,7 +6,7 @@
 #include "analysis/vaa.h"
 #include "nn/cell_registry.h"
 #include "core/error.h"
-#include "train/progress.h"
+#include "core/progress.h"
 
 namespace neurocell::analysis {
 

@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "io/files.h"
 #include "train/multistability.h"
-#include "train/progress.h"
+#include "core/progress.h"
 
 namespace neurocell::runs {
 
@@ -46,6 +46,7 @@ RunResult train(RunConfig config, const std::string& out_dir, bool overwrite) {
   auto& metrics = run.metrics();
 
   // Warmup and VAA (multistability.md): before, after warmup, during and after training.
+  config.multistability.vaa.progress = config.train.progress;  // long measurements show a bar
   const auto& ms = config.multistability;
   const bool measure = ms.measure || ms.warmup.steps > 0;
   nlohmann::json vaa = nlohmann::json::object(), warmup_summary;

@@ -16,6 +16,7 @@ std::string run_kind_name(RunKind kind) {
     case RunKind::sequence_classification: return "sequence-classification";
     case RunKind::spiking: return "spiking";
     case RunKind::tmaze: return "tmaze";
+    case RunKind::dataset: return "dataset";
   }
   throw Error("unknown run kind");
 }
@@ -31,10 +32,11 @@ RunKind detect_run_kind(const std::string& dir) {
   if (!j.is_object()) return RunKind::regression;
   if (j.contains("kind") && j.at("kind").is_string()) {
     const auto name = j.at("kind").get<std::string>();
-    for (auto kind : {RunKind::regression, RunKind::sequence_classification, RunKind::spiking, RunKind::tmaze})
+    for (auto kind : {RunKind::regression, RunKind::sequence_classification, RunKind::spiking, RunKind::tmaze,
+                      RunKind::dataset})
       if (name == run_kind_name(kind)) return kind;
     throw Error("run config '" + config_path(dir) + "': unknown \"kind\" '" + name +
-                "' (regression, sequence-classification, spiking or tmaze)");
+                "' (regression, sequence-classification, spiking, tmaze or dataset)");
   }
   // Written before "kind": regression runs, and SRC runs named by their cell.
   const bool src = j.contains("model") && j.at("model").is_object() &&
@@ -97,6 +99,11 @@ RunConfig load_run_config(const std::string& dir) {
 
 LoadedRun load_run(const std::string& dir) {
   require(file_exists(dir), "checkpoint folder '" + dir + "' not found");
+  const RunKind kind = detect_run_kind(dir);
+  require(kind == RunKind::regression,
+          "'" + dir + "' is a " + run_kind_name(kind) + " run: this command works on regression runs (a synthetic " +
+              "task: train --task copy-first-input | copy-single-value | denoising ...); eval, export and run read " +
+              "every kind");
   LoadedRun run;
   run.config = load_run_config(dir);
   run.model = SequenceModel(run.config.model);

@@ -27,8 +27,9 @@ enum class RunKind {
   sequence_classification,  // SequenceClassificationConfig: smnist, psmnist, row-mnist, prow-mnist
   spiking,                  // SpikingRunConfig: the SRC classifier on spiking (Fashion-)MNIST
   tmaze,                    // TmazeRunConfig: a DRQN agent (`neurocell tmaze`)
+  dataset,                  // DatasetRunConfig: a SequenceModel on your own .npz (train --data)
 };
-// "regression" | "sequence-classification" | "spiking" | "tmaze": config.json's "kind".
+// "regression" | "sequence-classification" | "spiking" | "tmaze" | "dataset": config.json's "kind".
 std::string run_kind_name(RunKind kind);
 
 // The kind of the run in `dir`, from one reading of its config.json. A folder without a
@@ -57,7 +58,8 @@ struct LoadedRun {
   SequenceModel model{nullptr};
 };
 // config.json + model.safetensors of a regression run folder, with clear errors for
-// missing/corrupt files.
+// missing/corrupt files; a run of another kind is refused with a message naming its kind
+// (what `vaa`, `warmup`, `attractors`, `analog-noise` need is a regression run).
 LoadedRun load_run(const std::string& dir);
 
 // The one writer of a run folder for the whole run. The constructor only checks: a folder

@@ -16,6 +16,9 @@ RunResult eval(const std::string& dir, const EvalOptions& options) {
     case RunKind::tmaze:
       throw Error("'" + dir + "' is a T-maze run: its greedy evaluation at every length is in its report.json "
                   "(eval re-evaluates regression, sequence-classification and SRC runs)");
+    case RunKind::dataset:
+      require(options.test_size == 0, "--test-size: a dataset run is scored on its whole test split");
+      return eval_dataset(dir);
     case RunKind::regression: break;
   }
   return eval_regression(dir, options.test_size);
@@ -29,7 +32,7 @@ RunResult export_ncm(const std::string& dir, const std::string& out_path, const 
   require(integer.weight_bits == 0 && !integer.leaky && !integer.trained_bias,
           "--integer-bits, --leaky and --trained-bias export the integer SRC: '" + dir + "' is not an SRC run");
   LoadedRun run;
-  if (kind == RunKind::sequence_classification || kind == RunKind::tmaze) {  // their own configs, the same models
+  if (kind != RunKind::regression) {  // their own configs, the same models
     run.model = load_sequence_model_of_run(dir);
     run.config.model = run.model->config;
   } else {
@@ -47,13 +50,9 @@ RunResult export_ncm(const std::string& dir, const std::string& out_path, const 
   return result;
 }
 
-torch::Tensor run_states(const std::string& dir, const torch::Tensor& input, const std::string& input_name) {
-  require(detect_run_kind(dir) != RunKind::spiking,
-          "'" + dir + "' is an SRC run: `run` supports the regression cells only so far "
-          "(use `plot raster` to look at SRC spikes)");
-  auto run = load_run(dir);
-  const auto& x = input;
-  const int64_t width = run.config.model.input_size;
+namespace {
+
+void check_run_input(const torch::Tensor& x, int64_t width, const std::string& input_name) {
   require(x.scalar_type() == torch::kFloat32 || x.scalar_type() == torch::kFloat64,
           "'" + input_name + "' must hold float32 or float64 values");
   require(x.dim() == 3, "'" + input_name + "' must have shape (T, B, I=" + std::to_string(width) + "), got " +
@@ -63,9 +62,41 @@ torch::Tensor run_states(const std::string& dir, const torch::Tensor& input, con
                                   std::to_string(width) + "))");
   require(x.size(0) >= 1 && x.size(1) >= 1, "'" + input_name + "' is empty (T and B must be >= 1)");
   require(torch::isfinite(x).all().item<bool>(), "'" + input_name + "' contains NaN or Inf values");
-  run.model->to(x.scalar_type());
+}
+
+}  // namespace
+
+torch::Tensor run_states(const std::string& dir, const torch::Tensor& x, const std::string& input_name) {
+  auto loaded = load_model(dir);
   torch::NoGradGuard no_grad;
-  return run.model->all_states(x);  // (T, B, S)
+  if (loaded.src) {  // every layer's spikes, i, h, h_s
+    check_run_input(x, loaded.src->config.input_size, input_name);
+    loaded.src->to(x.scalar_type());
+    std::vector<torch::Tensor> parts;
+    for (const auto& s : loaded.src->all_layers(x)) parts.insert(parts.end(), {s.spikes, s.i, s.h, s.h_s});
+    return torch::cat(parts, 2);  // (T, B, sum over layers of 4 H_l)
+  }
+  check_run_input(x, loaded.sequence->config.input_size, input_name);
+  loaded.sequence->to(x.scalar_type());
+  return loaded.sequence->all_states(x);  // (T, B, S)
+}
+
+torch::Tensor run_predictions(const std::string& dir, const torch::Tensor& x, const std::string& input_name) {
+  auto loaded = load_model(dir);
+  torch::NoGradGuard no_grad;
+  if (loaded.src) {  // the class scores so far: the spike counts of the readout layer up to each step
+    auto& m = loaded.src;
+    check_run_input(x, m->config.input_size, input_name);
+    m->to(x.scalar_type());
+    const double scale = m->config.logit_scale > 0 ? m->config.logit_scale : 1.0 / m->config.readout_factor;
+    const auto spikes = m->all_layers(x).back().spikes;            // (T, B, C * readout_factor)
+    return torch::matmul(spikes.cumsum(0), m->readout.t()) * scale;  // (T, B, C)
+  }
+  auto& m = loaded.sequence;
+  check_run_input(x, m->config.input_size, input_name);
+  m->to(x.scalar_type());
+  const auto outputs = m->stack->forward(x);
+  return m->readout->forward(outputs.back().h);  // (T, B, O): the readout of every step
 }
 
 LoadedModel load_model(const std::string& dir) {
@@ -79,7 +110,8 @@ LoadedModel load_model(const std::string& dir) {
   switch (loaded.kind) {
     case RunKind::spiking: loaded.src = load_src_classifier(dir, load_spiking_config(dir)); break;
     case RunKind::sequence_classification:
-    case RunKind::tmaze: loaded.sequence = load_sequence_model_of_run(dir); break;
+    case RunKind::tmaze:
+    case RunKind::dataset: loaded.sequence = load_sequence_model_of_run(dir); break;
     case RunKind::regression: loaded.sequence = load_run(dir).model; break;
   }
   if (loaded.sequence) loaded.sequence->eval();

@@ -6,6 +6,7 @@
 
 #include <torch/types.h>
 
+#include "runs/dataset.h"
 #include "runs/regression.h"
 #include "runs/run_folder.h"
 #include "runs/sequence_classification.h"
@@ -27,9 +28,14 @@ struct ExportOptions {
 // Writes the trained model of a run folder as a .ncm file for the dependency-free runtime.
 RunResult export_ncm(const std::string& dir, const std::string& out_path, const ExportOptions& options = {});
 
-// Every layer's states (T, B, S) of a regression run's model on x (T, B, I), float32 or
-// float64 (the states have x's type); SRC runs are refused. input_name names x in errors.
+// Every layer's states (T, B, S) of a run's model on x (T, B, I), float32 or float64 (the
+// states have x's type): a SequenceModel's h (and c) of every layer; an SRC classifier's
+// spikes, i, h, h_s of every layer. input_name names x in errors.
 torch::Tensor run_states(const std::string& dir, const torch::Tensor& x, const std::string& input_name = "input");
+// The readout at every step (T, B, O) of a run's model on x: a SequenceModel's readout of the
+// last layer's state (its prediction is the last K rows: K = 1, denoising 5; classification:
+// logits); an SRC classifier's class scores so far (the last row is its logits).
+torch::Tensor run_predictions(const std::string& dir, const torch::Tensor& x, const std::string& input_name = "input");
 
 // The trained model of a run folder of any kind, as the Python package's neurocell.load
 // returns it: a SequenceModel (regression, sequence-classification and T-maze runs: stack and

@@ -149,14 +149,17 @@ torch::Generator make_generator(uint64_t seed, uint64_t stream) {
   return at::make_generator<at::CPUGeneratorImpl>(splitmix64(seed * 4 + stream));
 }
 
-std::vector<Batch> make_fixed_set(const Task& task, int64_t n, int64_t batch_size, uint64_t seed,
-                                  uint64_t stream) {
+std::vector<Batch> Task::fixed_set(int64_t n, int64_t batch_size, uint64_t seed, uint64_t stream) const {
   require(n >= 1 && batch_size >= 1, "a data set needs at least one sample and a batch size >= 1");
   auto gen = make_generator(seed, stream);
   std::vector<Batch> batches;
-  for (int64_t done = 0; done < n; done += batch_size)
-    batches.push_back(task.sample(std::min(batch_size, n - done), gen));
+  for (int64_t done = 0; done < n; done += batch_size) batches.push_back(sample(std::min(batch_size, n - done), gen));
   return batches;
+}
+
+std::vector<Batch> make_fixed_set(const Task& task, int64_t n, int64_t batch_size, uint64_t seed,
+                                  uint64_t stream) {
+  return task.fixed_set(n, batch_size, seed, stream);
 }
 
 }  // namespace neurocell

@@ -33,6 +33,10 @@ class Task {
   virtual ~Task() = default;
   // A batch drawn from `generator` (deterministic for a given generator state).
   virtual Batch sample(int64_t batch_size, torch::Generator& generator) const = 0;
+  // The fixed validation (stream 1) and test (stream 2) sets: by default n samples drawn in
+  // batches from make_generator(seed, stream); a task over a data file returns its own
+  // splits instead (io/dataset.h).
+  virtual std::vector<Batch> fixed_set(int64_t n, int64_t batch_size, uint64_t seed, uint64_t stream) const;
   int64_t input_size = 1, output_size = 1;
   int64_t readout_steps = 1;  // K
   TaskConfig config;

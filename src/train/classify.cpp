@@ -9,7 +9,7 @@
 #include "io/safetensors.h"
 #include "tasks/mnist.h"
 #include "train/checkpoint.h"
-#include "train/progress.h"
+#include "core/progress.h"
 
 namespace neurocell {
 
@@ -140,9 +140,15 @@ ImageClassifier sequence_image_classifier(SequenceModel& model, const ImageSeque
 
 ClassifierReport train_image_classifier(const ImageClassifier& classifier, const std::string& dataset,
                                         const TrainOptions& options, const TrainOutput& output, int64_t train_size) {
+  return train_classifier(classifier, load_mnist_split(dataset, true), [&dataset] { return load_mnist_split(dataset, false); },
+                          options, output, train_size);
+}
+
+ClassifierReport train_classifier(const ImageClassifier& classifier, const ImageSet& train_set,
+                                  const std::function<ImageSet()>& test_split, const TrainOptions& options,
+                                  const TrainOutput& output, int64_t train_size) {
   options.validate();
   const auto start = Clock::now();
-  const auto train_set = load_mnist_split(dataset, true);
   const int64_t total = train_set.labels.size(0);
   require(options.validation_size < total, "--val-size must be smaller than the training split (" +
                                                std::to_string(total) + " images)");
@@ -160,7 +166,7 @@ ClassifierReport train_image_classifier(const ImageClassifier& classifier, const
   int64_t validations_without_improvement = 0, images_seen = 0;
   double loss_sum = 0, last_validation = NAN, training_seconds = 0;
   int64_t loss_count = 0;
-  ProgressBar progress(options.steps, options.progress);
+  ProgressBar progress(options.steps, options.progress, "val accuracy");
   torch::Tensor order;
   int64_t cursor = train_count;  // start a new epoch at the first step
   model.train();
@@ -235,7 +241,7 @@ ClassifierReport train_image_classifier(const ImageClassifier& classifier, const
     for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_params[i]);
   }
   model.eval();
-  const auto test_set = load_mnist_split(dataset, false);
+  const auto test_set = test_split();
   report.test_images = std::min<int64_t>(options.test_size, test_set.labels.size(0));
   report.test_accuracy = image_accuracy(classifier, test_set, 0, report.test_images, make_generator(options.seed, 2));
   report.train_images_per_second = images_seen / training_seconds;

@@ -61,6 +61,12 @@ nlohmann::json to_json(const ClassifierReport& report);
 // the test split is scored.
 ClassifierReport train_image_classifier(const ImageClassifier& classifier, const std::string& dataset,
                                         const TrainOptions& options, const TrainOutput& output, int64_t train_size = 0);
+// The same loop on any labelled set held in memory: rows of train_set.images (any shape and
+// dtype the classifier's logits read) with train_set.labels (N) int64; its last
+// validation_size rows validate; test_split() gives the test set after training.
+ClassifierReport train_classifier(const ImageClassifier& classifier, const ImageSet& train_set,
+                                  const std::function<ImageSet()>& test_split, const TrainOptions& options,
+                                  const TrainOutput& output, int64_t train_size = 0);
 // Accuracy over images[first, first + count) in batches of kEvaluationBatch.
 double image_accuracy(const ImageClassifier& classifier, const ImageSet& set, int64_t first, int64_t count,
                       torch::Generator generator);

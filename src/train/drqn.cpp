@@ -9,7 +9,7 @@
 #include <random>
 
 #include "core/error.h"
-#include "train/progress.h"
+#include "core/progress.h"
 
 namespace neurocell {
 
@@ -139,7 +139,7 @@ DrqnReport train_drqn(SequenceModel& q, int64_t length, const DrqnOptions& o, st
   DrqnReport report;
   double return_sum = 0, loss_sum = 0;
   int64_t return_count = 0, loss_count = 0;
-  training::ProgressBar progress(o.episodes, o.progress);
+  training::ProgressBar progress(o.episodes, o.progress, "greedy success");
 
   for (int64_t episode = 1; episode <= o.episodes; ++episode) {
     const double decay_episodes = o.epsilon_decay * static_cast<double>(o.episodes);

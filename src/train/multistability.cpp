@@ -1,7 +1,7 @@
 #include "train/multistability.h"
 
 #include "core/error.h"
-#include "train/progress.h"
+#include "core/progress.h"
 
 namespace neurocell {
 
@@ -70,7 +70,7 @@ nlohmann::json measure_and_log_vaa(SequenceModel& model, const Task& task, const
 nlohmann::json run_warmup(SequenceModel& model, const Task& task, const analysis::WarmupOptions& options,
                           std::ostream* metrics, bool progress) {
   const auto start = Clock::now();
-  ProgressBar bar(options.steps, progress);
+  ProgressBar bar(options.steps, progress, "mean VAA*", "warmup loss");
   int64_t skipped = 0;
   analysis::WarmupStep last;
   analysis::warmup(model, training_inputs(task), options, [&](const analysis::WarmupStep& s) {

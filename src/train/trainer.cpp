@@ -15,7 +15,7 @@
 #include "core/error.h"
 #include "kernels/fused.h"
 #include "train/checkpoint.h"
-#include "train/progress.h"
+#include "core/progress.h"
 
 namespace neurocell {
 
@@ -148,7 +148,7 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
   int64_t validations_without_improvement = 0;
   double loss_sum = 0, last_validation = NAN;
   int64_t loss_count = 0;
-  ProgressBar progress(options.steps, options.progress);
+  ProgressBar progress(options.steps, options.progress, "val MSE");
   model->train();
 
   for (int64_t step = 1; step <= options.steps; ++step) {

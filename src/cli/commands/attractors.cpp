@@ -22,7 +22,7 @@
 #include "plot/gnuplot.h"
 #include "runs/run_folder.h"
 #include "train/multistability.h"
-#include "train/progress.h"
+#include "core/progress.h"
 
 namespace neurocell::cli {
 

@@ -1,13 +1,16 @@
-// `neurocell plot raster|vaa`: pictures drawn with gnuplot. raster: the input and every SRC
-// layer's spikes over time for one test image; vaa: VAA over warmup and training from a run's
-// metrics.jsonl (VAA* per layer during warmup, VAA measured before/after warmup and during
-// training, next to the validation MSE).
+// `neurocell plot raster|vaa|curves`: pictures drawn with gnuplot. raster: the input and every
+// SRC layer's spikes over time for one test image; vaa: VAA over warmup and training from a
+// run's metrics.jsonl (VAA* per layer during warmup, VAA measured before/after warmup and during
+// training, next to the validation MSE); curves: the learning curves (training loss and the
+// validation metric) of any runs, one line per run.
 #include "cli/commands/commands.h"
 
 #include <torch/torch.h>
 
 #include <cmath>
+#include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "io/files.h"
@@ -21,8 +24,68 @@ namespace {
 
 struct PlotCommand {
   std::string kind, checkpoint, out_path;
+  std::vector<std::string> runs;
   int64_t image_index = 0;
 };
+
+// The learning curves of run folders of any kind, from their metrics.jsonl: the validation
+// records (regression, classifiers: "step"; T-maze: "episode"), warmup and VAA records skipped.
+void command_plot_curves(const std::vector<std::string>& dirs, const std::string& out_path) {
+  require(!dirs.empty(), "plot curves needs one or more run folders: neurocell plot curves DIR... --out curves.png");
+  GnuplotFigure figure(out_path, 900, 700);
+  std::ostringstream loss_plot, validation_plot;
+  std::set<std::string> metrics_seen;
+  for (size_t r = 0; r < dirs.size(); ++r) {
+    const auto text = read_file(metrics_path(dirs[r]), "metrics file");
+    std::ostringstream loss_data, validation_data;
+    std::istringstream lines(text);
+    std::string line;
+    for (int64_t number = 1; std::getline(lines, line); ++number) {
+      if (line.empty()) continue;
+      try {
+        const auto j = nlohmann::json::parse(line);
+        if (j.contains("phase")) continue;  // warmup steps and VAA measurements
+        const char* x_key = j.contains("episode") ? "episode" : "step";
+        const auto x = j.at(x_key).get<int64_t>();
+        for (const char* key : {"validation_mse", "validation_accuracy", "greedy_success"})
+          if (j.contains(key) && j.at(key).is_number()) {
+            validation_data << x << " " << j.at(key).get<double>() << "\n";
+            metrics_seen.insert(key);
+          }
+        for (const char* key : {"train_loss", "loss"})
+          if (j.contains(key) && j.at(key).is_number()) {
+            loss_data << x << " " << j.at(key).get<double>() << "\n";
+            break;
+          }
+      } catch (const nlohmann::json::exception&) {
+        throw Error("metrics file '" + metrics_path(dirs[r]) + "' line " + std::to_string(number) +
+                    " is not a neurocell metrics record");
+      }
+    }
+    require(!validation_data.str().empty(), "'" + metrics_path(dirs[r]) + "' holds no validation record yet");
+    std::string title = std::filesystem::path(dirs[r]).lexically_normal().filename().string();
+    if (title.empty()) title = dirs[r];
+    for (auto& c : title)
+      if (c == '\'' || c == '_') c = '-';  // gnuplot quoting and enhanced-text subscripts
+    const auto loss_file = figure.data("loss" + std::to_string(r) + ".dat", loss_data.str());
+    const auto validation_file = figure.data("validation" + std::to_string(r) + ".dat", validation_data.str());
+    loss_plot << (r ? ", " : "") << "'" << loss_file << "' using 1:2 with lines lw 2 title '" << title << "'";
+    validation_plot << (r ? ", " : "") << "'" << validation_file << "' using 1:2 with linespoints pt 7 ps 0.6 lw 2 title '"
+                    << title << "'";
+  }
+  std::string metric_label;
+  for (const auto& m : metrics_seen) metric_label += (metric_label.empty() ? "" : " / ") + m;
+  for (auto& c : metric_label)
+    if (c == '_') c = ' ';
+  std::ostringstream body;
+  body << "set multiplot layout 2,1\nset grid\nset key outside right\n"
+       << "set title 'training loss (mean since the previous validation)'\nset xlabel 'step (T-maze: episode)'\n"
+       << "set ylabel 'loss'\nset logscale y\nplot " << loss_plot.str() << "\nunset logscale y\n"
+       << "set title 'validation'\nset ylabel '" << metric_label << "'\nplot " << validation_plot.str()
+       << "\nunset multiplot";
+  figure.render(body.str());
+  std::printf("wrote %s: learning curves of %zu run%s\n", out_path.c_str(), dirs.size(), dirs.size() == 1 ? "" : "s");
+}
 
 void command_plot_raster(const std::string& dir, int64_t image_index, const std::string& out_path) {
   const auto config = load_spiking_config(dir);
@@ -128,13 +191,21 @@ void register_plot(CLI::App& app) {
   auto& o = *options;
   auto* plot = app.add_subcommand("plot", "Draw a picture with gnuplot");
   plot->add_option("kind", o.kind,
-                   "raster: input and SRC spikes of one test image | vaa: VAA over warmup and training")
-      ->check(CLI::IsMember({"raster", "vaa"}))->required();
-  plot->add_option("--checkpoint", o.checkpoint, "Run folder (raster: an SRC run)")->required();
+                   "raster: input and SRC spikes of one test image | vaa: VAA over warmup and training | "
+                   "curves: learning curves of the runs given after it")
+      ->check(CLI::IsMember({"raster", "vaa", "curves"}))->required();
+  plot->add_option("runs", o.runs, "curves: run folders (any kind)");
+  plot->add_option("--checkpoint", o.checkpoint, "raster, vaa: the run folder (raster: an SRC run)");
   plot->add_option("--index", o.image_index, "Test image index")->capture_default_str();
   plot->add_option("--out", o.out_path, "Picture file (.png or .svg)")->required();
   plot->callback([options] {
     const auto& o = *options;
+    if (o.kind == "curves") {
+      require(o.checkpoint.empty(), "plot curves takes run folders after it, not --checkpoint");
+      return command_plot_curves(o.runs, o.out_path);
+    }
+    require(o.runs.empty(), "plot " + o.kind + " reads one run: --checkpoint DIR (run folders after the kind are for curves)");
+    require(!o.checkpoint.empty(), "plot " + o.kind + " needs --checkpoint DIR");
     if (o.kind == "vaa") return command_plot_vaa(o.checkpoint, o.out_path);
     command_plot_raster(o.checkpoint, o.image_index, o.out_path);
   });

@@ -93,16 +93,74 @@ Configuration configuration_of(const nlohmann::json& r) {
 // One row per run (regression runs: test MSE, chance, VAA when measured; SRC runs: accuracy,
 // throughput). With summary, regression runs that differ only by their seed share one row:
 // mean, min and max of the test MSE over seeds, how many are solved (MSE < 0.01), mean VAA.
-void command_report(const std::vector<std::string>& dirs, bool summary) {
-  std::vector<nlohmann::json> reports;
-  for (const auto& dir : dirs) {
+void print_run_tables(const std::vector<std::string>& dirs, const std::vector<nlohmann::json>& reports, bool summary);
+
+std::string dir_name(const std::string& dir) {
+  const auto name = std::filesystem::path(dir).lexically_normal().filename().string();
+  return name.empty() ? dir : name;
+}
+
+// One row per run of the other kinds (sequence classification, T-maze, your own data, saved
+// from Python): cell, sizes, task, steps, the test numbers as report.json names them.
+void print_other_rows(const std::vector<std::string>& dirs, const std::vector<nlohmann::json>& reports) {
+  std::printf("| run | kind | cell | layers x H | task | steps | test | wall time (s) |\n|---|---|---|---|---|---|---|---|\n");
+  for (size_t k = 0; k < dirs.size(); ++k) {
+    const auto& r = reports[k];
+    std::string sizes = "-", cell = r.value("cell", std::string("-")), task = "-", test = "-";
+    if (r.contains("model") && r.at("model").is_object()) {
+      const auto& m = r.at("model");
+      cell = m.value("cell", cell);
+      if (m.contains("layers") && m.contains("hidden_size"))
+        sizes = std::to_string(m.at("layers").get<int64_t>()) + " x " + std::to_string(m.at("hidden_size").get<int64_t>());
+    }
+    if (r.contains("task") && r.at("task").is_object()) task = r.at("task").value("name", task);
+    if (r.value("kind", std::string()) == "dataset") task = "data (" + r.value("problem", std::string("?")) + ")";
+    if (r.contains("test") && r.at("test").is_object()) {
+      test.clear();
+      for (const auto& [key, value] : r.at("test").items())
+        if (value.is_number()) test += (test.empty() ? "" : ", ") + key + " " + format("%.4g", value.get<double>());
+    }
+    if (r.value("saved", false)) test = "saved from Python (not evaluated)";
+    const std::string steps = r.contains("steps_done") ? std::to_string(r.at("steps_done").get<int64_t>()) : "-";
+    std::printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", dir_name(dirs[k]).c_str(),
+                r.value("kind", std::string("?")).c_str(), cell.c_str(), sizes.c_str(), task.c_str(), steps.c_str(),
+                test.c_str(), r.contains("wall_time_s") ? format("%.1f", r.at("wall_time_s").get<double>()).c_str() : "-");
+  }
+}
+
+void command_report(const std::vector<std::string>& all_dirs, bool summary) {
+  // Unfinished runs (no report.json yet) are skipped with a warning; the regression and SRC
+  // runs get their tables, every other kind one generic table after them.
+  std::vector<std::string> dirs, other_dirs;
+  std::vector<nlohmann::json> reports, other_reports;
+  for (const auto& dir : all_dirs) {
+    if (!file_exists(report_path(dir))) {
+      std::fprintf(stderr, "report: skipping '%s': no report.json (an unfinished or interrupted run?)\n", dir.c_str());
+      continue;
+    }
+    nlohmann::json r;
     try {
-      reports.push_back(nlohmann::json::parse(read_file(report_path(dir), "run report")));
+      r = nlohmann::json::parse(read_file(report_path(dir), "run report"));
     } catch (const nlohmann::json::exception&) {
       throw Error("run report '" + report_path(dir) + "' is not valid JSON");
     }
+    const std::string kind = r.is_object() ? r.value("kind", std::string()) : std::string();
+    const bool table_kind = (kind.empty() || kind == "regression" || kind == "spiking") && !r.value("saved", false);
+    (table_kind ? dirs : other_dirs).push_back(dir);
+    (table_kind ? reports : other_reports).push_back(r);
   }
-  const bool spiking = !reports.empty() && reports.front().value("cell", std::string()) == "src";
+  require(!dirs.empty() || !other_dirs.empty(), "report: none of the folders holds a finished run (report.json)");
+  if (!other_dirs.empty()) require(!summary || !dirs.empty(), "report --summary is for regression runs");
+  if (!dirs.empty()) print_run_tables(dirs, reports, summary);
+  if (!other_dirs.empty()) {
+    if (!dirs.empty()) std::printf("\n");
+    print_other_rows(other_dirs, other_reports);
+  }
+}
+
+void print_run_tables(const std::vector<std::string>& dirs, const std::vector<nlohmann::json>& reports, bool summary) {
+  const bool spiking = !reports.empty() && (reports.front().value("cell", std::string()) == "src" ||
+                                             reports.front().value("kind", std::string()) == "spiking");
   bool any_vaa = false;
   for (const auto& r : reports) any_vaa |= r.contains("vaa");
   require(!(spiking && summary), "report --summary is for regression runs (SRC runs: one row per run)");

@@ -1,4 +1,5 @@
-// `neurocell run`: a trained recurrent stack on a user's .npy array, every layer's states saved.
+// `neurocell run`: a trained model on a user's .npy array, every layer's states saved (or, with
+// --predict, the readout at every step).
 #include "cli/commands/commands.h"
 
 #include <torch/torch.h>
@@ -13,14 +14,18 @@ namespace {
 struct RunCommand {
   std::string checkpoint, input_path, output_path;
   int64_t threads = 0;
+  bool predict = false;
 };
 
 void run_callback(const RunCommand& o) {
   configure_threads(o.threads);
-  const auto states = runs::run_states(o.checkpoint, read_npy(o.input_path), o.input_path);
+  const auto x = read_npy(o.input_path);
+  const auto states = o.predict ? runs::run_predictions(o.checkpoint, x, o.input_path)
+                                : runs::run_states(o.checkpoint, x, o.input_path);
   write_npy(o.output_path, states);
-  std::printf("wrote %s: states (T=%lld, B=%lld, S=%lld) %s\n", o.output_path.c_str(),
-              static_cast<long long>(states.size(0)), static_cast<long long>(states.size(1)),
+  std::printf("wrote %s: %s (T=%lld, B=%lld, %s=%lld) %s\n", o.output_path.c_str(),
+              o.predict ? "readout outputs" : "states", 
+              static_cast<long long>(states.size(0)), static_cast<long long>(states.size(1)), o.predict ? "O" : "S",
               static_cast<long long>(states.size(2)), c10::toString(states.scalar_type()));
 }
 
@@ -29,10 +34,13 @@ void run_callback(const RunCommand& o) {
 void register_run(CLI::App& app) {
   auto options = std::make_shared<RunCommand>();
   auto& o = *options;
-  auto* run = app.add_subcommand("run", "Run a trained recurrent stack on a user array and save every layer's states");
+  auto* run = app.add_subcommand("run", "Run a trained model on a user array and save every layer's states (or its outputs)");
   run->add_option("--checkpoint", o.checkpoint, "Run folder written by `neurocell train`")->required();
   run->add_option("--input", o.input_path, ".npy array X of shape (T, B, I), float32 or float64")->required();
-  run->add_option("--output", o.output_path, ".npy file for the states (T, B, S), see README")->required();
+  run->add_option("--output", o.output_path, ".npy file for the states (T, B, S) (docs/cli.md#run)")->required();
+  run->add_flag("--predict", o.predict,
+                "Write the readout at every step (T, B, O) instead: predictions, logits, or an SRC run's class "
+                "scores so far");
   add_threads_option(run, o.threads);
   run->callback([options] { run_callback(*options); });
 }

@@ -1,5 +1,6 @@
-// `neurocell train`: one set of flags for the three kinds of run it trains (regression,
-// sequence classification, SRC); the task and cell choose the kind and its config.
+// `neurocell train`: one set of flags for the four kinds of run it trains (regression,
+// sequence classification, SRC, your own data with --data); the task (or --data) and the cell
+// choose the kind and its config.
 #include "cli/commands/commands.h"
 
 #include "cli/cli.h"
@@ -14,6 +15,8 @@ struct TrainCommand {
   RunConfig config;
   SpikingRunConfig spiking;                // --cell src / --task spiking-*: the SRC classifier's options
   ImageSequenceTaskConfig sequence_task;  // --task smnist | psmnist | row-mnist | prow-mnist
+  DatasetConfig data;                     // --data FILE.npz
+  CLI::Option* task_option = nullptr;
   bool detach = false, dense_input = false, no_skip = false, quiet = false, overwrite = false;
   std::string out_dir;
 };
@@ -29,6 +32,15 @@ std::vector<std::string> train_task_names() {
 void train_callback(TrainCommand& o) {
   o.config.train.progress = !o.quiet;
   o.config.train.skip_nonfinite = !o.no_skip;
+  if (!o.data.path.empty()) {
+    require(!o.task_option->count(), "--data FILE.npz is the task: leave out --task");
+    DatasetRunConfig dataset;
+    dataset.model = o.config.model;
+    dataset.data = o.data;
+    dataset.train = o.config.train;
+    print(runs::train(dataset, o.out_dir, o.overwrite));
+    return;
+  }
   if (is_image_sequence_task(o.config.task.name)) {
     SequenceClassificationConfig sequence;
     sequence.model = o.config.model;
@@ -59,10 +71,18 @@ void register_train(CLI::App& app) {
   auto& o = *options;
   const std::vector<std::string> cells = cli_cell_choices();
   auto* train = app.add_subcommand("train", "Train a model on a task and write a run folder");
-  train->add_option("--task", o.config.task.name,
+  o.task_option = train->add_option("--task", o.config.task.name,
                     "copy-first-input | copy-single-value | copy-single-bit | denoising | spiking-mnist | spiking-fashion-mnist | "
                     "smnist | psmnist | row-mnist | prow-mnist (sequence classification)")
       ->check(CLI::IsMember(train_task_names()))->capture_default_str();
+  train->add_option("--data", o.data.path,
+                    "Your own data instead of --task: a .npz with inputs (N, T, I) and targets (N, O) | (N, K, O) "
+                    "(regression) or labels (N) (classification); optional val_* and test_* (docs/tasks.md)");
+  train->add_option("--data-layout", o.data.layout, "With --data: NTI (inputs (N, T, I)) | TNI ((T, N, I))")
+      ->capture_default_str();
+  train->add_option("--val-fraction", o.data.validation_fraction,
+                    "With --data and no val_inputs: share of the rows that validates")
+      ->capture_default_str();
   train->add_option("--dataset", o.sequence_task.dataset, "Sequence classification: mnist | fashion-mnist")
       ->check(CLI::IsMember({"mnist", "fashion-mnist"}))->capture_default_str();
   train->add_option("--black", o.sequence_task.black, "Sequence classification: appended black pixels (rows for row-mnist)")

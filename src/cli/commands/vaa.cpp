@@ -5,7 +5,7 @@
 #include <chrono>
 
 #include "runs/runs.h"
-#include "train/progress.h"
+#include "core/progress.h"
 
 namespace neurocell::cli {
 
@@ -17,6 +17,7 @@ struct VaaCommand {
   CLI::Option* task_option = nullptr;
   analysis::VaaOptions vaa;
   int64_t threads = 0;
+  bool quiet = false;
 };
 
 void command_vaa(const std::string& dir, const TaskConfig* task_override, const analysis::VaaOptions& options) {
@@ -50,8 +51,10 @@ void register_vaa(CLI::App& app) {
   vaa->add_option("--no-end", o.task.no_end, "With --task denoising: no relevant value in the last N steps");
   add_vaa_options(vaa, o.vaa);
   add_threads_option(vaa, o.threads);
+  vaa->add_flag("--quiet", o.quiet, "No progress bar");
   vaa->callback([options] {
     configure_threads(options->threads);
+    options->vaa.progress = !options->quiet;
     command_vaa(options->checkpoint, options->task_option->count() ? &options->task : nullptr, options->vaa);
   });
 }

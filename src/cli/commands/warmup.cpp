@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "runs/runs.h"
-#include "train/progress.h"
+#include "core/progress.h"
 
 namespace neurocell::cli {
 

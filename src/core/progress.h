@@ -1,6 +1,6 @@
 #pragma once
-// Pieces shared by the training loops (regression trainer, spiking classifier trainer):
-// wall-clock helpers, the progress bar, the NaN/Inf gradient check and weight snapshots.
+// Pieces shared by the training loops and the long analyses: wall-clock helpers, the progress
+// bar, the NaN/Inf gradient check and weight snapshots.
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -33,9 +33,12 @@ inline std::string format_duration(double seconds) {
 // otherwise (logs, CI), so that long runs show loss and ETA without flooding the output.
 class ProgressBar {
  public:
-  ProgressBar(int64_t total, bool enabled)
-      : total_(total), enabled_(enabled), interactive_(::isatty(STDERR_FILENO)), start_(Clock::now()) {}
+  // metric names the second number ("val MSE", "val accuracy", "VAA*", ...); loss_name the first.
+  ProgressBar(int64_t total, bool enabled, std::string metric = "val", std::string loss_name = "loss")
+      : total_(total), enabled_(enabled), interactive_(::isatty(STDERR_FILENO)), start_(Clock::now()),
+        metric_(std::move(metric)), loss_name_(std::move(loss_name)) {}
 
+  // A NaN value (no validation yet) is shown as "-".
   void update(int64_t done, double loss, double validation) {
     if (!enabled_) return;
     const double elapsed = seconds_since(start_);
@@ -47,9 +50,9 @@ class ProgressBar {
     const int width = 24, filled = static_cast<int>(width * done / total_);
     std::string bar(filled, '#');
     bar.append(width - filled, '.');
-    std::fprintf(stderr, "%s[%s] %lld/%lld loss %.4g val %.4g  %s elapsed, ETA %s%s",
-                 interactive_ ? "\r" : "", bar.c_str(), static_cast<long long>(done),
-                 static_cast<long long>(total_), loss, validation, format_duration(elapsed).c_str(),
+    std::fprintf(stderr, "%s[%s] %lld/%lld %s %s %s %s  %s elapsed, ETA %s%s", interactive_ ? "\r" : "", bar.c_str(),
+                 static_cast<long long>(done), static_cast<long long>(total_), loss_name_.c_str(), number(loss).c_str(),
+                 metric_.c_str(), number(validation).c_str(), format_duration(elapsed).c_str(),
                  format_duration(eta).c_str(), interactive_ ? "\x1b[K" : "\n");
     std::fflush(stderr);
   }
@@ -59,9 +62,17 @@ class ProgressBar {
   }
 
  private:
+  static std::string number(double value) {
+    if (std::isnan(value)) return "-";
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.4g", value);
+    return buffer;
+  }
+
   int64_t total_;
   bool enabled_, interactive_;
   Clock::time_point start_;
+  std::string metric_, loss_name_;
   double last_draw_ = -1;
   int64_t last_decile_ = -1;
 };
