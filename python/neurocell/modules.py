@@ -89,6 +89,19 @@ class _CppModule(_Mirrored):
             raise ValueError(f"{type(self).__name__}: {name} is on {x.device} but the parameters are on "
                              f"{p.device}; move one of them (module.to(x.device) or x.to('{p.device}'))")
 
+    def _setup(self, batch_first, dtype):
+        self.batch_first = bool(batch_first)
+        if dtype is not None:
+            self.to(dtype)
+
+    def _time_major(self, x, name="input"):
+        """x checked, as (T, B, ...)."""
+        self._check_input(x, name)
+        return x.transpose(0, 1) if self.batch_first else x
+
+    def _batch_layout(self, y):
+        return y.transpose(0, 1) if self.batch_first else y
+
     def _input_layout(self):
         return "(B, T, I) with batch_first=True" if getattr(self, "batch_first", False) else "(T, B, I)"
 
@@ -127,13 +140,11 @@ class RecurrentStack(_CppModule):
                                    bool(orthogonal_recurrent), int(chrono_max_length)))
         self.cell_name = cell
         self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
-        self.batch_first = bool(batch_first)
         self.double_layer = bool(double_layer)
         self.second_state_size = self._cpp.layers[0].second_state_size
         if impl != "fused":
             self.set_impl(impl)
-        if dtype is not None:
-            self.to(dtype)
+        self._setup(batch_first, dtype)
 
     @property
     def has_second_state(self):
@@ -153,24 +164,17 @@ class RecurrentStack(_CppModule):
         return hx, None
 
     def forward(self, x, hx=None):
-        self._check_input(x)
-        if self.batch_first:
-            x = x.transpose(0, 1)
+        x = self._time_major(x)
         h0, c0 = self._split_state(hx)
         for name, t in (("h_0", h0), ("c_0", c0)):
             if t is not None:
                 self._check_input(t, name)
         output, h_n, c_n = self._cpp.forward(x, h0, c0)
-        if self.batch_first:
-            output = output.transpose(0, 1)
-        return output, ((h_n, c_n) if c_n is not None else h_n)
+        return self._batch_layout(output), ((h_n, c_n) if c_n is not None else h_n)
 
     def layer_outputs(self, x):
         """Every layer's states: a list of (h (T, B, H), c (T, B, C) or None), time-major."""
-        self._check_input(x)
-        if self.batch_first:
-            x = x.transpose(0, 1)
-        return self._cpp.layer_outputs(x)
+        return self._cpp.layer_outputs(self._time_major(x))
 
     def extra_repr(self):
         return (f"{self.cell_name}, {self.input_size}, {self.hidden_size}, num_layers={self.num_layers}"
@@ -231,9 +235,7 @@ class SequenceModel(_CppModule):
                       "chrono_max_length": int(chrono_max_length), "impl": impl}
             _cpp = _C._SequenceModel(json.dumps(config))
         super().__init__(_cpp)
-        self.batch_first = bool(batch_first)
-        if dtype is not None:
-            self.to(dtype)
+        self._setup(batch_first, dtype)
 
     @property
     def config(self):
@@ -241,18 +243,11 @@ class SequenceModel(_CppModule):
         return json.loads(self._cpp.config_json())
 
     def forward(self, x, readout_steps=1):
-        self._check_input(x)
-        if self.batch_first:
-            x = x.transpose(0, 1)
-        y = self._cpp.forward(x, int(readout_steps))
-        return y.transpose(0, 1) if self.batch_first else y
+        return self._batch_layout(self._cpp.forward(self._time_major(x), int(readout_steps)))
 
     def all_states(self, x):
         """Every layer's states, concatenated: (T, B, S), as `neurocell run` writes them."""
-        self._check_input(x)
-        if self.batch_first:
-            x = x.transpose(0, 1)
-        return self._cpp.all_states(x)
+        return self._cpp.all_states(self._time_major(x))
 
     def extra_repr(self):
         c = self.config
@@ -262,6 +257,14 @@ class SequenceModel(_CppModule):
 
 _SRC_DEFAULTS = dict(alpha=0.9, rho=3.0, r=2.0, r_s=-7.0, z_hyp=0.9, z_dep=0.0, bias_init=-6.0, bias_max=-4.0,
                      detach_recurrence=False)
+
+
+def _src_options(cell, who):
+    """The SRC constants (docs/cells.md section 2), defaults overridden by cell; unknown names refused."""
+    unknown = set(cell) - set(_SRC_DEFAULTS)
+    if unknown:
+        raise TypeError(f"{who}: unknown option(s) {', '.join(sorted(unknown))} (valid: {', '.join(_SRC_DEFAULTS)})")
+    return dict(_SRC_DEFAULTS, **cell)
 
 
 class SRC(_CppModule):
@@ -275,22 +278,15 @@ class SRC(_CppModule):
     """
 
     def __init__(self, input_size, hidden_size, batch_first=False, dtype=None, **cell):
-        unknown = set(cell) - set(_SRC_DEFAULTS)
-        if unknown:
-            raise TypeError(f"SRC: unknown option(s) {', '.join(sorted(unknown))} (valid: {', '.join(_SRC_DEFAULTS)})")
-        options = dict(_SRC_DEFAULTS, **cell)
+        options = _src_options(cell, "SRC")
         super().__init__(_C._SrcLayer(int(input_size), int(hidden_size), **options))
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
-        self.batch_first = bool(batch_first)
         self.options = options
-        if dtype is not None:
-            self.to(dtype)
+        self._setup(batch_first, dtype)
 
     def sequences(self, x, state=None):
         """(spikes, i, h, h_s), each (T, B, H) (batch first with batch_first)."""
-        self._check_input(x)
-        if self.batch_first:
-            x = x.transpose(0, 1)
+        x = self._time_major(x)
         if state is not None:
             if len(state) != 3:
                 raise ValueError("SRC: state must be (i_0, h_0, hs_0)")
@@ -299,7 +295,7 @@ class SRC(_CppModule):
             out = self._cpp.forward(x, *state)
         else:
             out = self._cpp.forward(x)
-        return tuple(t.transpose(0, 1) for t in out) if self.batch_first else out
+        return tuple(self._batch_layout(t) for t in out)
 
     def forward(self, x, state=None):
         spikes, i, h, h_s = self.sequences(x, state)
@@ -323,35 +319,25 @@ class SRCClassifier(_CppModule):
     def __init__(self, input_size=784, hidden_size=100, num_layers=1, classes=10, readout_factor=10,
                  logit_scale=0.0, impl="fused", batch_first=False, dtype=None, _cpp=None, **cell):
         if _cpp is None:
-            unknown = set(cell) - set(_SRC_DEFAULTS)
-            if unknown:
-                raise TypeError(f"SRCClassifier: unknown option(s) {', '.join(sorted(unknown))}")
-            config = dict(_SRC_DEFAULTS, **cell)
+            config = _src_options(cell, "SRCClassifier")
             config.update({"cell": "src", "input_size": int(input_size), "hidden_size": int(hidden_size),
                            "layers": int(num_layers), "classes": int(classes),
                            "readout_factor": int(readout_factor), "logit_scale": float(logit_scale), "impl": impl})
             _cpp = _C._SrcClassifier(json.dumps(config))
         super().__init__(_cpp)
-        self.batch_first = bool(batch_first)
-        if dtype is not None:
-            self.to(dtype)
+        self._setup(batch_first, dtype)
 
     @property
     def config(self):
+        """The model's config, as in a spiking run folder's config.json "model"."""
         return json.loads(self._cpp.config_json())
 
     def forward(self, spikes):
-        self._check_input(spikes, "spikes")
-        if self.batch_first:
-            spikes = spikes.transpose(0, 1)
-        return self._cpp.forward(spikes)
+        return self._cpp.forward(self._time_major(spikes, "spikes"))
 
     def all_layers(self, spikes):
-        """Per layer (spikes, i, h, h_s), each (T, B, H_l)."""
-        self._check_input(spikes, "spikes")
-        if self.batch_first:
-            spikes = spikes.transpose(0, 1)
-        return self._cpp.all_layers(spikes)
+        """Per layer (spikes, i, h, h_s), each (T, B, H_l), time-major."""
+        return self._cpp.all_layers(self._time_major(spikes, "spikes"))
 
     def clamp_biases(self):
         self._cpp.clamp_biases()
