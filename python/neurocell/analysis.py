@@ -55,7 +55,8 @@ def count_attractors(states, eps=1e-4):
 def warmup(model, task=None, inputs=None, steps=100, lr=1e-2, batch_size=32, target=0.95, max_settle=200,
            settle_growth=10, eps=1e-4, seed=1):
     """Warms model up in place (a fresh Adam over the warmup parameters; with double layers,
-    partial warmup of the second halves). Returns {"steps", "partial", "history": [per step
+    partial warmup: only the first half of every layer is warmed, the second halves keep their
+    weights). Returns {"steps", "partial", "history": [per step
     {"step", "settle_steps", "loss", "vaa_star", "skipped"}]}."""
     cpp = _sequence_model(model, "warmup")
     task_json = "" if inputs is not None else _task_json(task, model, "warmup")

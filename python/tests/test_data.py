@@ -34,3 +34,13 @@ def test_states_analysis_and_bifurcation():
     model = neurocell.SequenceModel("brc", input_size=1, hidden_size=3, num_layers=1, dtype=torch.float64)
     points = neurocell.analysis.fixed_points(model, torch.zeros(1, dtype=torch.float64), starts=10, max_steps=500)
     assert len(points["points"]) >= 1
+
+
+def test_partial_warmup_moves_the_first_halves_only():
+    torch.manual_seed(0)
+    model = neurocell.SequenceModel("gru", input_size=1, hidden_size=8, num_layers=2, double_layer=True)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    result = neurocell.warmup(model, task={"name": "copy-first-input", "length": 20}, steps=3, max_settle=10)
+    assert result["partial"] and result["steps"] == 3
+    changed = {k for k, v in model.state_dict().items() if not torch.equal(before[k], v)}
+    assert changed and all(".first." in k for k in changed), changed
