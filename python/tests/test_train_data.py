@@ -104,3 +104,25 @@ def test_eval_refuses_a_changed_file(cli, tmp_path):
     assert code != 0 and "has changed since the run was trained" in err
     code, _, err = cli("vaa", "--checkpoint", tmp_path / "run", check=False)
     assert code != 0 and "is a dataset run" in err
+
+
+def test_masked_targets_do_not_count(cli, tmp_path):
+    rng = np.random.default_rng(4)
+    x, y = regression_arrays(rng, 800)
+    noise = rng.normal(size=(800, 1, 1)).astype(np.float32) * 3
+    targets = np.concatenate([noise, y[:, None, :]], axis=1)  # (N, K=2, 1): a noisy step, then the learnable one
+    mask = np.tile(np.array([[0.0, 1.0]], np.float32), (800, 1))  # (N, K): the noisy step does not count
+    np.savez(tmp_path / "m.npz", inputs=x, targets=targets, mask=mask)
+    _, out, _ = train(cli, tmp_path / "m.npz", tmp_path / "run")
+    mse, chance = map(float, re.search(r"test MSE ([0-9.e+-]+) \(chance ([0-9.e+-]+)", out).groups())
+    assert chance == pytest.approx(float(np.var(y)), rel=0.3) and mse < 0.2 * chance, out
+    _, again, _ = cli("eval", "--checkpoint", tmp_path / "run")
+    assert float(re.search(r"test MSE ([0-9.e+-]+)", again).group(1)) == pytest.approx(mse, rel=1e-5)
+    for name, arrays, message in [
+            ("shape", dict(inputs=x, targets=targets, mask=mask[:, :1]), "must have the shape of targets"),
+            ("negative", dict(inputs=x, targets=targets, mask=-mask), "weights >= 0"),
+            ("zero", dict(inputs=x, targets=targets, mask=0 * mask), "nothing would count"),
+            ("labels", dict(inputs=x, labels=np.zeros(800, np.int64), mask=mask), "classification file has none")]:
+        np.savez(tmp_path / f"{name}.npz", **arrays)
+        code, _, err = train(cli, tmp_path / f"{name}.npz", tmp_path / name, check=False)
+        assert code != 0 and message in err, (name, err)

@@ -62,6 +62,12 @@ uint32_t crc32_of(const std::string& bytes) {
 
 struct Split {
   torch::Tensor inputs, targets;  // (N, T, I) float32; (N, K, O) float32 or (N) int64
+  torch::Tensor mask;             // (N, K, O) float32 weights, or undefined
+
+  Split rows(const torch::Tensor& index) const {
+    return {inputs.index_select(0, index), targets.index_select(0, index),
+            mask.defined() ? mask.index_select(0, index) : torch::Tensor()};
+  }
 };
 
 std::string shape_of(const torch::Tensor& t) { return c10::str(t.sizes()); }
@@ -104,6 +110,23 @@ Split read_split(const std::map<std::string, torch::Tensor>& arrays, const std::
   }
   require(s.targets.size(0) == n, where + " has " + std::to_string(s.targets.size(0)) + " rows but " + prefix +
                                       "inputs has " + std::to_string(n) + " sequences");
+  if (arrays.count(prefix + "mask")) {
+    const auto& m = arrays.at(prefix + "mask");
+    const std::string mwhere = "'" + c.path + "': " + prefix + "mask";
+    require(!classification, mwhere + ": masks weight regression targets; a classification file has none");
+    const auto& raw = y;  // as the file gives the targets: (N, O) or (N, K, O)
+    const bool full = m.sizes() == raw.sizes();
+    const bool per_step = m.dim() == raw.dim() - 1 && m.sizes() == raw.sizes().slice(0, raw.dim() - 1);
+    require(full || per_step, mwhere + " must have the shape of " + key + " " + shape_of(raw) +
+                                  " or that shape without its last axis, got " + shape_of(m));
+    auto w = m.to(torch::kFloat32);
+    if (per_step) w = w.unsqueeze(-1);                  // one weight for every output
+    if (raw.dim() == 2) w = w.unsqueeze(1);             // (N, O) targets are K = 1
+    s.mask = w.expand_as(s.targets).contiguous();
+    require(torch::isfinite(s.mask).all().item<bool>() && s.mask.min().item<double>() >= 0,
+            mwhere + " must hold finite weights >= 0");
+    require(s.mask.sum().item<double>() > 0, mwhere + " weights every target 0: nothing would count");
+  }
   return s;
 }
 
@@ -118,25 +141,26 @@ class DatasetTask : public Task {
   }
   Batch sample(int64_t batch_size, torch::Generator& generator) const override {
     const auto index = torch::randint(data_.train_inputs.size(0), {batch_size}, generator, torch::kLong);
-    return rows(data_.train_inputs, data_.train_targets, index);
+    return rows(data_.train_inputs, data_.train_targets, data_.train_mask, index);
   }
   // n is ignored: the splits are used whole.
   std::vector<Batch> fixed_set(int64_t n, int64_t batch_size, uint64_t seed, uint64_t stream) const override {
     if (stream != 1 && stream != 2) return Task::fixed_set(n, batch_size, seed, stream);
     const auto& x = stream == 1 ? data_.validation_inputs : data_.test_inputs;
     const auto& y = stream == 1 ? data_.validation_targets : data_.test_targets;
+    const auto& m = stream == 1 ? data_.validation_mask : data_.test_mask;
     std::vector<Batch> out;
     for (int64_t b = 0; b < x.size(0); b += batch_size) {
       const auto index = torch::arange(b, std::min(b + batch_size, x.size(0)), torch::kLong);
-      out.push_back(rows(x, y, index));
+      out.push_back(rows(x, y, m, index));
     }
     return out;
   }
 
  private:
-  static Batch rows(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& index) {
-    return {x.index_select(0, index).transpose(0, 1).contiguous(),   // (T, B, I)
-            y.index_select(0, index).transpose(0, 1).contiguous()};  // (K, B, O)
+  static Batch rows(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& m, const torch::Tensor& index) {
+    const auto time_major = [&index](const torch::Tensor& t) { return t.index_select(0, index).transpose(0, 1).contiguous(); };
+    return {time_major(x), time_major(y), m.defined() ? time_major(m) : torch::Tensor()};  // (T, B, I), (K, B, O) x2
   }
   Dataset data_;
 };
@@ -154,11 +178,12 @@ Dataset load_dataset(DatasetConfig& c) {
   c.bytes = static_cast<int64_t>(bytes.size());
   const auto arrays = parse_npz(bytes, "'" + c.path + "'");
 
-  static const std::set<std::string> known = {"inputs",     "targets",     "labels",     "val_inputs", "val_targets",
-                                              "val_labels", "test_inputs", "test_targets", "test_labels"};
+  static const std::set<std::string> known = {"inputs",      "targets",     "labels",       "mask",
+                                              "val_inputs",  "val_targets", "val_labels",   "val_mask",
+                                              "test_inputs", "test_targets", "test_labels", "test_mask"};
   for (const auto& [name, array] : arrays)
     require(known.count(name), "'" + c.path + "': unknown array '" + name +
-                                   "' (expected inputs with targets or labels, optional val_* and test_*; docs/tasks.md)");
+                                   "' (expected inputs with targets or labels, optional mask, val_* and test_*; docs/tasks.md)");
   require(arrays.count("inputs"), "'" + c.path + "' has no array 'inputs' (N, T, I)");
   const bool has_targets = arrays.count("targets") > 0, has_labels = arrays.count("labels") > 0;
   require(has_targets != has_labels, "'" + c.path + "' must hold exactly one of 'targets' (regression) and 'labels' "
@@ -180,10 +205,8 @@ Dataset load_dataset(DatasetConfig& c) {
                                 " sequences are too few to split off a validation set (give val_inputs, or more rows)");
     torch::Generator generator = make_generator(c.split_seed, 3);
     const auto order = torch::randperm(n, generator, torch::kLong);
-    validation = {train.inputs.index_select(0, order.narrow(0, 0, n_val)),
-                  train.targets.index_select(0, order.narrow(0, 0, n_val))};
-    train = {train.inputs.index_select(0, order.narrow(0, n_val, n - n_val)),
-             train.targets.index_select(0, order.narrow(0, n_val, n - n_val))};
+    validation = train.rows(order.narrow(0, 0, n_val));
+    train = train.rows(order.narrow(0, n_val, n - n_val));
   }
   if (arrays.count("test_inputs")) {
     test = read_split(arrays, "test_", d.classification, c);
@@ -212,9 +235,9 @@ Dataset load_dataset(DatasetConfig& c) {
     require(d.readout_steps <= d.length, "'" + c.path + "': targets read the last K=" + std::to_string(d.readout_steps) +
                                              " states of sequences of T=" + std::to_string(d.length));
   }
-  d.train_inputs = train.inputs, d.train_targets = train.targets;
-  d.validation_inputs = validation.inputs, d.validation_targets = validation.targets;
-  d.test_inputs = test.inputs, d.test_targets = test.targets;
+  d.train_inputs = train.inputs, d.train_targets = train.targets, d.train_mask = train.mask;
+  d.validation_inputs = validation.inputs, d.validation_targets = validation.targets, d.validation_mask = validation.mask;
+  d.test_inputs = test.inputs, d.test_targets = test.targets, d.test_mask = test.mask;
   return d;
 }
 

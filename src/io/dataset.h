@@ -6,9 +6,11 @@
 //   targets       (N, O) or (N, K, O) float: regression of the last K states' readout (K = 1
 //                 for (N, O)); or
 //   labels        (N) integers 0..C-1: classification of the last state's readout (C classes)
-//   val_inputs, val_targets | val_labels     optional validation split (else validation_fraction
-//                                            of the training rows, drawn by split_seed)
-//   test_inputs, test_targets | test_labels  optional test split (else the validation split)
+//   mask          optional, with targets: loss weights >= 0 of the shape of targets, or of
+//                 targets without its last axis (one weight for all O outputs)
+//   val_inputs, val_targets | val_labels, val_mask     optional validation split (else
+//                                            validation_fraction of the rows, drawn by split_seed)
+//   test_inputs, test_targets | test_labels, test_mask optional test split (else validation's)
 // Any other array is refused. Inputs are used as float32.
 #include <nlohmann/json_fwd.hpp>
 #include <torch/types.h>
@@ -42,6 +44,7 @@ struct Dataset {
   int64_t readout_steps = 1;           // K
   torch::Tensor train_inputs, validation_inputs, test_inputs;     // (N, T, I)
   torch::Tensor train_targets, validation_targets, test_targets;  // (N, K, O) float or (N) int64
+  torch::Tensor train_mask, validation_mask, test_mask;           // (N, K, O) weights, or undefined
   bool test_is_validation = false;     // the file has no test_* arrays
 };
 // Reads and checks the file (shapes, dtypes, finiteness, labels in range, unknown arrays);

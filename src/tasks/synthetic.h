@@ -16,6 +16,7 @@ namespace neurocell {
 struct Batch {
   torch::Tensor inputs;   // (T, B, I)
   torch::Tensor targets;  // (K, B, O)
+  torch::Tensor mask;     // (K, B, O) loss weights >= 0 (your own data's mask), or undefined: all count
 };
 
 struct TaskConfig {

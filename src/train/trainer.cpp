@@ -99,27 +99,42 @@ int64_t configure_threads(int64_t threads) {
   return n;
 }
 
+torch::Tensor weighted_mse(const torch::Tensor& prediction, const torch::Tensor& targets, const torch::Tensor& mask) {
+  // sum w (y - t)^2 / sum w; a batch whose weights are all zero contributes nothing.
+  return (mask * (prediction - targets).pow(2)).sum() / mask.sum().clamp_min(1e-12);
+}
+
 double evaluate_mse(SequenceModel& model, const std::vector<Batch>& set, int64_t readout_steps) {
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
-  double sum = 0;
-  int64_t count = 0;
+  double sum = 0, weight = 0;
   const auto dtype = model->readout->weight.scalar_type();
   for (const auto& batch : set) {
     const auto out = model->forward(batch.inputs.to(dtype), readout_steps);
-    sum += (out - batch.targets.to(dtype)).pow(2).sum().item<double>();
-    count += batch.targets.numel();
+    const auto error = (out - batch.targets.to(dtype)).pow(2).to(torch::kFloat64);
+    if (batch.mask.defined()) {
+      const auto w = batch.mask.to(torch::kFloat64);
+      sum += (w * error).sum().item<double>();
+      weight += w.sum().item<double>();
+    } else {
+      sum += error.sum().item<double>();
+      weight += static_cast<double>(batch.targets.numel());
+    }
   }
   model->train(was_training);
-  return sum / static_cast<double>(count);
+  return sum / weight;
 }
 
 double chance_mse(const std::vector<Batch>& set) {
-  std::vector<torch::Tensor> targets;
-  for (const auto& b : set) targets.push_back(b.targets.to(torch::kFloat64).flatten());
-  const auto all = torch::cat(targets);
-  return (all - all.mean()).pow(2).mean().item<double>();
+  std::vector<torch::Tensor> targets, weights;
+  for (const auto& b : set) {
+    targets.push_back(b.targets.to(torch::kFloat64).flatten());
+    weights.push_back(b.mask.defined() ? b.mask.to(torch::kFloat64).flatten() : torch::ones_like(targets.back()));
+  }
+  const auto all = torch::cat(targets), w = torch::cat(weights);
+  const auto mean = (w * all).sum() / w.sum();
+  return ((w * (all - mean).pow(2)).sum() / w.sum()).item<double>();
 }
 
 int64_t evaluation_batch_size(int64_t training_batch, int64_t length) {
@@ -156,7 +171,8 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
     set_learning_rate(optimizer, scheduled_learning_rate(options, step));
     optimizer.zero_grad();
     const auto prediction = model->forward(batch.inputs.to(dtype), task.readout_steps);
-    const auto loss = torch::mse_loss(prediction, batch.targets.to(dtype));
+    const auto loss = batch.mask.defined() ? weighted_mse(prediction, batch.targets.to(dtype), batch.mask.to(dtype))
+                                           : torch::mse_loss(prediction, batch.targets.to(dtype));
     loss.backward();
     const double loss_value = loss.item<double>();
     if (options.skip_nonfinite && (!std::isfinite(loss_value) || !gradients_finite(params))) {

@@ -67,10 +67,15 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
 // depends on it, so train, eval and warmup all use this one rule.
 int64_t evaluation_batch_size(int64_t training_batch, int64_t length);
 
-// Mean squared error of the model over a fixed set (no gradients).
+// sum over elements of mask * (prediction - targets)^2 / sum of mask: the MSE of the targets
+// that count (masks of your own data, io/dataset.h).
+torch::Tensor weighted_mse(const torch::Tensor& prediction, const torch::Tensor& targets, const torch::Tensor& mask);
+
+// Mean squared error of the model over a fixed set (no gradients), weighted by the batches'
+// masks when they have them.
 double evaluate_mse(SequenceModel& model, const std::vector<Batch>& set, int64_t readout_steps);
 // Mean squared deviation of the targets around their mean: what a model that ignores its
-// input can reach at best (the "chance level").
+// input can reach at best (the "chance level"); weighted by the masks when there are.
 double chance_mse(const std::vector<Batch>& set);
 
 // The learning rate of step `step` (1-based) under options.lr_schedule.
