@@ -7,5 +7,14 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh
 bash scripts/build.sh
 out="runs/main-$(date +%Y%m%d-%H%M%S)"
-./build/neurocell train --task copy-first-input --cell nbrc --layers 2 --hidden 100 \
-  --length 100 --batch 64 --steps 1500 --lr 1e-3 --eval-every 100 --seed 1 --out "$out" "$@"
+# The main job's flags, each left out when the caller gives it (the command refuses a flag twice).
+defaults=(--task copy-first-input --cell nbrc --layers 2 --hidden 100 --length 100 --batch 64 --steps 1500
+          --lr 1e-3 --eval-every 100 --seed 1)
+args=()
+for ((i = 0; i < ${#defaults[@]}; i += 2)); do
+  case " $* " in
+    *" ${defaults[i]} "*) ;;
+    *) args+=("${defaults[i]}" "${defaults[i + 1]}") ;;
+  esac
+done
+./build/neurocell train "${args[@]}" --out "$out" "$@"
