@@ -7,6 +7,8 @@
 
 #include "core/error.h"
 #include "io/files.h"
+#include "runs/config_json.h"
+#include "runs/sequence_classification.h"
 #include "train/classify.h"
 #include "core/progress.h"
 
@@ -30,17 +32,7 @@ DatasetRunConfig dataset_run_config_from_json(const nlohmann::json& j) {
 }
 
 DatasetRunConfig load_dataset_run_config(const std::string& dir) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(config_path(dir), "run config (config.json)"));
-  } catch (const nlohmann::json::exception&) {
-    throw Error("'" + config_path(dir) + "' is not valid JSON (corrupt run folder?)");
-  }
-  try {
-    return dataset_run_config_from_json(j);
-  } catch (const Error& e) {
-    throw Error("'" + config_path(dir) + "': " + e.what());
-  }
+  return load_run_config_of(dir, dataset_run_config_from_json);
 }
 
 std::string describe(const DatasetRunConfig& c, const Dataset& d) {
@@ -150,8 +142,7 @@ RunResult train(DatasetRunConfig config, const std::string& out_dir, bool overwr
 RunResult eval_dataset(const std::string& dir) {
   auto config = load_dataset_run_config(dir);
   const auto data = load_dataset(config.data);  // refuses a file that changed
-  SequenceModel model(config.model);
-  load_weights(weights_path(dir), model);
+  auto model = load_sequence_model_of_run(dir);
   model->eval();
   const auto start = std::chrono::steady_clock::now();
   RunResult result;

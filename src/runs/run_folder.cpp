@@ -1,5 +1,7 @@
 #include "runs/run_folder.h"
 
+#include "runs/config_json.h"
+
 #include <torch/torch.h>
 
 #include <cstdarg>
@@ -19,6 +21,14 @@ std::string run_kind_name(RunKind kind) {
     case RunKind::dataset: return "dataset";
   }
   throw Error("unknown run kind");
+}
+
+nlohmann::json read_run_config_json(const std::string& dir) {
+  try {
+    return nlohmann::json::parse(read_file(config_path(dir), "run config (config.json)"));
+  } catch (const nlohmann::json::exception&) {
+    throw Error("run config '" + config_path(dir) + "' is not valid JSON (corrupt run folder?)");
+  }
 }
 
 RunKind detect_run_kind(const std::string& dir) {

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "io/files.h"
 #include "io/ncm_export.h"
+#include "runs/config_json.h"
 #include "train/classify.h"
 
 namespace neurocell::runs {
@@ -102,11 +103,7 @@ torch::Tensor run_predictions(const std::string& dir, const torch::Tensor& x, co
 LoadedModel load_model(const std::string& dir) {
   LoadedModel loaded;
   loaded.kind = detect_run_kind(dir);
-  try {
-    loaded.config = nlohmann::json::parse(read_file(config_path(dir), "run config (config.json)"));
-  } catch (const nlohmann::json::exception&) {
-    throw Error("'" + config_path(dir) + "' is not valid JSON (corrupt run folder?)");
-  }
+  loaded.config = read_run_config_json(dir);
   switch (loaded.kind) {
     case RunKind::spiking: loaded.src = load_src_classifier(dir, load_spiking_config(dir)); break;
     case RunKind::sequence_classification:
@@ -145,6 +142,7 @@ void save_model(const std::string& dir, nlohmann::json config, SequenceModel& mo
   const std::string kind_name = config.value("kind", run_kind_name(RunKind::regression));
   describe_model_in(config, to_json(model->config));
   RunWriter writer(dir, overwrite);
+  RunKind kind = RunKind::regression;
   if (kind_name == run_kind_name(RunKind::regression)) {
     auto run = run_config_from_json(config);
     run.model.validate();
@@ -157,6 +155,7 @@ void save_model(const std::string& dir, nlohmann::json config, SequenceModel& mo
                 " and " + std::to_string(run.model.output_size));
     writer.write_config(to_json(run));
   } else if (kind_name == run_kind_name(RunKind::sequence_classification)) {
+    kind = RunKind::sequence_classification;
     auto run = sequence_classification_config_from_json(config);
     run.model.validate();
     run.task.validate();
@@ -167,7 +166,7 @@ void save_model(const std::string& dir, nlohmann::json config, SequenceModel& mo
                 kind_name + "\"");
   }
   save_weights(writer.weights_path(), model);
-  write_saved_report(writer, detect_run_kind(dir), *model);
+  write_saved_report(writer, kind, *model);
 }
 
 void save_model(const std::string& dir, nlohmann::json config, SrcClassifier& model, bool overwrite) {

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "io/files.h"
+#include "runs/config_json.h"
 #include "tasks/mnist.h"
 #include "train/classify.h"
 
@@ -36,17 +37,7 @@ SequenceClassificationConfig sequence_classification_config_from_json(const nloh
 }
 
 SequenceClassificationConfig load_sequence_classification_config(const std::string& dir) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(config_path(dir), "run config"));
-  } catch (const nlohmann::json::exception&) {
-    throw Error("run config '" + config_path(dir) + "' is not valid JSON");
-  }
-  try {
-    return sequence_classification_config_from_json(j);
-  } catch (const Error& e) {
-    throw Error("run config '" + config_path(dir) + "': " + e.what());
-  }
+  return load_run_config_of(dir, sequence_classification_config_from_json);
 }
 
 std::string describe(const SequenceClassificationConfig& c) {
@@ -60,7 +51,7 @@ std::string describe(const SequenceClassificationConfig& c) {
 SequenceModel load_sequence_model_of_run(const std::string& dir) {
   ModelConfig config;
   try {
-    config = model_config_from_json(nlohmann::json::parse(read_file(config_path(dir), "run config")).at("model"));
+    config = model_config_from_json(read_run_config_json(dir).at("model"));
   } catch (const nlohmann::json::exception& e) {
     throw Error("run config '" + config_path(dir) + "': " + e.what());
   }

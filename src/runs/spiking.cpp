@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "io/authors_src.h"
 #include "io/files.h"
+#include "runs/config_json.h"
 #include "integer_src.h"
 #include "io/ncm_export.h"
 #include "tasks/mnist.h"
@@ -36,18 +37,7 @@ SpikingRunConfig spiking_run_config_from_json(const nlohmann::json& j) {
 }
 
 SpikingRunConfig load_spiking_config(const std::string& dir) {
-  const auto text = read_file(config_path(dir), "run config (config.json)");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception&) {
-    throw Error("'" + config_path(dir) + "' is not valid JSON (corrupt run folder?)");
-  }
-  try {
-    return spiking_run_config_from_json(j);
-  } catch (const Error& e) {
-    throw Error("'" + config_path(dir) + "': " + e.what());
-  }
+  return load_run_config_of(dir, spiking_run_config_from_json);
 }
 
 SrcClassifier build_src_classifier(const SpikingRunConfig& c) {
