@@ -67,7 +67,7 @@ TEST(Runs, TrainAndEvalARegressionRunWithoutTheCommandLine) {
   config.train.threads = 1;
   config.train.progress = false;
   const auto run = dir.path("run");
-  const auto trained = runs::train(config, run, false);
+  const auto trained = runs::train(config, run, ExistingRun::refuse);
   EXPECT_EQ(trained.text.rfind("result: test MSE ", 0), 0u) << trained.text;
   EXPECT_EQ(trained.text.find('\n'), trained.text.size() - 1);  // one line
   const auto report = nlohmann::json::parse(read_file(report_path(run), "report"));
@@ -95,7 +95,7 @@ TEST(Runs, TrainAndEvalARegressionRunWithoutTheCommandLine) {
 
   // The run folder is never overwritten by accident.
   try {
-    runs::train(config, run, false);
+    runs::train(config, run, ExistingRun::refuse);
     FAIL() << "trained over an existing run";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("already holds a run (config.json)"), std::string::npos) << e.what();

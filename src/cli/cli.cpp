@@ -8,6 +8,7 @@
 
 #include "cli/commands/commands.h"
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "nn/cell_registry.h"
 
 namespace neurocell {
@@ -17,6 +18,27 @@ namespace {
 int print_error(const std::string& message) {
   std::fprintf(stderr, "neurocell: error: %s\n", message.c_str());
   return 1;
+}
+
+// The command that continues an interrupted `train`: the same words, --overwrite dropped,
+// --resume added; words with shell-special characters quoted.
+std::string resume_command(const std::vector<std::string>& args) {
+  std::string line = "neurocell";
+  bool resume = false;
+  for (const auto& word : args) {
+    if (word == "--overwrite") continue;
+    resume |= word == "--resume";
+    const bool plain = !word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                               "0123456789-_./=:,+@%") == std::string::npos;
+    if (plain) {
+      line += " " + word;
+      continue;
+    }
+    std::string quoted = "'";
+    for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    line += " " + quoted + "'";
+  }
+  return resume ? line : line + " --resume";
 }
 
 }  // namespace
@@ -64,6 +86,10 @@ int run_cli(const std::vector<std::string>& args) {
     app.parse(reversed);  // runs the chosen subcommand's callback
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const Interrupted& e) {
+    std::fprintf(stderr, "\nneurocell: %s\n", e.what());
+    if (!args.empty() && args[0] == "train") std::fprintf(stderr, "  resume: %s\n", resume_command(args).c_str());
+    return 128 + e.signal();
   } catch (const Error& e) {
     return print_error(e.what());
   } catch (const c10::Error& e) {

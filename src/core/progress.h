@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+
 namespace neurocell::training {
 
 using Clock = std::chrono::steady_clock;
@@ -76,6 +78,55 @@ class ProgressBar {
   double last_draw_ = -1;
   int64_t last_decile_ = -1;
 };
+
+// Divergence, reported rather than hidden: the first non-finite training loss, or validation
+// error above 100x its chance level, names the run as diverged. The loops warn once on stderr
+// (also with --quiet), write "diverged" in that metrics line and in report.json.
+class DivergenceWatch {
+ public:
+  explicit DivergenceWatch(double learning_rate) : learning_rate_(learning_rate) {}
+
+  void observe_loss(double loss, int64_t step) {
+    if (!std::isfinite(loss)) flag("non-finite training loss at update " + std::to_string(step));
+  }
+  // `chance` is what a model that ignores its input scores (MSE, or cross-entropy ln K).
+  void observe_error(const char* name, double error, double chance, int64_t step) {
+    if (!std::isfinite(error))
+      flag(std::string("non-finite ") + name + " at update " + std::to_string(step));
+    else if (chance > 0 && error > 100 * chance)
+      flag(std::string(name) + " " + number(error) + " at update " + std::to_string(step) + ", over 100x its chance level " +
+           number(chance));
+  }
+  const std::string& reason() const { return reason_; }
+  void restore(std::string reason) { reason_ = std::move(reason); }
+
+ private:
+  void flag(const std::string& reason) {
+    if (!reason_.empty()) return;
+    reason_ = reason;
+    std::fprintf(stderr, "%sneurocell: warning: the run diverged: %s; lower --lr (%s) or add --clip\n",
+                 ::isatty(STDERR_FILENO) ? "\n" : "", reason.c_str(), number(learning_rate_).c_str());
+    std::fflush(stderr);
+  }
+  static std::string number(double value) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.4g", value);
+    return buffer;
+  }
+  double learning_rate_;
+  std::string reason_;
+};
+
+// A run where no update (or only the first: lr 1e20 makes every later gradient NaN) was
+// applied learnt nothing: that is an error, not a result.
+inline void require_some_update(int64_t steps_done, int64_t skipped, double learning_rate) {
+  if (steps_done == 0 || skipped < std::max<int64_t>(steps_done - 1, 1)) return;
+  char lr[32];
+  std::snprintf(lr, sizeof lr, "%.4g", learning_rate);
+  throw Error(std::to_string(skipped) + " of the " + std::to_string(steps_done) +
+              " updates were skipped (NaN/Inf loss or gradients) at --lr " + lr +
+              ": lower --lr, add --clip, or check the data");
+}
 
 inline bool gradients_finite(const std::vector<torch::Tensor>& params) {
   for (const auto& p : params)

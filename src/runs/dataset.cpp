@@ -68,7 +68,7 @@ std::string split_name(const Dataset& d) { return d.test_is_validation ? "valida
 
 namespace runs {
 
-RunResult train(DatasetRunConfig config, const std::string& out_dir, bool overwrite) {
+RunResult train(DatasetRunConfig config, const std::string& out_dir, ExistingRun existing) {
   config.data.validate();
   config.train.validate();
   require(config.model.cell != "src", "--data trains the sequence-model cells; the SRC classifier reads spike trains "
@@ -80,7 +80,7 @@ RunResult train(DatasetRunConfig config, const std::string& out_dir, bool overwr
   config.model.validate();
   config.train.validation_size = data.validation_inputs.size(0);
   config.train.test_size = data.test_inputs.size(0);
-  RunWriter run(out_dir, overwrite);
+  RunWriter run(out_dir, existing);
   const int64_t threads = configure_threads(config.train.threads);
   torch::manual_seed(config.train.seed);
   SequenceModel model(config.model);
@@ -99,15 +99,17 @@ RunResult train(DatasetRunConfig config, const std::string& out_dir, bool overwr
   RunResult result;
   if (!data.classification) {
     const auto task = make_dataset_task(data);
-    const auto r = train_model(model, *task, config.train, run.training_output());
+    const auto r = train_model(model, *task, config.train, run.training_output(config.train.checkpoint_every));
     save_weights(run.weights_path(), model);  // best validation weights (restored)
     report.update({{"steps_done", r.steps_done},
                    {"skipped_updates", r.skipped_updates},
                    {"early_stopped", r.early_stopped},
                    {"best_step", r.best_step},
+                   {"resumed_from", r.resumed_from},
                    {"validation", {{"mse", r.best_validation_mse}}},
                    {"test", {{"mse", r.test_mse}, {"chance_mse", r.chance_mse}, {"samples", config.train.test_size}}},
                    {"training_time_s", r.wall_seconds}});
+    if (!r.divergence.empty()) report["diverged"] = r.divergence;
     result.value = r.test_mse;
     result.text = strprintf("result: test MSE %.6g (chance %.4g, %lld sequences of the %s) | %s, %lld steps (%lld skipped), "
                             "%.1f s, run in %s\n",
@@ -121,7 +123,7 @@ RunResult train(DatasetRunConfig config, const std::string& out_dir, bool overwr
                              torch::cat({data.train_targets, data.validation_targets})};
     const auto r = train_classifier(sequence_classifier(model), train_set,
                                     [&data] { return ImageSet{data.test_inputs, data.test_targets}; }, config.train,
-                                    run.training_output());
+                                    run.training_output(config.train.checkpoint_every));
     save_weights(run.weights_path(), model);
     const double chance = majority_accuracy(data.test_targets, data.output_size);
     report.update(to_json(r));

@@ -22,7 +22,7 @@ DatasetRunConfig load_dataset_run_config(const std::string& dir);
 std::string describe(const DatasetRunConfig& config, const Dataset& data);
 
 namespace runs {
-RunResult train(DatasetRunConfig config, const std::string& out_dir, bool overwrite);
+RunResult train(DatasetRunConfig config, const std::string& out_dir, ExistingRun existing);
 // The run's test split (its validation split when the file has none) scored again.
 RunResult eval_dataset(const std::string& dir);
 }  // namespace runs

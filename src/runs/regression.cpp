@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "io/files.h"
 #include "train/multistability.h"
+#include "train/resume.h"
 #include "core/progress.h"
 
 namespace neurocell::runs {
@@ -21,12 +22,12 @@ std::string result_line(const RunConfig& c, double test_mse, double chance, int6
 
 }  // namespace
 
-RunResult train(RunConfig config, const std::string& out_dir, bool overwrite) {
+RunResult train(RunConfig config, const std::string& out_dir, ExistingRun existing) {
   config.model.validate();
   config.task.validate();
   config.train.validate();
   config.multistability.validate();
-  RunWriter run(out_dir, overwrite);
+  RunWriter run(out_dir, existing);
   const auto task = make_task(config.task);
   config.model.input_size = task->input_size;
   config.model.output_size = task->output_size;
@@ -51,11 +52,19 @@ RunResult train(RunConfig config, const std::string& out_dir, bool overwrite) {
   const bool measure = ms.measure || ms.warmup.steps > 0;
   nlohmann::json vaa = nlohmann::json::object(), warmup_summary;
   const auto start = std::chrono::steady_clock::now();
-  if (measure) vaa["initial"] = measure_and_log_vaa(model, *task, ms.vaa, "initial", 0, &metrics);
-  if (ms.warmup.steps > 0) {
-    warmup_summary = run_warmup(model, *task, ms.warmup, &metrics, config.train.progress);
-    vaa["after_warmup"] = measure_and_log_vaa(model, *task, ms.vaa, "after_warmup", 0, &metrics);
+  if (const TrainingState* resumed = run.resume_state()) {
+    // Warmup and the VAA before training happened before the checkpoint (their metrics lines
+    // are kept); the weights they left are in it.
+    vaa = resumed->run.value("vaa", nlohmann::json::object());
+    warmup_summary = resumed->run.value("warmup", nlohmann::json());
+  } else {
+    if (measure) vaa["initial"] = measure_and_log_vaa(model, *task, ms.vaa, "initial", 0, &metrics);
+    if (ms.warmup.steps > 0) {
+      warmup_summary = run_warmup(model, *task, ms.warmup, &metrics, config.train.progress);
+      vaa["after_warmup"] = measure_and_log_vaa(model, *task, ms.vaa, "after_warmup", 0, &metrics);
+    }
   }
+  const nlohmann::json run_state = {{"vaa", vaa}, {"warmup", warmup_summary}};
   ValidationHook hook;
   if (ms.every > 0)
     hook = [&](int64_t step) -> nlohmann::json {
@@ -64,7 +73,8 @@ RunResult train(RunConfig config, const std::string& out_dir, bool overwrite) {
       return {{"vaa", line["vaa"]}, {"attractors", line["attractors"]}};
     };
 
-  const auto report = train_model(model, *task, config.train, run.training_output(), hook);
+  const auto report =
+      train_model(model, *task, config.train, run.training_output(config.train.checkpoint_every, &run_state), hook);
   save_weights(run.weights_path(), model);  // best validation weights (restored)
   if (measure) vaa["final"] = measure_and_log_vaa(model, *task, ms.vaa, "final", report.steps_done, &metrics);
   const double wall_seconds = training::seconds_since(start);
@@ -80,6 +90,7 @@ RunResult train(RunConfig config, const std::string& out_dir, bool overwrite) {
       {"skipped_updates", report.skipped_updates},
       {"early_stopped", report.early_stopped},
       {"best_step", report.best_step},
+      {"resumed_from", report.resumed_from},
       {"validation", {{"mse", report.best_validation_mse}}},
       {"test", {{"mse", report.test_mse}, {"chance_mse", report.chance_mse},
                 {"samples", config.train.test_size}}},
@@ -90,6 +101,7 @@ RunResult train(RunConfig config, const std::string& out_dir, bool overwrite) {
   if (measure) json["vaa"] = vaa;
   if (ms.warmup.steps > 0) json["warmup"] = warmup_summary;
   if (!config.init.empty()) json["init"] = config.init;
+  if (!report.divergence.empty()) json["diverged"] = report.divergence;
   run.write_report(json);
 
   std::string extra = strprintf(", %lld steps (%lld skipped), %.1f s, run in %s",

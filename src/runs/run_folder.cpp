@@ -4,11 +4,19 @@
 
 #include <torch/torch.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 
 #include "core/error.h"
 #include "io/files.h"
+#include "train/resume.h"
 
 namespace neurocell {
 
@@ -122,19 +130,112 @@ LoadedRun load_run(const std::string& dir) {
   return run;
 }
 
-RunWriter::RunWriter(std::string dir, bool overwrite) : dir_(std::move(dir)) {
+std::vector<std::string> run_file_names() {
+  return {"config.json", "metrics.jsonl", "model.safetensors", "report.json", "resume.safetensors", "permutation.json"};
+}
+
+namespace {
+
+// The first place where two configs differ, as "train.lr: 0.001 here, 0.01 in the run".
+std::string first_difference(const nlohmann::json& given, const nlohmann::json& stored, const std::string& at) {
+  if (given.is_object() && stored.is_object()) {
+    for (const auto& [key, value] : given.items()) {
+      const std::string path = at.empty() ? key : at + "." + key;
+      if (!stored.contains(key)) return path + ": " + value.dump() + " here, absent in the run";
+      const auto difference = first_difference(value, stored.at(key), path);
+      if (!difference.empty()) return difference;
+    }
+    for (const auto& [key, value] : stored.items())
+      if (!given.contains(key)) return (at.empty() ? key : at + "." + key) + ": absent here, " + value.dump() + " in the run";
+    return "";
+  }
+  return given == stored ? "" : at + ": " + given.dump() + " here, " + stored.dump() + " in the run";
+}
+
+// A config as it decides a run's numbers: how often checkpoints are written does not.
+nlohmann::json comparable(nlohmann::json config) {
+  if (config.is_object() && config.contains("train") && config["train"].is_object())
+    config["train"].erase("checkpoint_every");
+  return config;
+}
+
+}  // namespace
+
+RunWriter::RunWriter(std::string dir, ExistingRun existing) : dir_(std::move(dir)), existing_(existing) {
   require(!dir_.empty(), "--out DIR is required: the folder that receives the run");
-  require(overwrite || !file_exists(config_path(dir_)),
-          "'" + dir_ + "' already holds a run (config.json): choose another --out, or add --overwrite");
+  if (std::filesystem::is_directory(dir_)) lock();
+  try {
+    require(existing_ != ExistingRun::refuse || !file_exists(config_path(dir_)),
+            "'" + dir_ + "' already holds a run (config.json): choose another --out, add --resume to continue it, or " +
+                "--overwrite to replace it");
+    require(existing_ != ExistingRun::resume || !file_exists(report_path(dir_)),
+            "nothing to resume: '" + dir_ + "' holds a finished run (report.json); choose another --out, or " +
+                "--overwrite to train it again");
+  } catch (...) {
+    ::close(lock_fd_);  // no destructor runs for a constructor that throws
+    lock_fd_ = -1;
+    throw;
+  }
+}
+
+RunWriter::~RunWriter() {
+  if (metrics_.is_open()) metrics_.close();
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
+
+void RunWriter::lock() {
+  if (lock_fd_ >= 0) return;
+  const std::string path = lock_path(dir_);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  require(fd >= 0, "cannot create '" + path + "': " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char pid[32] = {0};
+    const ssize_t n = ::pread(fd, pid, sizeof pid - 1, 0);
+    ::close(fd);
+    std::string owner = n > 0 ? std::string(pid, static_cast<size_t>(n)) : std::string("?");
+    while (!owner.empty() && (owner.back() == '\n' || owner.back() == ' ')) owner.pop_back();
+    throw Error("'" + dir_ + "' is in use: another neurocell process (pid " + owner +
+                ") is writing this run; wait for it to end or stop it, or choose another --out");
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    // The pid is only for the message above; the lock itself holds.
+  }
+  lock_fd_ = fd;
 }
 
 void RunWriter::create() {
-  if (!created_) ensure_directory(dir_);
+  if (created_) return;
+  ensure_directory(dir_);
+  lock();
   created_ = true;
+  // The first write of a new run removes whatever an old one left (--overwrite, or a run
+  // folder without config.json), so two runs' files never mix. A resume decides in write_config.
+  if (existing_ != ExistingRun::resume) remove_run_files();
+}
+
+void RunWriter::remove_run_files() {
+  for (const auto& name : run_file_names()) {
+    std::error_code ec;
+    std::filesystem::remove(dir_ + "/" + name, ec);
+    require(!ec, "cannot remove the old run's '" + dir_ + "/" + name + "': " + ec.message());
+  }
 }
 
 void RunWriter::write_config(const nlohmann::json& config) {
   create();
+  if (existing_ == ExistingRun::resume && file_exists(config_path(dir_))) {
+    const auto stored = read_run_config_json(dir_);
+    const auto difference = first_difference(comparable(config), comparable(stored), "");
+    require(difference.empty(), "cannot resume '" + dir_ + "': it was started with another config (" + difference +
+                                    "); give the flags it was started with, or --overwrite to start afresh");
+    if (file_exists(resume_path(dir_))) {
+      resume_ = std::make_unique<TrainingState>(load_training_state(resume_path(dir_)));
+      return;  // config.json stays as written at the start
+    }
+    // Killed before its first checkpoint: nothing to continue, start afresh below.
+  }
+  if (existing_ == ExistingRun::resume) remove_run_files();  // a fresh start: no file of the old one stays
   write_json_atomic(config_path(dir_), config);
 }
 
@@ -146,15 +247,34 @@ void RunWriter::write_json(const std::string& name, const nlohmann::json& json) 
 std::ostream& RunWriter::metrics() {
   if (!metrics_.is_open()) {
     create();
-    metrics_.open(metrics_path(dir_), std::ios::trunc);
-    require(metrics_.good(), "cannot write '" + metrics_path(dir_) + "'");
+    const std::string path = metrics_path(dir_);
+    if (resume_) {
+      // Cut back to the checkpoint: the lines after it are written again by the resumed run.
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(path, ec);
+      require(!ec && size >= resume_->metrics_bytes,
+              "cannot resume '" + dir_ + "': metrics.jsonl is shorter than at the checkpoint (edited?); --overwrite");
+      std::filesystem::resize_file(path, resume_->metrics_bytes);
+      metrics_.open(path, std::ios::in | std::ios::out);
+      metrics_.seekp(static_cast<std::streamoff>(resume_->metrics_bytes));
+    } else {
+      metrics_.open(path, std::ios::trunc);
+    }
+    require(metrics_.good(), "cannot write '" + path + "'");
   }
   return metrics_;
 }
 
-TrainOutput RunWriter::training_output() {
+TrainOutput RunWriter::training_output(int64_t checkpoint_every, const nlohmann::json* run_state) {
   create();
-  return {&metrics(), weights_path()};
+  TrainOutput output;
+  output.metrics = &metrics();
+  output.weights_path = weights_path();
+  output.resume_path = resume_path(dir_);
+  output.checkpoint_every = checkpoint_every;
+  output.resume_from = resume_.get();
+  output.run_state = run_state;
+  return output;
 }
 
 std::string RunWriter::weights_path() const { return neurocell::weights_path(dir_); }
@@ -163,6 +283,19 @@ void RunWriter::write_report(const nlohmann::json& report) {
   if (metrics_.is_open()) metrics_.close();
   create();
   write_json_atomic(report_path(dir_), report);
+  std::error_code ec;
+  std::filesystem::remove(resume_path(dir_), ec);  // finished: nothing to resume
+}
+
+void mark_if_unfinished(const std::string& dir, RunResult& result) {
+  if (file_exists(report_path(dir))) return;
+  result.unfinished = true;
+  result.warnings.push_back("'" + dir + "' is an unfinished run (no report.json: its training was stopped, or is still " +
+                            "running): these are the weights of its best validation so far" +
+                            (file_exists(resume_path(dir)) ? "; continue it with the same train command and --resume" : ""));
+  auto& text = result.text;
+  const size_t end = !text.empty() && text.back() == '\n' ? text.size() - 1 : text.size();
+  text.insert(end, " (unfinished run)");
 }
 
 std::string strprintf(const char* format, ...) {

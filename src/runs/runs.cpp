@@ -10,7 +10,9 @@
 
 namespace neurocell::runs {
 
-RunResult eval(const std::string& dir, const EvalOptions& options) {
+namespace {
+
+RunResult eval_of_kind(const std::string& dir, const EvalOptions& options) {
   switch (detect_run_kind(dir)) {
     case RunKind::spiking: return eval_spiking(dir, options.test_size);
     case RunKind::sequence_classification: return eval_sequence_classification(dir, options.test_size);
@@ -25,7 +27,7 @@ RunResult eval(const std::string& dir, const EvalOptions& options) {
   return eval_regression(dir, options.test_size);
 }
 
-RunResult export_ncm(const std::string& dir, const std::string& out_path, const ExportOptions& options) {
+RunResult export_of_kind(const std::string& dir, const std::string& out_path, const ExportOptions& options) {
   const auto& integer = options.integer;
   require(options.overwrite || !file_exists(out_path), "'" + out_path + "' exists: pass --overwrite to replace it");
   const RunKind kind = detect_run_kind(dir);
@@ -48,6 +50,50 @@ RunResult export_ncm(const std::string& dir, const std::string& out_path, const 
                           static_cast<long long>(m.hidden_size), static_cast<long long>(m.input_size),
                           static_cast<long long>(m.output_size), static_cast<long long>(parameter_count(*run.model)),
                           bytes.size());
+  return result;
+}
+
+}  // namespace
+
+RunResult train_config(const nlohmann::json& given, const std::string& out_dir, ExistingRun existing) {
+  require(given.is_object(), "a run config is a JSON object (as a run folder's config.json)");
+  // The model's input and output widths are the task's (the run functions set them); a config
+  // written by hand may leave them out.
+  nlohmann::json config = given;
+  if (config.contains("model") && config["model"].is_object())
+    for (const char* key : {"input_size", "output_size"})
+      if (!config["model"].contains(key)) config["model"][key] = 1;
+  const std::string kind = config.contains("kind") && config.at("kind").is_string()
+                               ? config.at("kind").get<std::string>()
+                               : run_kind_name(RunKind::regression);
+  if (kind == run_kind_name(RunKind::regression)) return train(run_config_from_json(config), out_dir, existing);
+  if (kind == run_kind_name(RunKind::sequence_classification))
+    return train(sequence_classification_config_from_json(config), out_dir, existing);
+  if (kind == run_kind_name(RunKind::spiking)) return train(spiking_run_config_from_json(config), out_dir, existing);
+  if (kind == run_kind_name(RunKind::dataset)) return train(dataset_run_config_from_json(config), out_dir, existing);
+  throw Error("run config: kind '" + kind + "' cannot be trained from a config (regression, " +
+              "sequence-classification, spiking or dataset; T-maze runs: neurocell tmaze)");
+}
+
+// A training stopped before its first validation left a resume checkpoint but no weights yet:
+// say that rather than "model.safetensors not found".
+static void require_weights_of_unfinished(const std::string& dir) {
+  require(!file_exists(resume_path(dir)) || file_exists(weights_path(dir)),
+          "'" + dir + "' is an unfinished run stopped before its first validation: it has no weights yet " +
+              "(continue it with the same train command and --resume)");
+}
+
+RunResult eval(const std::string& dir, const EvalOptions& options) {
+  require_weights_of_unfinished(dir);
+  auto result = eval_of_kind(dir, options);
+  mark_if_unfinished(dir, result);
+  return result;
+}
+
+RunResult export_ncm(const std::string& dir, const std::string& out_path, const ExportOptions& options) {
+  require_weights_of_unfinished(dir);
+  auto result = export_of_kind(dir, out_path, options);
+  mark_if_unfinished(dir, result);
   return result;
 }
 

@@ -15,6 +15,12 @@
 
 namespace neurocell::runs {
 
+// Trains the run a config.json object describes, of any kind `train` writes (its "kind":
+// regression when absent, sequence-classification, spiking, dataset), into out_dir: what the
+// Python package's neurocell.train and neurocell.resume call. The config is read as its kind's
+// loader reads config.json (missing options take their defaults).
+RunResult train_config(const nlohmann::json& config, const std::string& out_dir, ExistingRun existing);
+
 struct EvalOptions {
   int64_t test_size = 0;  // test samples; 0 = the run's own test set
 };

@@ -76,14 +76,14 @@ std::vector<int64_t> load_run_permutation(const std::string& dir, const ImageSeq
 
 namespace runs {
 
-RunResult train(SequenceClassificationConfig config, const std::string& out_dir, bool overwrite) {
+RunResult train(SequenceClassificationConfig config, const std::string& out_dir, ExistingRun existing) {
   config.task.validate();
   config.train.validate();
   config.model.input_size = config.task.input_size();
   config.model.output_size = 10;
   config.model.validate();
   require(config.model.cell != "src", "SRC classifies spiking MNIST: use --task spiking-mnist");
-  RunWriter run(out_dir, overwrite);
+  RunWriter run(out_dir, existing);
   const int64_t threads = configure_threads(config.train.threads);
   torch::manual_seed(config.train.seed);
   SequenceModel model(config.model);
@@ -93,7 +93,8 @@ RunResult train(SequenceClassificationConfig config, const std::string& out_dir,
                                       {"permutation", task_permutation(config.task)}});
 
   const auto report = train_image_classifier(sequence_image_classifier(model, config.task), config.task.dataset,
-                                             config.train, run.training_output(), config.task.train_size);
+                                             config.train, run.training_output(config.train.checkpoint_every),
+                                             config.task.train_size);
   save_weights(run.weights_path(), model);
   auto report_json = neurocell::to_json(report);
   report_json.update({{"kind", run_kind_name(RunKind::sequence_classification)},

@@ -34,7 +34,7 @@ std::vector<int64_t> load_run_permutation(const std::string& dir, const ImageSeq
 
 namespace runs {
 
-RunResult train(SequenceClassificationConfig config, const std::string& out_dir, bool overwrite);
+RunResult train(SequenceClassificationConfig config, const std::string& out_dir, ExistingRun existing);
 // test_size 0: the run's own.
 RunResult eval_sequence_classification(const std::string& dir, int64_t test_size);
 

@@ -61,17 +61,18 @@ SrcClassifier load_src_classifier(const std::string& dir, const SpikingRunConfig
 
 namespace runs {
 
-RunResult train(SpikingRunConfig config, const std::string& out_dir, bool overwrite) {
+RunResult train(SpikingRunConfig config, const std::string& out_dir, ExistingRun existing) {
   config.model.validate();
   config.task.validate();
   config.train.validate();
-  RunWriter run(out_dir, overwrite);
+  RunWriter run(out_dir, existing);
   const int64_t threads = configure_threads(config.train.threads);
   torch::manual_seed(config.train.seed);
   auto model = build_src_classifier(config);
   run.write_config(to_json(config));
 
-  const auto report = train_spiking_classifier(model, config.task, config.train, run.training_output());
+  const auto report = train_spiking_classifier(model, config.task, config.train,
+                                               run.training_output(config.train.checkpoint_every));
   save_src_weights(run.weights_path(), model);
   auto report_json = neurocell::to_json(report);
   report_json.update({{"kind", run_kind_name(RunKind::spiking)},

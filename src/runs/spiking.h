@@ -37,7 +37,7 @@ struct IntegerExportOptions {
 
 namespace runs {
 
-RunResult train(SpikingRunConfig config, const std::string& out_dir, bool overwrite);
+RunResult train(SpikingRunConfig config, const std::string& out_dir, ExistingRun existing);
 // test_size 0: the run's own.
 RunResult eval_spiking(const std::string& dir, int64_t test_size);
 // Loads the authors' folder/zip, evaluates it on the test split (all of it by default) and,

@@ -15,6 +15,8 @@ std::string config_path(const std::string& dir) { return dir + "/config.json"; }
 std::string metrics_path(const std::string& dir) { return dir + "/metrics.jsonl"; }
 std::string weights_path(const std::string& dir) { return dir + "/model.safetensors"; }
 std::string report_path(const std::string& dir) { return dir + "/report.json"; }
+std::string resume_path(const std::string& dir) { return dir + "/resume.safetensors"; }
+std::string lock_path(const std::string& dir) { return dir + "/.lock"; }
 
 void write_json_atomic(const std::string& path, const nlohmann::json& json) {
   write_file_atomic(path, json.dump(2) + "\n");

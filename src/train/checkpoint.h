@@ -13,6 +13,8 @@ std::string config_path(const std::string& dir);
 std::string metrics_path(const std::string& dir);
 std::string weights_path(const std::string& dir);
 std::string report_path(const std::string& dir);
+std::string resume_path(const std::string& dir);  // DIR/resume.safetensors (train/resume.h)
+std::string lock_path(const std::string& dir);    // DIR/.lock (runs/run_folder.h)
 
 void write_json_atomic(const std::string& path, const nlohmann::json& json);
 

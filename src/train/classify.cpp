@@ -10,6 +10,7 @@
 #include "tasks/mnist.h"
 #include "train/checkpoint.h"
 #include "core/progress.h"
+#include "train/resume.h"
 
 namespace neurocell {
 
@@ -89,14 +90,17 @@ void load_src_weights(const std::string& path, SrcClassifier& model) {
 }
 
 nlohmann::json to_json(const ClassifierReport& report) {
-  return {{"steps_done", report.steps_done},
+  nlohmann::json json = {{"steps_done", report.steps_done},
           {"skipped_updates", report.skipped_updates},
           {"early_stopped", report.early_stopped},
           {"best_step", report.best_step},
+          {"resumed_from", report.resumed_from},
           {"validation", {{"accuracy", report.best_validation_accuracy}}},
           {"test", {{"accuracy", report.test_accuracy}, {"images", report.test_images}}},
           {"train_images_per_s", report.train_images_per_second},
           {"wall_time_s", report.wall_seconds}};
+  if (!report.divergence.empty()) json["diverged"] = report.divergence;
+  return json;
 }
 
 double image_accuracy(const ImageClassifier& classifier, const ImageSet& set, int64_t first, int64_t count,
@@ -164,14 +168,53 @@ ClassifierReport train_classifier(const ImageClassifier& classifier, const Image
   report.best_validation_accuracy = -1;
   auto best_params = snapshot(params);
   int64_t validations_without_improvement = 0, images_seen = 0;
-  double loss_sum = 0, last_validation = NAN, training_seconds = 0;
-  int64_t loss_count = 0;
-  ProgressBar progress(options.steps, options.progress, "val accuracy");
+  double loss_sum = 0, last_validation = NAN, training_seconds = 0, earlier_seconds = 0;
+  int64_t loss_count = 0, first_step = 1;
   torch::Tensor order;
   int64_t cursor = train_count;  // start a new epoch at the first step
+  double chance_loss = 0;        // ln K: the cross-entropy of a uniform guess, known at the first batch
+  DivergenceWatch divergence(options.learning_rate);
+
+  Checkpointer checkpoints(output, model, optimizer, generator);
+  if (const TrainingState* resumed = checkpoints.restore()) {
+    first_step = resumed->step + 1;
+    report.resumed_from = resumed->step;
+    best_params = snapshot(resumed->best_params);
+    report.skipped_updates = resumed->integer("skipped_updates");
+    report.best_step = resumed->integer("best_step");
+    validations_without_improvement = resumed->integer("validations_without_improvement");
+    loss_count = resumed->integer("loss_count");
+    images_seen = resumed->integer("images_seen");
+    cursor = resumed->integer("cursor");
+    report.best_validation_accuracy = resumed->real("best_validation_accuracy");
+    loss_sum = resumed->real("loss_sum");
+    last_validation = resumed->real("last_validation");
+    training_seconds = resumed->real("training_seconds");
+    earlier_seconds = resumed->real("elapsed_s");
+    const auto it = resumed->extra.find("order");
+    if (it != resumed->extra.end()) order = it->second.clone();
+    divergence.restore(resumed->divergence);
+  }
+  const auto fill = [&](TrainingState& s) {
+    s.best_params = best_params;
+    s.integers = {{"skipped_updates", report.skipped_updates},
+                  {"best_step", report.best_step},
+                  {"validations_without_improvement", validations_without_improvement},
+                  {"loss_count", loss_count},
+                  {"images_seen", images_seen},
+                  {"cursor", cursor}};
+    s.reals = {{"best_validation_accuracy", report.best_validation_accuracy},
+               {"loss_sum", loss_sum},
+               {"last_validation", last_validation},
+               {"training_seconds", training_seconds},
+               {"elapsed_s", earlier_seconds + seconds_since(start)}};
+    if (order.defined()) s.extra["order"] = order;
+    s.divergence = divergence.reason();
+  };
+  ProgressBar progress(options.steps, options.progress, "val accuracy");
   model.train();
 
-  for (int64_t step = 1; step <= options.steps; ++step) {
+  for (int64_t step = first_step; step <= options.steps; ++step) {
     const auto step_start = Clock::now();
     if (cursor + options.batch_size > train_count) {  // new epoch: a fresh shuffle
       order = torch::randperm(train_count, generator, torch::kLong);
@@ -183,9 +226,12 @@ ClassifierReport train_classifier(const ImageClassifier& classifier, const Image
     const auto labels = train_set.labels.index_select(0, index);
     set_learning_rate(optimizer, scheduled_learning_rate(options, step));
     optimizer.zero_grad();
-    const auto loss = torch::nn::functional::cross_entropy(classifier.logits(images, generator), labels);
+    const auto logits = classifier.logits(images, generator);
+    chance_loss = std::log(static_cast<double>(logits.size(1)));
+    const auto loss = torch::nn::functional::cross_entropy(logits, labels);
     loss.backward();
     const double loss_value = loss.item<double>();
+    divergence.observe_loss(loss_value, step);
     if (options.skip_nonfinite && (!std::isfinite(loss_value) || !gradients_finite(params))) {
       ++report.skipped_updates;
     } else {
@@ -199,11 +245,13 @@ ClassifierReport train_classifier(const ImageClassifier& classifier, const Image
     training_seconds += seconds_since(step_start);
     report.steps_done = step;
 
-    if (step % options.eval_every == 0 || step == options.steps) {
+    const bool validate = step % options.eval_every == 0 || step == options.steps;
+    if (validate) {
       model.eval();
       last_validation = image_accuracy(classifier, train_set, available, options.validation_size,
                                        make_generator(options.seed, 1));
       model.train();
+      if (loss_count) divergence.observe_error("training loss", loss_sum / loss_count, chance_loss, step);
       if (last_validation > report.best_validation_accuracy) {
         report.best_validation_accuracy = last_validation;
         report.best_step = step;
@@ -221,7 +269,8 @@ ClassifierReport train_classifier(const ImageClassifier& classifier, const Image
                                {"best_validation_accuracy", report.best_validation_accuracy},
                                {"skipped_updates", report.skipped_updates},
                                {"train_images_per_s", images_seen / training_seconds},
-                               {"elapsed_s", seconds_since(start)}};
+                               {"elapsed_s", earlier_seconds + seconds_since(start)}};
+        if (!divergence.reason().empty()) line["diverged"] = divergence.reason();
         *output.metrics << line.dump() << "\n" << std::flush;
       }
       progress.update(step, loss_count ? loss_sum / loss_count : NAN, last_validation);
@@ -234,8 +283,11 @@ ClassifierReport train_classifier(const ImageClassifier& classifier, const Image
     } else {
       progress.update(step, loss_value, last_validation);
     }
+    checkpoints.after_update(step, options.steps, validate, fill);
   }
   progress.finish();
+  require_some_update(report.steps_done, report.skipped_updates, options.learning_rate);
+  report.divergence = divergence.reason();
   {
     torch::NoGradGuard no_grad;
     for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_params[i]);
@@ -245,7 +297,7 @@ ClassifierReport train_classifier(const ImageClassifier& classifier, const Image
   report.test_images = std::min<int64_t>(options.test_size, test_set.labels.size(0));
   report.test_accuracy = image_accuracy(classifier, test_set, 0, report.test_images, make_generator(options.seed, 2));
   report.train_images_per_second = images_seen / training_seconds;
-  report.wall_seconds = seconds_since(start);
+  report.wall_seconds = earlier_seconds + seconds_since(start);
   return report;
 }
 

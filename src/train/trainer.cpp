@@ -16,6 +16,7 @@
 #include "kernels/fused.h"
 #include "train/checkpoint.h"
 #include "core/progress.h"
+#include "train/resume.h"
 
 namespace neurocell {
 
@@ -33,6 +34,7 @@ void TrainOptions::validate() const {
   require(test_size >= 1, "--test-size must be >= 1");
   require(patience >= 0, "--patience must be >= 0 (0 = off)");
   require(threads >= 0, "--threads must be >= 0 (0 = every core)");
+  require(checkpoint_every >= 0, "--checkpoint-every must be >= 0 (0 = at every validation)");
 }
 
 nlohmann::json to_json(const TrainOptions& o) {
@@ -47,7 +49,8 @@ nlohmann::json to_json(const TrainOptions& o) {
           {"test_size", o.test_size},
           {"patience", o.patience},
           {"seed", o.seed},
-          {"threads", o.threads}};
+          {"threads", o.threads},
+          {"checkpoint_every", o.checkpoint_every}};
 }
 
 TrainOptions train_options_from_json(const nlohmann::json& j) {
@@ -65,6 +68,7 @@ TrainOptions train_options_from_json(const nlohmann::json& j) {
     o.patience = j.value("patience", o.patience);
     o.seed = j.value("seed", o.seed);
     o.threads = j.value("threads", o.threads);
+    o.checkpoint_every = j.value("checkpoint_every", o.checkpoint_every);
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("train options: ") + e.what());
   }
@@ -151,6 +155,7 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
   const auto start = Clock::now();
   const int64_t eval_batch = evaluation_batch_size(options.batch_size, task.config.length);
   const auto validation = make_fixed_set(task, options.validation_size, eval_batch, options.seed, 1);
+  const double validation_chance = chance_mse(validation);
   auto generator = make_generator(options.seed, 0);
   const auto dtype = model->readout->weight.scalar_type();
 
@@ -161,12 +166,41 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
   report.best_validation_mse = std::numeric_limits<double>::infinity();
   auto best_params = snapshot(params);
   int64_t validations_without_improvement = 0;
-  double loss_sum = 0, last_validation = NAN;
-  int64_t loss_count = 0;
+  double loss_sum = 0, last_validation = NAN, earlier_seconds = 0;
+  int64_t loss_count = 0, first_step = 1;
+  DivergenceWatch divergence(options.learning_rate);
+
+  Checkpointer checkpoints(output, *model, optimizer, generator);
+  if (const TrainingState* resumed = checkpoints.restore()) {
+    first_step = resumed->step + 1;
+    report.resumed_from = resumed->step;
+    best_params = snapshot(resumed->best_params);
+    report.skipped_updates = resumed->integer("skipped_updates");
+    report.best_step = resumed->integer("best_step");
+    validations_without_improvement = resumed->integer("validations_without_improvement");
+    loss_count = resumed->integer("loss_count");
+    report.best_validation_mse = resumed->real("best_validation_mse");
+    loss_sum = resumed->real("loss_sum");
+    last_validation = resumed->real("last_validation");
+    earlier_seconds = resumed->real("elapsed_s");
+    divergence.restore(resumed->divergence);
+  }
+  const auto fill = [&](TrainingState& s) {
+    s.best_params = best_params;
+    s.integers = {{"skipped_updates", report.skipped_updates},
+                  {"best_step", report.best_step},
+                  {"validations_without_improvement", validations_without_improvement},
+                  {"loss_count", loss_count}};
+    s.reals = {{"best_validation_mse", report.best_validation_mse},
+               {"loss_sum", loss_sum},
+               {"last_validation", last_validation},
+               {"elapsed_s", earlier_seconds + seconds_since(start)}};
+    s.divergence = divergence.reason();
+  };
   ProgressBar progress(options.steps, options.progress, "val MSE");
   model->train();
 
-  for (int64_t step = 1; step <= options.steps; ++step) {
+  for (int64_t step = first_step; step <= options.steps; ++step) {
     const auto batch = task.sample(options.batch_size, generator);
     set_learning_rate(optimizer, scheduled_learning_rate(options, step));
     optimizer.zero_grad();
@@ -175,6 +209,7 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
                                            : torch::mse_loss(prediction, batch.targets.to(dtype));
     loss.backward();
     const double loss_value = loss.item<double>();
+    divergence.observe_loss(loss_value, step);
     if (options.skip_nonfinite && (!std::isfinite(loss_value) || !gradients_finite(params))) {
       ++report.skipped_updates;  // the nBRC paper's rule: drop the whole update
     } else {
@@ -185,8 +220,10 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
     }
     report.steps_done = step;
 
-    if (step % options.eval_every == 0 || step == options.steps) {
+    const bool validate = step % options.eval_every == 0 || step == options.steps;
+    if (validate) {
       last_validation = evaluate_mse(model, validation, task.readout_steps);
+      divergence.observe_error("validation MSE", last_validation, validation_chance, step);
       const bool improved = last_validation < report.best_validation_mse;
       if (improved) {
         report.best_validation_mse = last_validation;
@@ -203,7 +240,8 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
                                {"validation_mse", last_validation},
                                {"best_validation_mse", report.best_validation_mse},
                                {"skipped_updates", report.skipped_updates},
-                               {"elapsed_s", seconds_since(start)}};
+                               {"elapsed_s", earlier_seconds + seconds_since(start)}};
+        if (!divergence.reason().empty()) line["diverged"] = divergence.reason();
         if (on_validation) {
           const auto extra = on_validation(step);
           if (extra.is_object()) line.update(extra);
@@ -220,8 +258,11 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
     } else {
       progress.update(step, loss_value, last_validation);
     }
+    checkpoints.after_update(step, options.steps, validate, fill);
   }
   progress.finish();
+  require_some_update(report.steps_done, report.skipped_updates, options.learning_rate);
+  report.divergence = divergence.reason();
 
   {  // Restore the best validation weights (also the ones on disk).
     torch::NoGradGuard no_grad;
@@ -230,7 +271,7 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
   const auto test = make_fixed_set(task, options.test_size, eval_batch, options.seed, 2);
   report.test_mse = evaluate_mse(model, test, task.readout_steps);
   report.chance_mse = chance_mse(test);
-  report.wall_seconds = seconds_since(start);
+  report.wall_seconds = earlier_seconds + seconds_since(start);
   return report;
 }
 

@@ -29,6 +29,7 @@ struct TrainOptions {
   int64_t patience = 0;          // stop after N validations without improvement; 0 = never
   uint64_t seed = 1;
   int64_t threads = 0;           // 0 = every core
+  int64_t checkpoint_every = 0;  // resume checkpoint every N updates (0 = at every validation)
   bool progress = true;          // progress bar on stderr
   void validate() const;
 };
@@ -40,6 +41,8 @@ struct TrainReport {
   int64_t skipped_updates = 0;
   int64_t best_step = 0;
   bool early_stopped = false;
+  int64_t resumed_from = 0;  // the update a resumed run continued after (0 = not resumed)
+  std::string divergence;    // why the run looks diverged ("" = it does not), see Divergence
   double best_validation_mse = 0;
   double test_mse = 0;
   double chance_mse = 0;  // MSE of the best constant prediction on the test set
@@ -49,12 +52,21 @@ struct TrainReport {
 // Extra fields for the metrics line of a validation step (e.g. VAA), or null for none.
 using ValidationHook = std::function<nlohmann::json(int64_t step)>;
 
-// Where a training loop writes while it runs (both optional; a run folder's RunWriter gives
-// its own, runs/run_folder.h): one JSON line per validation to `metrics`, and the weights at
-// every new best validation score to `weights_path`.
+struct TrainingState;  // train/resume.h
+
+// Where a training loop writes while it runs (all optional; a run folder's RunWriter gives
+// its own, runs/run_folder.h): one JSON line per validation to `metrics`, the weights at
+// every new best validation score to `weights_path`, and resume checkpoints to `resume_path`
+// (train/resume.h) every `checkpoint_every` updates (0 = at every validation) and on
+// SIGINT/SIGTERM. A run continues from `resume_from` when it is given; `run_state` is what the
+// run function did before training (warmup, VAA), kept in every checkpoint.
 struct TrainOutput {
   std::ostream* metrics = nullptr;
   std::string weights_path;
+  std::string resume_path;
+  int64_t checkpoint_every = 0;
+  const TrainingState* resume_from = nullptr;
+  const nlohmann::json* run_state = nullptr;
 };
 
 // Trains `model` on `task`, writing the metrics lines and best weights to `output`.

@@ -45,8 +45,9 @@ inline void add_vaa_options(CLI::App* command, analysis::VaaOptions& o) {
   command->add_option("--vaa-seed", o.seed, "VAA: seed of the measurement's draws")->capture_default_str();
 }
 
-// Prints a run function's lines on stdout.
+// Prints a run function's lines on stdout, its warnings on stderr.
 inline void print(const RunResult& result) {
+  for (const auto& warning : result.warnings) std::fprintf(stderr, "neurocell: warning: %s\n", warning.c_str());
   std::fputs(result.text.c_str(), stdout);
   std::fflush(stdout);
 }

@@ -12,9 +12,11 @@
 #include "cli/commands/commands.h"
 
 #include <nlohmann/json.hpp>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -26,6 +28,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "io/files.h"
 #include "plot/gnuplot.h"
 #include "train/checkpoint.h"
@@ -214,38 +217,76 @@ std::string program_path() {
   return exe.string();
 }
 
-// Runs the pending runs as child processes, `jobs` at a time; returns the failed ones.
+// Starts one run as a child process writing its log. The child is tied to this process: when
+// reproduce dies, however it dies (kill -9 included), the kernel sends the child SIGTERM
+// (PR_SET_PDEATHSIG), on which a training saves its resume checkpoint and stops, so that no
+// orphan keeps writing a run folder that a rerun continues. Everything the child needs is
+// prepared before fork(): after it, only async-signal-safe calls.
+pid_t start_child(const std::string& program, const std::vector<std::string>& argv, const std::string& log) {
+  std::vector<std::string> words = argv;
+  std::vector<char*> c_argv;
+  std::string program_copy = program;
+  c_argv.push_back(program_copy.data());
+  for (auto& a : words) c_argv.push_back(a.data());
+  c_argv.push_back(nullptr);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  require(pid >= 0, "cannot start '" + program + "': fork failed");
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || ::dup2(fd, 1) < 0 || ::dup2(fd, 2) < 0) ::_exit(127);
+    ::execve(program_copy.c_str(), c_argv.data(), environ);
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Runs the pending runs as child processes, `jobs` at a time; returns the failed ones. On
+// SIGINT/SIGTERM it starts nothing more, passes SIGTERM to the running children (each saves a
+// resume checkpoint), waits for them and throws Interrupted: a rerun continues them.
 std::vector<const Run*> execute(const std::vector<const Run*>& pending, int64_t jobs, const std::string& program) {
   std::map<pid_t, const Run*> running;
   std::vector<const Run*> failed;
   size_t next = 0, done = 0;
   const auto start = std::chrono::steady_clock::now();
+  install_stop_handlers();
+  bool forwarded = false;
   while (next < pending.size() || !running.empty()) {
-    while (next < pending.size() && static_cast<int64_t>(running.size()) < jobs) {
+    while (!stop_signal() && next < pending.size() && static_cast<int64_t>(running.size()) < jobs) {
       const Run& r = *pending[next++];
       ensure_directory(fs::path(r.log).parent_path().string());
-      write_file_atomic(command_path(r), shell_line("neurocell", r.argv) + "\n");
+      const std::string command = shell_line("neurocell", r.argv) + "\n";
+      const bool same_command = file_exists(command_path(r)) && read_file(command_path(r), "run command") == command;
       std::vector<std::string> argv = r.argv;
-      if (fs::exists(r.dir)) argv.push_back("--overwrite");  // an interrupted run: redo it
-      std::vector<char*> c_argv;
-      std::string program_copy = program;
-      c_argv.push_back(program_copy.data());
-      for (auto& a : argv) c_argv.push_back(a.data());
-      c_argv.push_back(nullptr);
-      posix_spawn_file_actions_t files;
-      posix_spawn_file_actions_init(&files);
-      posix_spawn_file_actions_addopen(&files, 1, r.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      posix_spawn_file_actions_adddup2(&files, 1, 2);
-      pid_t pid = 0;
-      const int status = posix_spawn(&pid, program.c_str(), &files, nullptr, c_argv.data(), environ);
-      posix_spawn_file_actions_destroy(&files);
-      require(status == 0, "cannot start '" + program + "' for " + r.dir);
-      std::printf("started %s\n", r.dir.c_str());
+      // An interrupted run: continue a training from its checkpoint when the suite entry is
+      // unchanged; redo it otherwise (a stale finished run, a changed entry, a T-maze run).
+      if (fs::exists(r.dir)) argv.push_back(same_command && !r.argv.empty() && r.argv[0] == "train" &&
+                                                    !file_exists(report_path(r.dir))
+                                                ? "--resume"
+                                                : "--overwrite");
+      write_file_atomic(command_path(r), command);
+      running[start_child(program, argv, r.log)] = &r;
+      std::printf("started %s%s\n", r.dir.c_str(), argv.back() == "--resume" ? " (resumed)" : "");
       std::fflush(stdout);
-      running[pid] = &r;
     }
+    if (stop_signal() && !forwarded) {
+      for (const auto& item : running) ::kill(item.first, SIGTERM);
+      forwarded = true;
+    }
+    if (running.empty()) break;
     int status = 0;
-    const pid_t pid = waitpid(-1, &status, 0);
+    const pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid == 0) {
+      ::usleep(50 * 1000);  // polled, so that a signal is seen while children run
+      continue;
+    }
     if (pid < 0) break;
     const auto it = running.find(pid);
     if (it == running.end()) continue;
@@ -255,10 +296,14 @@ std::vector<const Run*> execute(const std::vector<const Run*>& pending, int64_t 
     const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && finished(*r);
     if (!ok) failed.push_back(r);
     const double minutes = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60;
-    std::printf("%s %s (%zu/%zu, %.1f min)%s\n", ok ? "finished" : "FAILED", r->dir.c_str(), done, pending.size(),
-                minutes, ok ? "" : (", see " + r->log).c_str());
+    std::printf("%s %s (%zu/%zu, %.1f min)%s\n", ok ? "finished" : stop_signal() ? "stopped" : "FAILED", r->dir.c_str(),
+                done, pending.size(), minutes, ok || stop_signal() ? "" : (", see " + r->log).c_str());
     std::fflush(stdout);
   }
+  if (const int signal = stop_signal())
+    throw Interrupted(std::string("reproduce interrupted by ") + signal_name(signal) +
+                          ": the running trainings saved their state; rerun the same command to continue them",
+                      signal);
   return failed;
 }
 
@@ -441,10 +486,17 @@ int command_reproduce(const ReproduceOptions& o) {
            << "#SBATCH --job-name=neurocell-" << suite.name << "\n#SBATCH --array=0-" << runs.size() - 1 << "\n"
            << "#SBATCH --cpus-per-task=" << o.threads_per_job << "\n#SBATCH --output=" << out
            << "/logs/slurm-%A_%a.out\n"
+           << "#SBATCH --requeue\n#SBATCH --open-mode=append\n#SBATCH --signal=B:TERM@120\n"
+           << "# A preemption or the time limit sends SIGTERM: the training saves its resume checkpoint and\n"
+           << "# stops; the task is requeued and the same command continues it (runs resume, never restart).\n"
            << "cd " << fs::current_path().string() << "\n"
-           << "exec " << program << " reproduce " << (o.suite_file.empty() ? suite.name : "--suite-file " + o.suite_file)
+           << program << " reproduce " << (o.suite_file.empty() ? suite.name : "--suite-file " + o.suite_file)
            << (o.quick ? " --quick" : "") << " --out " << out << " --threads-per-job " << o.threads_per_job
-           << " --only \"$SLURM_ARRAY_TASK_ID\"\n";
+           << " --only \"$SLURM_ARRAY_TASK_ID\" &\n"
+           << "child=$!\ntrap 'kill -TERM $child' TERM\nwait $child; status=$?\n"
+           << "if [ $status -gt 128 ]; then wait $child; status=$?; fi\n"
+           << "if [ $status -eq 143 ]; then scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"; fi\n"
+           << "exit $status\n";
     ensure_directory(fs::path(o.slurm).parent_path().empty() ? "." : fs::path(o.slurm).parent_path().string());
     write_file_atomic(o.slurm, script.str());
     std::printf("wrote %s: a SLURM array of %zu runs\n", o.slurm.c_str(), runs.size());

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "nn/cell_registry.h"
+#include "core/interrupt.h"
 #include "runs/runs.h"
 
 namespace neurocell::cli {
@@ -17,7 +18,7 @@ struct TrainCommand {
   ImageSequenceTaskConfig sequence_task;  // --task smnist | psmnist | row-mnist | prow-mnist
   DatasetConfig data;                     // --data FILE.npz
   CLI::Option* task_option = nullptr;
-  bool detach = false, dense_input = false, no_skip = false, quiet = false, overwrite = false;
+  bool detach = false, dense_input = false, no_skip = false, quiet = false, overwrite = false, resume = false;
   std::string out_dir;
 };
 
@@ -30,6 +31,9 @@ std::vector<std::string> train_task_names() {
 
 // Binds each flag once; the callback copies the shared ones into the config of the kind.
 void train_callback(TrainCommand& o) {
+  require(!(o.overwrite && o.resume), "--overwrite and --resume exclude each other: replace the run, or continue it");
+  const ExistingRun existing = o.resume ? ExistingRun::resume : o.overwrite ? ExistingRun::overwrite : ExistingRun::refuse;
+  install_stop_handlers();  // SIGINT/SIGTERM: checkpoint, then exit with the command that resumes
   o.config.train.progress = !o.quiet;
   o.config.train.skip_nonfinite = !o.no_skip;
   if (!o.data.path.empty()) {
@@ -38,7 +42,7 @@ void train_callback(TrainCommand& o) {
     dataset.model = o.config.model;
     dataset.data = o.data;
     dataset.train = o.config.train;
-    print(runs::train(dataset, o.out_dir, o.overwrite));
+    print(runs::train(dataset, o.out_dir, existing));
     return;
   }
   if (is_image_sequence_task(o.config.task.name)) {
@@ -47,11 +51,11 @@ void train_callback(TrainCommand& o) {
     sequence.task = o.sequence_task;
     sequence.task.name = o.config.task.name;
     sequence.train = o.config.train;
-    print(runs::train(sequence, o.out_dir, o.overwrite));
+    print(runs::train(sequence, o.out_dir, existing));
     return;
   }
   const bool src = o.config.model.cell == "src", spiking_task = is_spiking_task(o.config.task.name);
-  if (!src && !spiking_task) return print(runs::train(o.config, o.out_dir, o.overwrite));
+  if (!src && !spiking_task) return print(runs::train(o.config, o.out_dir, existing));
   require(src && spiking_task, src ? "--cell src trains on --task spiking-mnist or spiking-fashion-mnist"
                                    : "--task " + o.config.task.name + " needs --cell src");
   o.spiking.task.name = o.config.task.name;
@@ -61,7 +65,7 @@ void train_callback(TrainCommand& o) {
   o.spiking.model.impl = o.config.model.impl;
   o.spiking.model.cell.detach_recurrence = o.detach;
   o.spiking.sparse_input = !o.dense_input;
-  print(runs::train(o.spiking, o.out_dir, o.overwrite));
+  print(runs::train(o.spiking, o.out_dir, existing));
 }
 
 }  // namespace
@@ -144,7 +148,13 @@ void register_train(CLI::App& app) {
   add_vaa_options(train, o.config.multistability.vaa);
   train->add_option("--init", o.config.init, "Start from the weights of this run folder (same model)");
   train->add_option("--out", o.out_dir, "Run folder to write")->required();
-  train->add_flag("--overwrite", o.overwrite, "Replace a run already in --out");
+  train->add_flag("--overwrite", o.overwrite, "Replace a run already in --out (its files are removed first)");
+  train->add_flag("--resume", o.resume,
+                  "Continue the interrupted run in --out from its last checkpoint (same flags; starts it when there "
+                  "is none), ending bit-identical to an uninterrupted run");
+  train->add_option("--checkpoint-every", o.config.train.checkpoint_every,
+                    "Write the resume checkpoint every N updates (0 = at every validation); also on SIGINT/SIGTERM")
+      ->capture_default_str();
   train->add_flag("--quiet", o.quiet, "No progress bar");
   train->callback([options] { train_callback(*options); });
 }

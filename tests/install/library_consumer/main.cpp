@@ -63,7 +63,7 @@ int main() {
   run.train.test_size = 64;
   run.train.progress = false;
   const auto dir = (std::filesystem::temp_directory_path() / "neurocell_consumer_run").string();
-  const auto trained = runs::train(run, dir, /*overwrite=*/true);
+  const auto trained = runs::train(run, dir, neurocell::ExistingRun::overwrite);
   const auto evaluated = runs::eval(dir);
   std::filesystem::remove_all(dir);
   std::printf("library_consumer: runs::train test MSE %.6f, runs::eval %.6f\n", trained.value, evaluated.value);
