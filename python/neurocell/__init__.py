@@ -13,7 +13,7 @@ from . import _C
 from .modules import (ACMRU, BMRU, BRC, CMRU, GRU, LRU, LSTM, MGU, NBRC, SRC, FqBMRU, HybridACMRULRU,
                       HybridBMRULRU, HybridCMRULRU, MinGRU, RecurrentStack, SequenceModel, SRCClassifier,
                       cell_class, cell_names)
-from .runs import export, load, run_kind, run_predictions, run_states, save
+from .runs import export, load, resume, run_kind, run_predictions, run_states, save, train
 from . import analysis, data
 from .analysis import vaa, vaa_star, warmup
 

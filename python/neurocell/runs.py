@@ -8,7 +8,7 @@ import torch
 from . import _C
 from .modules import SequenceModel, SRCClassifier
 
-__all__ = ["load", "save", "run_kind", "run_states", "run_predictions", "export"]
+__all__ = ["load", "save", "train", "resume", "run_kind", "run_states", "run_predictions", "export"]
 
 
 def run_kind(run_dir):
@@ -63,6 +63,35 @@ def save(model, run_dir, task=None, train=None, kind=None, overwrite=False, **ex
         raise ValueError("save: run folders hold float32 weights; call model.float() first")
     _C.save_model(os.fspath(run_dir), json.dumps(config), model._cpp, bool(overwrite))
     return os.fspath(run_dir)
+
+
+def train(config, run_dir, overwrite=False, resume=False):
+    """Trains the run a config describes into run_dir, as `neurocell train` does, and returns
+    its report.json as a dict. config is a dict shaped as a run folder's config.json: "kind"
+    (regression by default, sequence-classification, spiking, dataset), "model", "task" (or
+    "data"), "train" (steps, batch_size, learning_rate, seed, checkpoint_every, ...); missing
+    options take the command line's defaults.
+
+    The run writes a resume checkpoint every train.checkpoint_every updates (0: at every
+    validation) and on SIGINT/SIGTERM, which then raise KeyboardInterrupt with the state saved;
+    resume=True (or neurocell.resume(run_dir)) continues it, bit-identical to a run that was
+    never interrupted. overwrite=True replaces a run already in run_dir."""
+    if overwrite and resume:
+        raise ValueError("train: overwrite and resume exclude each other")
+    existing = "resume" if resume else "overwrite" if overwrite else "refuse"
+    _value, report, _text = _C.train_run(json.dumps(config), os.fspath(run_dir), existing)
+    return report
+
+
+def resume(run_dir):
+    """Continues the interrupted training in run_dir (its own config.json) from its last
+    checkpoint; a run stopped before its first checkpoint starts again. Returns report.json."""
+    path = os.path.join(os.fspath(run_dir), "config.json")
+    if not os.path.exists(path):
+        raise ValueError(f"resume: '{os.fspath(run_dir)}' holds no run (config.json not found)")
+    with open(path) as f:
+        config = json.load(f)
+    return train(config, run_dir, resume=True)
 
 
 def run_states(run_dir, x):

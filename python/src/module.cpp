@@ -19,6 +19,7 @@
 #include "analysis/warmup.h"
 #include "bench/bench.h"
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "io/files.h"
 #include "io/ncm_export.h"
 #include "nn/cell_registry.h"
@@ -125,6 +126,8 @@ void translate_errors() {
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
+    } catch (const Interrupted& e) {
+      PyErr_SetString(PyExc_KeyboardInterrupt, e.what());  // the state is saved: neurocell.resume
     } catch (const Error& e) {
       PyErr_SetString(PyExc_ValueError, e.what());
     } catch (const c10::Error& e) {
@@ -330,6 +333,37 @@ void bind_runs(py::module_& m) {
         runs::save_model(dir, from_python_text(config, "run config"), holder, overwrite);
       },
       py::arg("dir"), py::arg("config_json"), py::arg("model"), py::arg("overwrite"));
+  // -> (value, report, text). SIGINT/SIGTERM are the training's while it runs (with the GIL
+  // released Python would only see them afterwards): it saves its resume state and raises
+  // KeyboardInterrupt; Python's own handlers are back when it returns.
+  m.def(
+      "train_run",
+      [](const std::string& config, const std::string& dir, const std::string& existing) {
+        require(existing == "refuse" || existing == "overwrite" || existing == "resume",
+                "existing must be refuse, overwrite or resume");
+        const auto mode = existing == "resume"      ? ExistingRun::resume
+                          : existing == "overwrite" ? ExistingRun::overwrite
+                                                    : ExistingRun::refuse;
+        const auto parsed = from_python_text(config, "run config");
+        struct sigaction previous_int {}, previous_term {};
+        clear_stop_signal();
+        install_stop_handlers(&previous_int, &previous_term);
+        struct Restore {
+          struct sigaction *a, *b;
+          ~Restore() {
+            sigaction(SIGINT, a, nullptr);
+            sigaction(SIGTERM, b, nullptr);
+            clear_stop_signal();
+          }
+        } restore{&previous_int, &previous_term};
+        RunResult result;
+        {
+          py::gil_scoped_release release;
+          result = runs::train_config(parsed, dir, mode);
+        }
+        return py::make_tuple(result.value, to_python(result.report), result.text);
+      },
+      py::arg("config_json"), py::arg("dir"), py::arg("existing"));
   m.def("run_states", [](const std::string& dir, const Tensor& x) { return runs::run_states(dir, x, "x"); });
   m.def("run_predictions", [](const std::string& dir, const Tensor& x) { return runs::run_predictions(dir, x, "x"); });
   m.def(
