@@ -299,6 +299,34 @@ TEST(Resume, AClassifierOnYourOwnDataEndsBitIdentical) {
   EXPECT_EQ(metrics_without_times(run), metrics_without_times(dir.path("reference")));
 }
 
+TEST(Resume, ATmazeAgentEndsBitIdentical) {
+  // The DRQN loop: its target network, replay and std::mt19937_64 are in the checkpoint.
+  TempDir dir;
+  const auto args = [&](const std::string& out) {
+    return std::vector<std::string>{"tmaze", "--length", "3", "--eval-lengths", "3,5", "--episodes", "1500",
+                                    "--eval-every", "100", "--hidden", "16", "--checkpoint-every", "13", "--threads",
+                                    "1", "--quiet", "--out", out};
+  };
+  ASSERT_EQ(wait_for(spawn(args(dir.path("reference")), dir.path("reference"))), 0)
+      << read_file(dir.path("reference.err"), "err");
+  const auto run = dir.path("killed");
+  const auto child = spawn(args(run), dir.path("killed"));
+  ASSERT_TRUE(wait_until([&] { return file_exists(resume_path(run)) || file_exists(report_path(run)); }, 60));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::kill(child.pid, SIGKILL);
+  wait_for(child);
+  EXPECT_FALSE(file_exists(report_path(run))) << "the kill came too late";
+  ASSERT_EQ(wait_for(spawn(with(args(run), "--resume"), dir.path("resumed"))), 0)
+      << read_file(dir.path("resumed.err"), "err");
+  EXPECT_EQ(read_file(weights_path(run), "w"), read_file(weights_path(dir.path("reference")), "w"));
+  const auto numbers = [](const std::string& d) {
+    const auto r = nlohmann::json::parse(read_file(report_path(d), "report"));
+    return nlohmann::json{{"episodes", r.at("episodes_done")}, {"updates", r.at("updates")}, {"test", r.at("test")}};
+  };
+  EXPECT_EQ(numbers(run), numbers(dir.path("reference")));
+  EXPECT_EQ(metrics_without_times(run), metrics_without_times(dir.path("reference")));
+}
+
 // The test metric of every run of a results.json (dir names differ between two --out).
 std::vector<double> suite_values(const std::string& out) {
   const auto json = nlohmann::json::parse(read_file(out + "/results.json", "results"));

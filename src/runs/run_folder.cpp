@@ -154,8 +154,8 @@ std::string first_difference(const nlohmann::json& given, const nlohmann::json& 
 
 // A config as it decides a run's numbers: how often checkpoints are written does not.
 nlohmann::json comparable(nlohmann::json config) {
-  if (config.is_object() && config.contains("train") && config["train"].is_object())
-    config["train"].erase("checkpoint_every");
+  for (const char* loop : {"train", "drqn"})
+    if (config.is_object() && config.contains(loop) && config[loop].is_object()) config[loop].erase("checkpoint_every");
   return config;
 }
 

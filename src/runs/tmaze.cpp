@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "core/error.h"
+#include "train/resume.h"
 #include "train/trainer.h"
 
 namespace neurocell {
@@ -25,6 +26,7 @@ nlohmann::json to_json(const TmazeRunConfig& config) {
                                {"eval_every", config.drqn.eval_every},
                                {"stop_when_solved", config.drqn.stop_when_solved},
                                {"seed", config.drqn.seed},
+                               {"checkpoint_every", config.drqn.checkpoint_every},
                                {"discount", kTmazeDiscount}};
   return {{"kind", run_kind_name(RunKind::tmaze)},
           {"model", to_json(config.model)},
@@ -36,7 +38,7 @@ nlohmann::json to_json(const TmazeRunConfig& config) {
 
 namespace runs {
 
-RunResult train(TmazeRunConfig config, const std::string& out_dir, bool overwrite) {
+RunResult train(TmazeRunConfig config, const std::string& out_dir, ExistingRun existing) {
   config.model.input_size = kDrqnInputs;
   config.model.output_size = kTmazeActions;
   config.model.validate();
@@ -44,7 +46,7 @@ RunResult train(TmazeRunConfig config, const std::string& out_dir, bool overwrit
   config.drqn.validate();
   Tmaze check(config.length);  // validates the length
   for (auto l : config.eval_lengths) Tmaze check_eval(l);
-  RunWriter run(out_dir, overwrite);
+  RunWriter run(out_dir, existing);
   const int64_t threads = configure_threads(config.threads);
   torch::manual_seed(config.drqn.seed);
   SequenceModel q(config.model);
@@ -52,7 +54,9 @@ RunResult train(TmazeRunConfig config, const std::string& out_dir, bool overwrit
   auto& metrics = run.metrics();
   // Warmup (multistability.md) on the inputs a random agent reads in the maze, before training.
   nlohmann::json warmup_summary;
-  if (config.warmup.steps > 0) {
+  if (const TrainingState* resumed = run.resume_state()) {
+    warmup_summary = resumed->run.value("warmup", nlohmann::json());  // done before the checkpoint
+  } else if (config.warmup.steps > 0) {
     const auto start = std::chrono::steady_clock::now();
     analysis::WarmupStep last;
     analysis::warmup(q, tmaze_random_inputs(config.length), config.warmup, [&](const analysis::WarmupStep& s) {
@@ -66,7 +70,9 @@ RunResult train(TmazeRunConfig config, const std::string& out_dir, bool overwrit
                       {"partial", analysis::warmup_is_partial(q)},
                       {"wall_time_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
   }
-  const auto report = train_drqn(q, config.length, config.drqn, &metrics);
+  const nlohmann::json run_state = {{"warmup", warmup_summary}};
+  const auto report =
+      train_drqn(q, config.length, config.drqn, run.training_output(config.drqn.checkpoint_every, &run_state));
   save_weights(run.weights_path(), q);
   nlohmann::json generalisation = nlohmann::json::array();
   std::string summary;
@@ -86,6 +92,7 @@ RunResult train(TmazeRunConfig config, const std::string& out_dir, bool overwrit
                                            {"parameters", parameter_count(*q)},
                                            {"episodes_done", report.episodes_done},
                                            {"updates", report.updates},
+                                           {"resumed_from", report.resumed_from},
                                            {"test", {{"success", report.final_evaluation.success},
                                                      {"return", report.final_evaluation.mean_return},
                                                      {"generalisation", generalisation}}},

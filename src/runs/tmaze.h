@@ -27,7 +27,7 @@ nlohmann::json to_json(const TmazeRunConfig& config);
 
 namespace runs {
 
-RunResult train(TmazeRunConfig config, const std::string& out_dir, bool overwrite);
+RunResult train(TmazeRunConfig config, const std::string& out_dir, ExistingRun existing);
 
 }  // namespace runs
 

@@ -175,7 +175,7 @@ ClassifierReport train_classifier(const ImageClassifier& classifier, const Image
   double chance_loss = 0;        // ln K: the cross-entropy of a uniform guess, known at the first batch
   DivergenceWatch divergence(options.learning_rate);
 
-  Checkpointer checkpoints(output, model, optimizer, generator);
+  Checkpointer checkpoints(output, model, optimizer, &generator);
   if (const TrainingState* resumed = checkpoints.restore()) {
     first_step = resumed->step + 1;
     report.resumed_from = resumed->step;

@@ -7,9 +7,11 @@
 #include <deque>
 #include <ostream>
 #include <random>
+#include <sstream>
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "train/resume.h"
 
 namespace neurocell {
 
@@ -105,6 +107,7 @@ void DrqnOptions::validate() const {
   require(epsilon_start >= 0 && epsilon_start <= 1 && epsilon_end >= 0 && epsilon_end <= 1, "epsilon must be in [0, 1]");
   require(epsilon_decay > 0 && epsilon_decay <= 1, "epsilon decay fraction must be in (0, 1]");
   require(target_every >= 1 && eval_every >= 1, "--target-every and --eval-every must be >= 1");
+  require(checkpoint_every >= 0, "--checkpoint-every must be >= 0 (0 = at every evaluation)");
 }
 
 TmazeEvaluation evaluate_tmaze(SequenceModel& q, int64_t length) {
@@ -121,7 +124,67 @@ TmazeEvaluation evaluate_tmaze(SequenceModel& q, int64_t length) {
   return result;
 }
 
-DrqnReport train_drqn(SequenceModel& q, int64_t length, const DrqnOptions& o, std::ostream* metrics) {
+namespace {
+
+// The replay as five tensors (inputs, actions, rewards concatenated; steps and terminal per
+// episode) for the resume checkpoint, and back.
+void save_replay(const std::deque<Episode>& replay, std::map<std::string, torch::Tensor>& extra) {
+  std::vector<float> inputs, rewards;
+  std::vector<int64_t> actions, steps;
+  std::vector<uint8_t> terminal;
+  for (const auto& e : replay) {
+    inputs.insert(inputs.end(), e.inputs.begin(), e.inputs.end());
+    rewards.insert(rewards.end(), e.rewards.begin(), e.rewards.end());
+    actions.insert(actions.end(), e.actions.begin(), e.actions.end());
+    steps.push_back(e.steps());
+    terminal.push_back(e.terminal ? 1 : 0);
+  }
+  extra["replay.inputs"] = torch::tensor(inputs, torch::kFloat32);
+  extra["replay.rewards"] = torch::tensor(rewards, torch::kFloat32);
+  extra["replay.actions"] = torch::tensor(actions, torch::kInt64);
+  extra["replay.steps"] = torch::tensor(steps, torch::kInt64);
+  extra["replay.terminal"] = torch::tensor(std::vector<int64_t>(terminal.begin(), terminal.end()), torch::kInt64);
+}
+
+std::deque<Episode> load_replay(const std::map<std::string, torch::Tensor>& extra) {
+  const auto get = [&](const std::string& name) {
+    const auto it = extra.find(name);
+    require(it != extra.end(), "the resume checkpoint lacks '" + name + "' (not a T-maze run's?)");
+    return it->second.contiguous();
+  };
+  const auto inputs = get("replay.inputs"), rewards = get("replay.rewards"), actions = get("replay.actions"),
+             steps = get("replay.steps"), terminal = get("replay.terminal");
+  std::deque<Episode> replay;
+  int64_t step_at = 0;
+  for (int64_t i = 0; i < steps.numel(); ++i) {
+    const int64_t n = steps[i].item<int64_t>();
+    require(n >= 0 && step_at + n <= actions.numel() && (step_at + i + n + 1) * kDrqnInputs <= inputs.numel(),
+            "the resume checkpoint's replay is inconsistent (corrupt file?)");
+    Episode e;
+    const float* in = inputs.data_ptr<float>() + (step_at + i) * kDrqnInputs;
+    e.inputs.assign(in, in + (n + 1) * kDrqnInputs);
+    e.actions.assign(actions.data_ptr<int64_t>() + step_at, actions.data_ptr<int64_t>() + step_at + n);
+    e.rewards.assign(rewards.data_ptr<float>() + step_at, rewards.data_ptr<float>() + step_at + n);
+    e.terminal = terminal[i].item<int64_t>() != 0;
+    replay.push_back(std::move(e));
+    step_at += n;
+  }
+  return replay;
+}
+
+torch::Tensor text_tensor(const std::string& text) {
+  return torch::tensor(std::vector<int64_t>(text.begin(), text.end()), torch::kInt64).to(torch::kUInt8);
+}
+
+std::string tensor_text(const torch::Tensor& t) {
+  const auto bytes = t.to(torch::kUInt8).contiguous();
+  return std::string(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), static_cast<size_t>(bytes.numel()));
+}
+
+}  // namespace
+
+DrqnReport train_drqn(SequenceModel& q, int64_t length, const DrqnOptions& o, const TrainOutput& output) {
+  std::ostream* metrics = output.metrics;
   o.validate();
   require(q->config.input_size == kDrqnInputs && q->config.output_size == kTmazeActions,
           "the Q-network must read " + std::to_string(kDrqnInputs) + " inputs and give " +
@@ -139,9 +202,36 @@ DrqnReport train_drqn(SequenceModel& q, int64_t length, const DrqnOptions& o, st
   DrqnReport report;
   double return_sum = 0, loss_sum = 0;
   int64_t return_count = 0, loss_count = 0;
+  int64_t first_episode = 1;
+  Checkpointer checkpoints(output, *q, optimizer, nullptr);
+  if (const TrainingState* resumed = checkpoints.restore()) {
+    first_episode = resumed->step + 1;
+    report.resumed_from = resumed->step;
+    report.updates = resumed->integer("updates");
+    return_count = resumed->integer("return_count");
+    loss_count = resumed->integer("loss_count");
+    return_sum = resumed->real("return_sum");
+    loss_sum = resumed->real("loss_sum");
+    replay = load_replay(resumed->extra);
+    std::istringstream(tensor_text(resumed->extra.at("mt19937"))) >> random;
+    torch::NoGradGuard no_grad;
+    auto target_params = target->parameters();
+    for (size_t i = 0; i < target_params.size(); ++i)
+      target_params[i].copy_(resumed->extra.at("target." + std::to_string(i)));
+  }
+  const auto fill = [&](TrainingState& s) {
+    s.integers = {{"updates", report.updates}, {"return_count", return_count}, {"loss_count", loss_count}};
+    s.reals = {{"return_sum", return_sum}, {"loss_sum", loss_sum}};
+    save_replay(replay, s.extra);
+    std::ostringstream state;
+    state << random;
+    s.extra["mt19937"] = text_tensor(state.str());
+    const auto target_params = target->parameters();
+    for (size_t i = 0; i < target_params.size(); ++i) s.extra["target." + std::to_string(i)] = target_params[i];
+  };
   training::ProgressBar progress(o.episodes, o.progress, "greedy success");
 
-  for (int64_t episode = 1; episode <= o.episodes; ++episode) {
+  for (int64_t episode = first_episode; episode <= o.episodes; ++episode) {
     const double decay_episodes = o.epsilon_decay * static_cast<double>(o.episodes);
     const double epsilon = o.epsilon_end + (o.epsilon_start - o.epsilon_end) *
                                                std::max(0.0, 1.0 - static_cast<double>(episode - 1) / decay_episodes);
@@ -206,7 +296,8 @@ DrqnReport train_drqn(SequenceModel& q, int64_t length, const DrqnOptions& o, st
     }
     report.episodes_done = episode;
 
-    if (episode % o.eval_every == 0 || episode == o.episodes) {
+    const bool evaluate = episode % o.eval_every == 0 || episode == o.episodes;
+    if (evaluate) {
       const auto evaluation = evaluate_tmaze(q, length);
       if (metrics)
         *metrics << nlohmann::json{{"episode", episode},
@@ -224,6 +315,7 @@ DrqnReport train_drqn(SequenceModel& q, int64_t length, const DrqnOptions& o, st
       return_count = loss_count = 0;
       if (o.stop_when_solved && evaluation.success == 1.0) break;
     }
+    checkpoints.after_update(episode, o.episodes, evaluate, fill);
   }
   progress.finish();
   report.final_evaluation = evaluate_tmaze(q, length);

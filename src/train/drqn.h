@@ -15,6 +15,7 @@
 #include "analysis/vaa.h"
 #include "nn/model.h"
 #include "tasks/tmaze.h"
+#include "train/trainer.h"
 
 namespace neurocell {
 
@@ -33,6 +34,7 @@ struct DrqnOptions {
   int64_t eval_every = 100;         // episodes between greedy evaluations (both cues)
   bool stop_when_solved = false;    // stop at the first evaluation that solves the maze
   uint64_t seed = 1;
+  int64_t checkpoint_every = 0;     // resume checkpoint every N episodes (0 = at every evaluation)
   bool progress = false;
   void validate() const;
 };
@@ -46,6 +48,7 @@ TmazeEvaluation evaluate_tmaze(SequenceModel& q_network, int64_t length);
 
 struct DrqnReport {
   int64_t episodes_done = 0, updates = 0;
+  int64_t resumed_from = 0;  // the episode a resumed run continued after (0 = not resumed)
   TmazeEvaluation final_evaluation;  // at the training length, with the final weights
   bool solved = false;               // final_evaluation.success == 1
   double wall_seconds = 0;
@@ -57,7 +60,15 @@ struct DrqnReport {
 analysis::InputSampler tmaze_random_inputs(int64_t length);
 
 // Trains q_network (input kDrqnInputs, output kTmazeActions) at corridor length `length`;
-// with `metrics`, writes one JSON line per evaluation.
-DrqnReport train_drqn(SequenceModel& q_network, int64_t length, const DrqnOptions& options, std::ostream* metrics);
+// writes one JSON line per evaluation to output.metrics, and resume checkpoints as the
+// supervised loops do (train/resume.h; here an "update" of checkpoint_every is an episode):
+// the target network, the replay and the std::mt19937_64 are in them, so a resumed run ends
+// bit-identical.
+DrqnReport train_drqn(SequenceModel& q_network, int64_t length, const DrqnOptions& options, const TrainOutput& output);
+inline DrqnReport train_drqn(SequenceModel& q_network, int64_t length, const DrqnOptions& options, std::ostream* metrics) {
+  TrainOutput output;
+  output.metrics = metrics;
+  return train_drqn(q_network, length, options, output);
+}
 
 }  // namespace neurocell

@@ -42,7 +42,7 @@ void save_training_state(const std::string& path, const TrainingState& s) {
       tensors.emplace_back("adam.exp_avg." + std::to_string(i), s.exp_avg[i]);
       tensors.emplace_back("adam.exp_avg_sq." + std::to_string(i), s.exp_avg_sq[i]);
     }
-  tensors.emplace_back("rng.loop", s.loop_generator);
+  if (s.loop_generator.defined()) tensors.emplace_back("rng.loop", s.loop_generator);
   tensors.emplace_back("rng.default", s.default_generator);
   std::vector<double> reals;
   nlohmann::json real_names = nlohmann::json::array();
@@ -96,14 +96,15 @@ TrainingState load_training_state(const std::string& path) {
     s.divergence = state.at("divergence").get<std::string>();
     s.metrics_bytes = state.at("metrics_bytes").get<uint64_t>();
     require(s.adam_steps.size() == s.names.size(), "resume checkpoint '" + path + "': adam_steps do not fit names");
+    const bool has_best = by_name.count("best.0") > 0;
     for (size_t i = 0; i < s.names.size(); ++i) {
       s.params.push_back(tensor("param." + std::to_string(i)));
-      s.best_params.push_back(tensor("best." + std::to_string(i)));
+      if (has_best) s.best_params.push_back(tensor("best." + std::to_string(i)));
       const bool has_adam = s.adam_steps[i] >= 0;
       s.exp_avg.push_back(has_adam ? tensor("adam.exp_avg." + std::to_string(i)) : torch::Tensor());
       s.exp_avg_sq.push_back(has_adam ? tensor("adam.exp_avg_sq." + std::to_string(i)) : torch::Tensor());
     }
-    s.loop_generator = tensor("rng.loop");
+    if (by_name.count("rng.loop")) s.loop_generator = tensor("rng.loop");
     s.default_generator = tensor("rng.default");
     const auto names = state.at("reals").get<std::vector<std::string>>();
     const auto reals = tensor("reals");
@@ -120,7 +121,7 @@ TrainingState load_training_state(const std::string& path) {
 }
 
 Checkpointer::Checkpointer(const TrainOutput& output, torch::nn::Module& module, torch::optim::Adam& optimizer,
-                           torch::Generator& generator)
+                           torch::Generator* generator)
     : output_(output), module_(module), optimizer_(optimizer), generator_(generator) {}
 
 const TrainingState* Checkpointer::restore() {
@@ -145,7 +146,10 @@ const TrainingState* Checkpointer::restore() {
     adam->exp_avg_sq(s->exp_avg_sq[i].clone());
     state[adam_key(p)] = std::move(adam);
   }
-  generator_.set_state(s->loop_generator);
+  if (generator_) {
+    require(s->loop_generator.defined(), "the resume checkpoint has no generator state (corrupt file?)");
+    generator_->set_state(s->loop_generator);
+  }
   default_generator().set_state(s->default_generator);
   return s;
 }
@@ -191,7 +195,7 @@ void Checkpointer::write(int64_t step, const std::function<void(TrainingState&)>
     s.exp_avg_sq.push_back(adam.exp_avg_sq());
     s.adam_steps.push_back(adam.step());
   }
-  s.loop_generator = generator_.get_state();
+  if (generator_) s.loop_generator = generator_->get_state();
   s.default_generator = default_generator().get_state();
   fill(s);
   if (output_.run_state) s.run = *output_.run_state;
@@ -199,7 +203,8 @@ void Checkpointer::write(int64_t step, const std::function<void(TrainingState&)>
     output_.metrics->flush();
     s.metrics_bytes = static_cast<uint64_t>(output_.metrics->tellp());
   }
-  require(s.best_params.size() == s.params.size(), "internal: a checkpoint needs the best weights of every parameter");
+  require(s.best_params.empty() || s.best_params.size() == s.params.size(),
+          "internal: a checkpoint holds the best weights of every parameter or of none");
   save_training_state(output_.resume_path, s);
 }
 

@@ -10,10 +10,12 @@
 //
 // The file is a safetensors file (io/safetensors.h) any tool can read:
 //   param.<i>, best.<i>           the parameters in module.parameters() order, now and at best
+//                                 (best.<i> only for loops that keep a best)
 //   adam.exp_avg.<i>, adam.exp_avg_sq.<i>   Adam's moments (absent before a parameter's first update)
-//   rng.loop, rng.default         generator states (uint8)
+//   rng.loop, rng.default         generator states (uint8; rng.loop for loops with a torch generator)
 //   reals                         float64 counters, named in the metadata's "state".reals
-//   extra.<name>                  tensors of the loop's own (the classifier's epoch order)
+//   extra.<name>                  tensors of the loop's own (the classifier's epoch order, the DRQN's
+//                                 replay, target network and std::mt19937_64)
 //   __metadata__: {"format": "neurocell-resume-1", "state": JSON with step, names, adam steps,
 //                  integer counters, run, metrics_bytes}
 #include <nlohmann/json.hpp>
@@ -31,10 +33,10 @@ namespace neurocell {
 struct TrainingState {
   int64_t step = 0;  // updates done
   std::vector<std::string> names;  // the parameters' names, to refuse another model's state
-  std::vector<torch::Tensor> params, best_params;
+  std::vector<torch::Tensor> params, best_params;  // best_params empty: a loop without "best" (DRQN)
   std::vector<torch::Tensor> exp_avg, exp_avg_sq;  // undefined where Adam holds no state yet
   std::vector<int64_t> adam_steps;                 // -1 where Adam holds no state yet
-  torch::Tensor loop_generator, default_generator;
+  torch::Tensor loop_generator, default_generator;  // loop_generator undefined: the loop has none
   std::map<std::string, double> reals;
   std::map<std::string, int64_t> integers;
   std::map<std::string, torch::Tensor> extra;
@@ -53,8 +55,10 @@ TrainingState load_training_state(const std::string& path);
 // the next, writes it and, on a stop signal, throws Interrupted once it is on disk.
 class Checkpointer {
  public:
+  // generator: the loop's torch generator, or null for a loop with its own (the DRQN's
+  // std::mt19937_64, kept in TrainingState::extra).
   Checkpointer(const TrainOutput& output, torch::nn::Module& module, torch::optim::Adam& optimizer,
-               torch::Generator& generator);
+               torch::Generator* generator);
 
   // The state to continue from, with the parameters, Adam and both generators already
   // restored (the loop takes its counters and best weights from it), or null for a fresh run.
@@ -70,7 +74,7 @@ class Checkpointer {
   const TrainOutput& output_;
   torch::nn::Module& module_;
   torch::optim::Adam& optimizer_;
-  torch::Generator& generator_;
+  torch::Generator* generator_;
 };
 
 }  // namespace neurocell

@@ -170,7 +170,7 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
   int64_t loss_count = 0, first_step = 1;
   DivergenceWatch divergence(options.learning_rate);
 
-  Checkpointer checkpoints(output, *model, optimizer, generator);
+  Checkpointer checkpoints(output, *model, optimizer, &generator);
   if (const TrainingState* resumed = checkpoints.restore()) {
     first_step = resumed->step + 1;
     report.resumed_from = resumed->step;

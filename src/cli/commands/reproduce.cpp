@@ -265,12 +265,9 @@ std::vector<const Run*> execute(const std::vector<const Run*>& pending, int64_t 
       const std::string command = shell_line("neurocell", r.argv) + "\n";
       const bool same_command = file_exists(command_path(r)) && read_file(command_path(r), "run command") == command;
       std::vector<std::string> argv = r.argv;
-      // An interrupted run: continue a training from its checkpoint when the suite entry is
-      // unchanged; redo it otherwise (a stale finished run, a changed entry, a T-maze run).
-      if (fs::exists(r.dir)) argv.push_back(same_command && !r.argv.empty() && r.argv[0] == "train" &&
-                                                    !file_exists(report_path(r.dir))
-                                                ? "--resume"
-                                                : "--overwrite");
+      // An interrupted run: continue it from its checkpoint when the suite entry is unchanged;
+      // redo it otherwise (a stale finished run, a changed entry).
+      if (fs::exists(r.dir)) argv.push_back(same_command && !file_exists(report_path(r.dir)) ? "--resume" : "--overwrite");
       write_file_atomic(command_path(r), command);
       running[start_child(program, argv, r.log)] = &r;
       std::printf("started %s%s\n", r.dir.c_str(), argv.back() == "--resume" ? " (resumed)" : "");

@@ -1,6 +1,7 @@
 // `neurocell tmaze`: a DRQN agent trained at one corridor length, evaluated at longer ones.
 #include "cli/commands/commands.h"
 
+#include "core/interrupt.h"
 #include "nn/cell_registry.h"
 #include "runs/runs.h"
 
@@ -11,7 +12,7 @@ namespace {
 struct TmazeCommand {
   TmazeRunConfig config;
   std::string out_dir;
-  bool overwrite = false, quiet = false;
+  bool overwrite = false, resume = false, quiet = false;
 };
 
 }  // namespace
@@ -52,11 +53,19 @@ void register_tmaze(CLI::App& app) {
       ->capture_default_str();
   tmaze->add_option("--threads", o.config.threads, "CPU threads (0 = every core)")->capture_default_str();
   tmaze->add_option("--out", o.out_dir, "Run folder to write")->required();
-  tmaze->add_flag("--overwrite", o.overwrite, "Replace a run already in --out");
+  tmaze->add_flag("--overwrite", o.overwrite, "Replace a run already in --out (its files are removed first)");
+  tmaze->add_flag("--resume", o.resume, "Continue the interrupted run in --out from its last checkpoint (same flags)");
+  tmaze->add_option("--checkpoint-every", o.config.drqn.checkpoint_every,
+                    "Write the resume checkpoint every N episodes (0 = at every evaluation); also on SIGINT/SIGTERM")
+      ->capture_default_str();
   tmaze->add_flag("--quiet", o.quiet, "No progress bar");
   tmaze->callback([options] {
-    options->config.drqn.progress = !options->quiet;
-    print(runs::train(options->config, options->out_dir, options->overwrite));
+    auto& o = *options;
+    require(!(o.overwrite && o.resume), "--overwrite and --resume exclude each other: replace the run, or continue it");
+    o.config.drqn.progress = !o.quiet;
+    install_stop_handlers();  // SIGINT/SIGTERM: checkpoint, then exit with the command that resumes
+    print(runs::train(o.config, o.out_dir,
+                      o.resume ? ExistingRun::resume : o.overwrite ? ExistingRun::overwrite : ExistingRun::refuse));
   });
 }
 
