@@ -130,8 +130,10 @@ IntegerSrc IntegerSrc::parse(const std::string& bytes, const std::string& what) 
   IntegerSrcOptions options;
   int64_t layer_count = -1, classes = -1;
   std::vector<std::pair<int64_t, int64_t>> shapes;  // (input, hidden) per layer
-  for (const auto& [number, w] : file.lines) {
-    const std::string where = what + ": header line " + std::to_string(number);
+  for (const auto& line : file.lines) {
+    // Not a structured binding: C++17 does not let the lambda below capture one (clang refuses).
+    const auto& w = line.words;
+    const std::string where = what + ": header line " + std::to_string(line.number);
     auto number_at = [&](size_t i) {
       if (w.size() <= i) throw Error(where + ": '" + w[0] + "' lacks a value");
       try {

@@ -69,8 +69,10 @@ Model Model::parse(const std::string& bytes, const std::string& what) {
   d.what = what;
   Constants& constants = d.constants;
   int64_t layer_count = -1;
-  for (const auto& [number, w] : file.lines) {
-    const std::string where = what + ": header line " + std::to_string(number);
+  for (const auto& line : file.lines) {
+    // Not a structured binding: C++17 does not let the lambda below capture one (clang refuses).
+    const auto& w = line.words;
+    const std::string where = what + ": header line " + std::to_string(line.number);
     auto need = [&](size_t n) {
       if (w.size() != n) throw Error(where + ": '" + w[0] + "' takes " + std::to_string(n - 1) + " values");
     };
@@ -93,7 +95,12 @@ Model Model::parse(const std::string& bytes, const std::string& what) {
     } else if (w[0] == "constant") {
       need(3);
       const double v = parse_number(w[2], where);
-      if (w[1] == "cmru_levels") constants.cmru_levels = static_cast<int64_t>(v);
+      if (w[1] == "cmru_levels") {
+        // Checked as a double: casting 1e20 to int64 is undefined and gave a wrapped, wrong message.
+        if (v != std::floor(v) || v < 2 || v > 1e6)
+          throw Error(where + ": constant cmru_levels must be a whole number from 2 to 1000000, got " + w[2]);
+        constants.cmru_levels = static_cast<int64_t>(v);
+      }
       else if (w[1] == "fq_theta_on") constants.fq_theta_on = static_cast<float>(v);
       else if (w[1] == "fq_theta_off") constants.fq_theta_off = static_cast<float>(v);
       else if (w[1] == "layer_norm_eps") constants.layer_norm_eps = static_cast<float>(v);
@@ -172,6 +179,19 @@ std::shared_ptr<Model::Impl> build(Description d, std::map<std::string, Tensor> 
     width = line_l.hidden;
     impl->buffer_width = std::max(impl->buffer_width, width);
   }
+  // The cell line names what the layers are (it is printed, and read by tools): a cell of this
+  // runtime ("src" for an src-classifier), and a single-cell layer must be of that cell (a
+  // pair: a double layer or a hybrid, named by its own cell).
+  const auto& kinds = supported_layer_kinds();
+  const bool known_cell = impl->classifier ? d.cell == "src" : std::find(kinds.begin(), kinds.end(), d.cell) != kinds.end();
+  if (!known_cell)
+    throw Error(what + ": the header's 'cell' line is missing or names no cell of this runtime (" +
+                (impl->classifier ? std::string("an src-classifier has cell src") : "see ncrt::supported_layer_kinds()") +
+                ")");
+  for (size_t l = 0; l < layer_lines.size(); ++l)
+    if (layer_lines[l].kind != "pair" && layer_lines[l].kind != d.cell)
+      throw Error(what + ": layer " + std::to_string(l) + " is '" + layer_lines[l].kind + "' but the header says cell '" +
+                  d.cell + "'");
   if (impl->classifier) {  // the frozen readout R (C, H_last); the logits so far live in the state
     impl->readout_w = &impl->tensors->get("readout", {impl->output, width});
     impl->state_offsets.push_back(offset);

@@ -23,6 +23,7 @@ packages=(
   pybind11-dev                       # the Python package: C++ bindings of the extension module
   python3-pip python3-setuptools python3-wheel  # `pip install .` of the package, offline
   python3-pytest python3-numpy       # the Python tests (pytest, .npy files shared with the CLI)
+  clang libclang-rt-14-dev           # the fuzz targets (tests/fuzz, scripts/fuzz.sh): clang 14, libFuzzer, sanitizers
 )
 
 missing=()

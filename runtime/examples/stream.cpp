@@ -5,7 +5,9 @@
 //   ncm_stream MODEL.ncm --time STEPS      latency: ns per step over STEPS random steps (N(0, 1)
 //                                          inputs; for SRC, 0/1 spikes at 3.3 % density, that
 //                                          of rate-coded MNIST), then the operations per step
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <algorithm>
@@ -96,8 +98,13 @@ int main(int argc, char** argv) {
       };
     }
     if (argc == 4) {
-      const long steps = std::atol(argv[3]);
-      if (steps <= 0) throw ncrt::Error("--time needs a positive number of steps");
+      // Parsed strictly: atol clamps 99999999999999999999 to LONG_MAX and the loop never ends.
+      char* end = nullptr;
+      errno = 0;
+      const long long parsed = std::strtoll(argv[3], &end, 10);
+      if (errno == ERANGE || end == argv[3] || *end != '\0' || parsed <= 0 || parsed > 1'000'000'000LL)
+        throw ncrt::Error(std::string("--time needs a whole number of steps from 1 to 1000000000, got '") + argv[3] + "'");
+      const long steps = static_cast<long>(parsed);
       std::mt19937 random(1);
       std::normal_distribution<float> normal;
       std::bernoulli_distribution spike(0.033);

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/strict_json.h"
 #include "io/files.h"
 #include "io/npz.h"
 #include "io/zip.h"
@@ -79,11 +80,7 @@ AuthorsSrcModel parse_authors_src_model(const std::string& config_json, const st
                                         const std::string& what) {
   AuthorsSrcModel m;
   const std::string config_where = what + ": config.json";
-  try {
-    m.config = json::parse(config_json);
-  } catch (const json::exception& e) {
-    throw Error(config_where + " is not valid JSON: " + e.what());
-  }
+  m.config = parse_json_strict(config_json, config_where);
   const ConfigReader c{m.config, config_where};
   const std::string type = c.string("cell_config.type");
   require(type == "src", config_where + ": cell_config.type is '" + type + "', expected 'src' (an SRC model)");
@@ -109,6 +106,10 @@ AuthorsSrcModel parse_authors_src_model(const std::string& config_json, const st
   m.seq_length = c.integer("dataset_config.seq_length", 1);
   m.prefix_length = c.integer("dataset_config.prefix_length", 0);
   m.suffix_length = c.integer("dataset_config.suffix_length", 0);
+  // The prefix is the blank lead-in before the image: longer than the sequence, the image is never shown.
+  require(m.prefix_length <= m.seq_length,
+          config_where + ": dataset_config.prefix_length " + std::to_string(m.prefix_length) +
+              " exceeds dataset_config.seq_length " + std::to_string(m.seq_length));
   m.rate_gain = c.number("dataset_config.rate_gain");
   m.dataset_name = c.string("dataset_config.name");
   m.input_size = c.integer("input_size", 1);
@@ -133,6 +134,8 @@ AuthorsSrcModel parse_authors_src_model(const std::string& config_json, const st
     require(it->second.scalar_type() == torch::kFloat32,
             where + ": key '" + key + "' is " + std::string(c10::toString(it->second.scalar_type())) +
                 ", expected float32");
+    // As the safetensors and .ncm loaders: a NaN weight would give a run folder its own loader refuses.
+    require(torch::isfinite(it->second).all().item<bool>(), where + ": key '" + key + "' holds NaN or Inf values");
     return it->second;
   };
   const auto check_shape = [&](const std::string& key, const torch::Tensor& t, std::vector<int64_t> expected,

@@ -3,10 +3,10 @@
 #include <torch/torch.h>
 
 #include <cstring>
-#include <regex>
 
 #include "core/error.h"
 #include "io/files.h"
+#include "io/npy_header.h"
 
 namespace neurocell {
 
@@ -27,57 +27,14 @@ const DtypeInfo kDtypes[] = {{"<f4", torch::kFloat32, 4}, {"<f8", torch::kFloat6
 }  // namespace
 
 torch::Tensor parse_npy(const std::string& bytes, const std::string& what) {
-  const std::string bad = what + " is not a valid .npy file: ";
-  require(bytes.size() >= 10 && std::memcmp(bytes.data(), kMagic, 6) == 0,
-          bad + "missing the \\x93NUMPY magic");
-  const int major = static_cast<unsigned char>(bytes[6]);
-  size_t header_len = 0, header_start = 0;
-  if (major == 1) {
-    header_len = static_cast<unsigned char>(bytes[8]) | (static_cast<unsigned char>(bytes[9]) << 8);
-    header_start = 10;
-  } else if (major == 2 || major == 3) {
-    require(bytes.size() >= 12, bad + "truncated header");
-    for (int i = 0; i < 4; ++i)
-      header_len |= static_cast<size_t>(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
-    header_start = 12;
-  } else {
-    throw Error(bad + "unsupported format version " + std::to_string(major));
-  }
-  require(header_start + header_len <= bytes.size(), bad + "truncated header");
-  const std::string header = bytes.substr(header_start, header_len);
-
-  std::smatch m;
-  require(std::regex_search(header, m, std::regex("'descr'\\s*:\\s*'([^']*)'")),
-          bad + "header has no 'descr'");
-  const std::string descr = m[1];
+  const NpyHeader header = parse_npy_header(bytes, what);
   const DtypeInfo* dtype = nullptr;
   for (const auto& d : kDtypes)
-    if (descr == d.descr) dtype = &d;
-  require(dtype != nullptr, what + ": unsupported dtype '" + descr +
-                                "' (use little-endian float32 '<f4' or float64 '<f8')");
-  require(std::regex_search(header, m, std::regex("'fortran_order'\\s*:\\s*(True|False)")),
-          bad + "header has no 'fortran_order'");
-  require(m[1] == "False", what + ": Fortran-order arrays are not supported (save with "
-                                  "np.ascontiguousarray)");
-  require(std::regex_search(header, m, std::regex("'shape'\\s*:\\s*\\(([^)]*)\\)")),
-          bad + "header has no 'shape'");
-  std::vector<int64_t> shape;
-  const std::string dims = m[1];
-  std::regex number("\\d+");
-  int64_t count = 1;
-  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), number); it != std::sregex_iterator(); ++it) {
-    const int64_t d = std::stoll(it->str());
-    shape.push_back(d);
-    require(d == 0 || count <= (int64_t{1} << 40) / d, bad + "shape is implausibly large");
-    count *= d;
-  }
-  const size_t data_start = header_start + header_len;
-  const size_t expected = static_cast<size_t>(count) * dtype->bytes;
-  require(bytes.size() - data_start == expected,
-          bad + "holds " + std::to_string(bytes.size() - data_start) + " data bytes but shape and dtype need " +
-              std::to_string(expected) + " (truncated or corrupt file)");
-  auto tensor = torch::empty(shape, torch::TensorOptions().dtype(dtype->type));
-  if (expected > 0) std::memcpy(tensor.data_ptr(), bytes.data() + data_start, expected);
+    if (header.descr == d.descr) dtype = &d;
+  require(dtype != nullptr, what + ": unsupported dtype '" + header.descr + "'");
+  auto tensor = torch::empty(header.shape, torch::TensorOptions().dtype(dtype->type));
+  const size_t size = bytes.size() - header.data_offset;  // numel * item bytes, checked by the header
+  if (size > 0) std::memcpy(tensor.data_ptr(), bytes.data() + header.data_offset, size);
   return tensor;
 }
 

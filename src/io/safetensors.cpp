@@ -3,11 +3,11 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
 #include "io/files.h"
+#include "io/safetensors_header.h"
 
 namespace neurocell {
 
@@ -64,53 +64,18 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors,
 }
 
 NamedTensors parse_safetensors(const std::string& bytes, const std::string& what) {
-  const std::string bad = what + " is not a valid safetensors file: ";
-  require(bytes.size() >= 8, bad + "shorter than its 8-byte header length");
-  uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
-  require(n <= bytes.size() - 8, bad + "header length " + std::to_string(n) +
-                                     " exceeds the file size (truncated or corrupt)");
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n));
-  } catch (const nlohmann::json::exception&) {
-    throw Error(bad + "header is not valid JSON");
-  }
-  require(header.is_object(), bad + "header is not a JSON object");
-  const size_t data_size = bytes.size() - 8 - n;
-  const char* data = bytes.data() + 8 + n;
-  struct Entry {
-    size_t begin;
-    std::string name;
-    torch::Tensor tensor;
-  };
-  std::vector<Entry> entries;
-  for (const auto& [name, info] : header.items()) {
-    if (name == "__metadata__") continue;
-    try {
-      const std::string dtype = info.at("dtype").get<std::string>();
-      const auto shape = info.at("shape").get<std::vector<int64_t>>();
-      const auto offsets = info.at("data_offsets").get<std::vector<uint64_t>>();
-      const DtypeName* d = nullptr;
-      for (const auto& candidate : kDtypes)
-        if (dtype == candidate.name) d = &candidate;
-      require(d != nullptr, bad + "tensor '" + name + "' has unsupported dtype " + dtype);
-      require(offsets.size() == 2 && offsets[0] <= offsets[1] && offsets[1] <= data_size,
-              bad + "tensor '" + name + "' points outside the data (truncated or corrupt)");
-      auto tensor = torch::empty(shape, torch::TensorOptions().dtype(d->type));
-      require(static_cast<uint64_t>(tensor.numel() * tensor.element_size()) == offsets[1] - offsets[0],
-              bad + "tensor '" + name + "' size does not match its shape");
-      if (tensor.numel() > 0) std::memcpy(tensor.data_ptr(), data + offsets[0], offsets[1] - offsets[0]);
-      entries.push_back({offsets[0], name, tensor});
-    } catch (const nlohmann::json::exception&) {
-      throw Error(bad + "tensor '" + name + "' has a malformed entry");
-    } catch (const c10::Error&) {
-      throw Error(bad + "tensor '" + name + "' has an invalid shape");
-    }
-  }
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
+  const SafetensorsHeader header = parse_safetensors_header(bytes, what);
+  const char* data = bytes.data() + header.data_offset;
   NamedTensors out;
-  for (auto& e : entries) out.emplace_back(e.name, e.tensor);
+  for (const auto& e : header.entries) {  // in data order
+    const DtypeName* d = nullptr;
+    for (const auto& candidate : kDtypes)
+      if (e.dtype == candidate.name) d = &candidate;
+    require(d != nullptr, what + ": tensor '" + e.name + "' has unsupported dtype " + e.dtype);
+    auto tensor = torch::empty(e.shape, torch::TensorOptions().dtype(d->type));
+    if (e.end > e.begin) std::memcpy(tensor.data_ptr(), data + e.begin, e.end - e.begin);
+    out.emplace_back(e.name, tensor);
+  }
   return out;
 }
 

@@ -31,14 +31,6 @@ std::string run_kind_name(RunKind kind) {
   throw Error("unknown run kind");
 }
 
-nlohmann::json read_run_config_json(const std::string& dir) {
-  try {
-    return nlohmann::json::parse(read_file(config_path(dir), "run config (config.json)"));
-  } catch (const nlohmann::json::exception&) {
-    throw Error("run config '" + config_path(dir) + "' is not valid JSON (corrupt run folder?)");
-  }
-}
-
 RunKind detect_run_kind(const std::string& dir) {
   if (!file_exists(config_path(dir))) return RunKind::regression;
   nlohmann::json j;
@@ -100,19 +92,7 @@ void save_run_config(const std::string& dir, const RunConfig& config) {
 }
 
 RunConfig load_run_config(const std::string& dir) {
-  const std::string path = config_path(dir);
-  const std::string text = read_file(path, "run config");
-  nlohmann::json json;
-  try {
-    json = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception&) {
-    throw Error("run config '" + path + "' is not valid JSON (corrupt file?)");
-  }
-  try {
-    return run_config_from_json(json);
-  } catch (const Error& e) {
-    throw Error("run config '" + path + "': " + e.what());
-  }
+  return load_run_config_of(dir, run_config_from_json);
 }
 
 LoadedRun load_run(const std::string& dir) {

@@ -13,6 +13,8 @@ namespace neurocell::runs {
 namespace {
 
 RunResult eval_of_kind(const std::string& dir, const EvalOptions& options) {
+  require(options.test_size >= 0 && options.test_size <= 10'000'000,
+          "--test-size must be >= 1 and <= 10000000 (got " + std::to_string(options.test_size) + "; 0 = the run's own)");
   switch (detect_run_kind(dir)) {
     case RunKind::spiking: return eval_spiking(dir, options.test_size);
     case RunKind::sequence_classification: return eval_sequence_classification(dir, options.test_size);

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "core/error.h"
 
@@ -123,8 +125,26 @@ torch::Tensor read_idx(const std::string& path, int64_t dims, const std::string&
                   std::to_string(header_bytes + data_bytes) + " (" +
                   (size < header_bytes + data_bytes ? "truncated" : "extra data") + "); " + fix);
   }
-  auto data = torch::empty(shape, torch::kUInt8);
-  const uint64_t got = read_bytes(file.get(), data.data_ptr<uint8_t>(), data_bytes, path);
+  torch::Tensor data;
+  uint64_t got = 0;
+  if (gzdirect(file.get())) {  // the size was checked above
+    data = torch::empty(shape, torch::kUInt8);
+    got = read_bytes(file.get(), data.data_ptr<uint8_t>(), data_bytes, path);
+  } else {
+    // A gzip stream's length is unknown until inflated: grow the buffer with the data instead of
+    // allocating what a (perhaps corrupt, 60-byte) header announces, up to 4 GiB.
+    std::string buffer;
+    while (got < data_bytes) {
+      buffer.resize(static_cast<size_t>(std::min<uint64_t>(data_bytes, std::max<uint64_t>(2 * got, 1u << 20))));
+      const uint64_t chunk = read_bytes(file.get(), &buffer[got], buffer.size() - got, path);
+      got += chunk;
+      if (got < buffer.size()) break;  // end of the stream
+    }
+    if (got == data_bytes) {
+      data = torch::empty(shape, torch::kUInt8);
+      if (got > 0) std::memcpy(data.data_ptr<uint8_t>(), buffer.data(), got);
+    }
+  }
   if (got != data_bytes)
     throw Error(path + ": truncated: header announces " + std::to_string(data_bytes) +
                 " data bytes, the file holds " + std::to_string(got) + "; " + fix);

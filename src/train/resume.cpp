@@ -6,6 +6,7 @@
 #include "core/interrupt.h"
 #include "io/files.h"
 #include "io/safetensors.h"
+#include "io/safetensors_header.h"
 
 namespace neurocell {
 
@@ -76,17 +77,13 @@ TrainingState load_training_state(const std::string& path) {
     require(it != by_name.end(), "resume checkpoint '" + path + "' lacks tensor '" + name + "' (corrupt file?)");
     return it->second;
   };
-  // The state JSON lives in the metadata; read_safetensors keeps only tensors, so parse the
-  // header once more for it.
-  const std::string bytes = read_file(path, "resume checkpoint");
-  nlohmann::json header;
+  // The state JSON lives in the metadata, which read_safetensors does not return.
+  const auto header = parse_safetensors_header(read_file(path, "resume checkpoint"), "'" + path + "'");
+  const auto format = header.metadata.find("format"), state_text = header.metadata.find("state");
+  require(format != header.metadata.end() && format->second == kFormat && state_text != header.metadata.end(),
+          "resume checkpoint '" + path + "' is not in format " + kFormat + ": train again with --overwrite");
   try {
-    uint64_t n = 0;
-    for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes.at(i))) << (8 * i);
-    header = nlohmann::json::parse(bytes.substr(8, n));
-    require(header.at("__metadata__").at("format") == kFormat,
-            "resume checkpoint '" + path + "' is not in format " + kFormat);
-    const auto state = nlohmann::json::parse(header.at("__metadata__").at("state").get<std::string>());
+    const auto state = nlohmann::json::parse(state_text->second);
     TrainingState s;
     s.step = state.at("step").get<int64_t>();
     s.names = state.at("names").get<std::vector<std::string>>();
@@ -115,8 +112,6 @@ TrainingState load_training_state(const std::string& path) {
     return s;
   } catch (const nlohmann::json::exception& e) {
     throw Error("resume checkpoint '" + path + "' has a corrupt state (" + e.what() + "): train again with --overwrite");
-  } catch (const std::out_of_range&) {
-    throw Error("resume checkpoint '" + path + "' is truncated: train again with --overwrite");
   }
 }
 

@@ -25,13 +25,18 @@ using namespace training;
 void TrainOptions::validate() const {
   require(steps >= 1, "--steps must be >= 1 (got " + std::to_string(steps) + ")");
   require(batch_size >= 1, "--batch must be >= 1 (got " + std::to_string(batch_size) + ")");
-  require(std::isfinite(learning_rate) && learning_rate > 0, "--lr must be a positive number");
+  // Above ~1e30 Adam's step (lr / (1 - beta1^t)) no longer fits a float and LibTorch throws mid-run.
+  require(std::isfinite(learning_rate) && learning_rate > 0 && learning_rate <= 1e30,
+          "--lr must be a positive number <= 1e30");
   require(lr_schedule == "constant" || lr_schedule == "cosine",
           "--lr-schedule must be constant or cosine (got '" + lr_schedule + "')");
   require(std::isfinite(clip_norm) && clip_norm >= 0, "--clip must be >= 0 (0 = off)");
   require(eval_every >= 1, "--eval-every must be >= 1");
-  require(validation_size >= 1, "--val-size must be >= 1");
-  require(test_size >= 1, "--test-size must be >= 1");
+  // Upper bounds as for --length: a typo must give a message, not exhaust memory.
+  require(validation_size >= 1 && validation_size <= 10'000'000,
+          "--val-size must be >= 1 and <= 10000000 (got " + std::to_string(validation_size) + ")");
+  require(test_size >= 1 && test_size <= 10'000'000,
+          "--test-size must be >= 1 and <= 10000000 (got " + std::to_string(test_size) + ")");
   require(patience >= 0, "--patience must be >= 0 (0 = off)");
   require(threads >= 0, "--threads must be >= 0 (0 = every core)");
   require(checkpoint_every >= 0, "--checkpoint-every must be >= 0 (0 = at every validation)");

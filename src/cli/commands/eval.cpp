@@ -9,10 +9,15 @@ namespace {
 
 struct EvalCommand {
   std::string checkpoint, import_path, task = "spiking-mnist", out_dir;
-  int64_t test_size = 0, threads = 0;
+  int64_t test_size = 0, threads = 0;  // test_size 0: the run's own (only when --test-size is not given)
+  bool test_size_given = false;
 };
 
 void eval_callback(const EvalCommand& o) {
+  // Checked here, where "not given" is known: 0 and -5 must not silently mean "the run's own".
+  require(!o.test_size_given || (o.test_size >= 1 && o.test_size <= 10'000'000),
+          "--test-size must be >= 1 and <= 10000000 (got " + std::to_string(o.test_size) +
+              "); leave it out to use the run's own");
   if (!o.import_path.empty()) {
     configure_threads(o.threads);
     return print(runs::eval_import(o.import_path, o.task, o.test_size, o.out_dir));
@@ -37,9 +42,12 @@ void register_eval(CLI::App& app) {
   eval->add_option("--task", o.task, "With --import: spiking-mnist | spiking-fashion-mnist")
       ->check(CLI::IsMember({"spiking-mnist", "spiking-fashion-mnist"}))->capture_default_str();
   eval->add_option("--out", o.out_dir, "With --import: also save the model as a neurocell run folder");
-  eval->add_option("--test-size", o.test_size, "Test samples (default: the run's)");
+  auto* test_size = eval->add_option("--test-size", o.test_size, "Test samples (default: the run's)");
   add_threads_option(eval, o.threads);
-  eval->callback([options] { eval_callback(*options); });
+  eval->callback([options, test_size] {
+    options->test_size_given = test_size->count() > 0;
+    eval_callback(*options);
+  });
 }
 
 }  // namespace neurocell::cli

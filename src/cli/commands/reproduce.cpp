@@ -30,7 +30,9 @@
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "io/files.h"
+#include "nn/cell_registry.h"
 #include "plot/gnuplot.h"
+#include "runs/suite.h"
 #include "train/checkpoint.h"
 
 extern char** environ;
@@ -53,30 +55,10 @@ struct ReproduceOptions {
   std::string slurm;
 };
 
-struct Variant {
-  std::string name;
-  nlohmann::json args;  // flag -> value (true: a bare flag)
-};
-
-struct Experiment {
-  std::string id, title, command, metric;  // metric: mse | accuracy | success
-  nlohmann::json args;
-  std::vector<Variant> variants;
-  std::vector<int64_t> seeds;
-};
-
-struct Suite {
-  std::string name, title, paper;
-  std::vector<std::string> claims;
-  std::vector<Experiment> experiments;
-};
-
-struct Run {
-  size_t experiment = 0, variant = 0;
-  int64_t seed = 0;
-  std::string dir, log;
-  std::vector<std::string> argv;  // after the program name
-};
+using suites::Experiment;
+using suites::Run;
+using suites::Suite;
+using suites::Variant;
 
 fs::path find_suite_file(const std::string& name) {
   const fs::path relative = fs::path("configs") / "suites" / (name + ".json");
@@ -92,105 +74,6 @@ fs::path find_suite_file(const std::string& name) {
   throw Error("no suite '" + name + "': configs/suites/" + name +
               ".json was not found above the working folder or the program (suites: bistable, warmup, mru, src; or "
               "give --suite-file FILE)");
-}
-
-// Merges `over` into `base` (flag by flag).
-nlohmann::json merged(nlohmann::json base, const nlohmann::json& over) {
-  if (over.is_object())
-    for (auto it = over.begin(); it != over.end(); ++it) base[it.key()] = it.value();
-  return base;
-}
-
-Suite parse_suite(const std::string& path, bool quick) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(path, "suite file"));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error("suite file '" + path + "' is not valid JSON: " + e.what());
-  }
-  Suite s;
-  try {
-    s.name = j.at("name").get<std::string>();
-    s.title = j.value("title", s.name);
-    s.paper = j.value("paper", std::string());
-    s.claims = j.value("claims", std::vector<std::string>{});
-    for (const auto& e : j.at("experiments")) {
-      Experiment x;
-      x.id = e.at("id").get<std::string>();
-      x.title = e.value("title", x.id);
-      x.command = e.value("command", std::string("train"));
-      x.metric = e.at("metric").get<std::string>();
-      require(x.metric == "mse" || x.metric == "accuracy" || x.metric == "success",
-              "suite '" + path + "', experiment '" + x.id + "': metric must be mse, accuracy or success");
-      require(x.command == "train" || x.command == "tmaze",
-              "suite '" + path + "', experiment '" + x.id + "': command must be train or tmaze");
-      x.args = e.value("args", nlohmann::json::object());
-      x.seeds = e.value("seeds", std::vector<int64_t>{1});
-      if (e.contains("cells"))
-        for (const auto& cell : e.at("cells")) x.variants.push_back({cell.get<std::string>(), {{"--cell", cell}}});
-      if (e.contains("variants"))
-        for (const auto& v : e.at("variants"))
-          x.variants.push_back({v.at("name").get<std::string>(), v.value("args", nlohmann::json::object())});
-      if (quick && e.contains("quick")) {
-        x.title = e.at("quick").value("title", x.title);
-        x.args = merged(x.args, e.at("quick").value("args", nlohmann::json::object()));
-        x.seeds = e.at("quick").value("seeds", x.seeds);
-        if (e.at("quick").contains("only_variants")) {
-          const auto keep = e.at("quick").at("only_variants").get<std::vector<std::string>>();
-          x.variants.erase(std::remove_if(x.variants.begin(), x.variants.end(),
-                                          [&](const Variant& v) {
-                                            return std::find(keep.begin(), keep.end(), v.name) == keep.end();
-                                          }),
-                           x.variants.end());
-        }
-      }
-      require(!x.variants.empty() && !x.seeds.empty(),
-              "suite '" + path + "', experiment '" + x.id + "': needs cells or variants, and seeds");
-      s.experiments.push_back(std::move(x));
-    }
-  } catch (const nlohmann::json::exception& e) {
-    throw Error("suite file '" + path + "': " + e.what());
-  }
-  require(!s.experiments.empty(), "suite file '" + path + "' has no experiments");
-  return s;
-}
-
-std::string flag_value(const nlohmann::json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
-  std::ostringstream text;
-  text << v.get<double>();
-  return text.str();
-}
-
-std::vector<Run> plan(const Suite& suite, const std::string& out, int64_t threads) {
-  std::vector<Run> runs;
-  for (size_t e = 0; e < suite.experiments.size(); ++e) {
-    const auto& x = suite.experiments[e];
-    for (size_t v = 0; v < x.variants.size(); ++v)
-      for (int64_t seed : x.seeds) {
-        Run r;
-        r.experiment = e, r.variant = v, r.seed = seed;
-        const std::string name = x.variants[v].name + "-s" + std::to_string(seed);
-        r.dir = out + "/" + x.id + "/" + name;
-        r.log = out + "/logs/" + x.id + "-" + name + ".log";
-        r.argv.push_back(x.command);
-        const auto args = merged(x.args, x.variants[v].args);
-        for (auto it = args.begin(); it != args.end(); ++it) {
-          if (it.value().is_boolean()) {
-            if (it.value().get<bool>()) r.argv.push_back(it.key());
-            continue;
-          }
-          r.argv.push_back(it.key());
-          r.argv.push_back(flag_value(it.value()));
-        }
-        for (const std::string& s : {std::string("--seed"), std::to_string(seed), std::string("--threads"),
-                                     std::to_string(threads), std::string("--quiet"), std::string("--out"), r.dir})
-          r.argv.push_back(s);
-        runs.push_back(std::move(r));
-      }
-  }
-  return runs;
 }
 
 std::string shell_line(const std::string& program, const std::vector<std::string>& argv) {
@@ -464,9 +347,9 @@ int command_reproduce(const ReproduceOptions& o) {
   require(o.suite.empty() != o.suite_file.empty(), "reproduce needs a suite NAME (or --suite-file FILE), not both");
   require(o.jobs >= 1 && o.threads_per_job >= 1, "--jobs and --threads-per-job must be >= 1");
   const std::string path = o.suite_file.empty() ? find_suite_file(o.suite).string() : o.suite_file;
-  const Suite suite = parse_suite(path, o.quick);
+  const Suite suite = suites::parse_suite(path, o.quick, cell_kind_names());
   const std::string out = o.out.empty() ? "runs/reproduce/" + suite.name + (o.quick ? "-quick" : "") : o.out;
-  const auto runs = plan(suite, out, o.threads_per_job);
+  const auto runs = suites::plan(suite, out, o.threads_per_job);
   const std::string program = program_path();
 
   if (o.list) {
