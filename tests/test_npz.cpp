@@ -109,6 +109,20 @@ TEST(Zip, TrailingCommentIsSkipped) {
   EXPECT_EQ(ZipArchive::from_bytes(bytes, "commented").read("x"), "payload");
 }
 
+TEST(Zip, Zip64LocatorOffsetNear2To64IsRefused) {
+  // fuzz_zip's finding (tests/fuzz/corpus/zip/zip64_locator_offset_wraps): a ZIP64 locator whose
+  // record offset is 2^64 - 1 made `offset + 56` wrap and the reader index past the buffer.
+  // The EOCD sits at 100 (past 56, so the wrapped sum passed the old check), the locator before it.
+  std::string bytes(122, '\0');
+  const auto put = [&](size_t at, uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) bytes[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  };
+  put(80, 0x07064b50, 4);    // the locator ...
+  put(88, ~uint64_t{0}, 8);  // ... pointing at 2^64 - 1
+  put(100, 0x06054b50, 4);   // the EOCD right after it
+  expect_error_containing([&] { ZipArchive::from_bytes(bytes, "'wrap.zip'"); }, {"'wrap.zip'", "bad ZIP64"});
+}
+
 TEST(Zip, CorruptArchivesAreRejectedClearly) {
   const auto good = zip_bytes({{"greeting.txt", "hello world"}, {"other", "x"}});
   expect_error_containing([&] { ZipArchive::from_bytes(good.substr(0, good.size() - 5), "'cut.zip'"); },

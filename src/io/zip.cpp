@@ -142,7 +142,8 @@ void ZipArchive::parse_central_directory() {
   // ZIP64: a locator right before the EOCD points at the 64-bit end record.
   if (end >= 20 && get(b, end - 20, 4) == kLocator64Sig) {
     const uint64_t at = get(b, end - 20 + 8, 8);
-    if (at + 56 > static_cast<uint64_t>(end) || get(b, at, 4) != kEnd64Sig)
+    // Written as a subtraction: `at + 56` wraps for an offset near 2^64 (found by fuzz_zip).
+    if (at > static_cast<uint64_t>(end) || static_cast<uint64_t>(end) - at < 56 || get(b, at, 4) != kEnd64Sig)
       fail("bad ZIP64 end-of-central-directory record (truncated or corrupt)");
     disk = get(b, at + 16, 4);
     cd_disk = get(b, at + 20, 4);
