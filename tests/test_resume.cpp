@@ -271,6 +271,25 @@ TEST(Divergence, IsReportedAndARunWithoutAnyUpdateFails) {
   EXPECT_NE(read_file(metrics_path(dir.path("wild")), "metrics").find("\"diverged\""), std::string::npos);
 }
 
+// Runs args(reference) uninterrupted, then args(killed) killed with SIGKILL `delay_ms` after its
+// first checkpoint and resumed with --resume; the test compares the two folders.
+void run_reference_and_killed_resumed(const std::function<std::vector<std::string>(const std::string&)>& args,
+                                      const TempDir& dir, int delay_ms) {
+  ASSERT_EQ(wait_for(spawn(args(dir.path("reference")), dir.path("reference"))), 0)
+      << read_file(dir.path("reference.err"), "err");
+  const auto run = dir.path("killed");
+  const auto child = spawn(args(run), dir.path("killed"));
+  ASSERT_TRUE(wait_until([&] { return file_exists(resume_path(run)) || file_exists(report_path(run)); }, 60));
+  std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+  ::kill(child.pid, SIGKILL);
+  wait_for(child);
+  EXPECT_FALSE(file_exists(report_path(run))) << "the kill came too late";
+  ASSERT_EQ(wait_for(spawn(with(args(run), "--resume"), dir.path("resumed"))), 0)
+      << read_file(dir.path("resumed.err"), "err");
+  EXPECT_EQ(read_file(weights_path(run), "w"), read_file(weights_path(dir.path("reference")), "w"));
+  EXPECT_EQ(metrics_without_times(run), metrics_without_times(dir.path("reference")));
+}
+
 TEST(Resume, AClassifierOnYourOwnDataEndsBitIdentical) {
   // The classifier loop (its epoch order and cursor in the checkpoint), through train --data.
   TempDir dir;
@@ -283,20 +302,8 @@ TEST(Resume, AClassifierOnYourOwnDataEndsBitIdentical) {
                                     "--hidden", "16", "--batch", "8", "--steps", "300", "--eval-every", "40",
                                     "--checkpoint-every", "11", "--threads", "1", "--quiet", "--out", out};
   };
-  ASSERT_EQ(wait_for(spawn(args(dir.path("reference")), dir.path("reference"))), 0)
-      << read_file(dir.path("reference.err"), "err");
-  const auto run = dir.path("killed");
-  const auto child = spawn(args(run), dir.path("killed"));
-  ASSERT_TRUE(wait_until([&] { return file_exists(resume_path(run)) || file_exists(report_path(run)); }, 60));
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
-  ::kill(child.pid, SIGKILL);
-  wait_for(child);
-  EXPECT_FALSE(file_exists(report_path(run))) << "the kill came too late";
-  ASSERT_EQ(wait_for(spawn(with(args(run), "--resume"), dir.path("resumed"))), 0)
-      << read_file(dir.path("resumed.err"), "err");
-  EXPECT_EQ(read_file(weights_path(run), "w"), read_file(weights_path(dir.path("reference")), "w"));
-  EXPECT_EQ(report_numbers(run), report_numbers(dir.path("reference")));
-  EXPECT_EQ(metrics_without_times(run), metrics_without_times(dir.path("reference")));
+  run_reference_and_killed_resumed(args, dir, 150);
+  EXPECT_EQ(report_numbers(dir.path("killed")), report_numbers(dir.path("reference")));
 }
 
 TEST(Resume, ATmazeAgentEndsBitIdentical) {
@@ -307,24 +314,12 @@ TEST(Resume, ATmazeAgentEndsBitIdentical) {
                                     "--eval-every", "100", "--hidden", "16", "--checkpoint-every", "13", "--threads",
                                     "1", "--quiet", "--out", out};
   };
-  ASSERT_EQ(wait_for(spawn(args(dir.path("reference")), dir.path("reference"))), 0)
-      << read_file(dir.path("reference.err"), "err");
-  const auto run = dir.path("killed");
-  const auto child = spawn(args(run), dir.path("killed"));
-  ASSERT_TRUE(wait_until([&] { return file_exists(resume_path(run)) || file_exists(report_path(run)); }, 60));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  ::kill(child.pid, SIGKILL);
-  wait_for(child);
-  EXPECT_FALSE(file_exists(report_path(run))) << "the kill came too late";
-  ASSERT_EQ(wait_for(spawn(with(args(run), "--resume"), dir.path("resumed"))), 0)
-      << read_file(dir.path("resumed.err"), "err");
-  EXPECT_EQ(read_file(weights_path(run), "w"), read_file(weights_path(dir.path("reference")), "w"));
+  run_reference_and_killed_resumed(args, dir, 300);
   const auto numbers = [](const std::string& d) {
     const auto r = nlohmann::json::parse(read_file(report_path(d), "report"));
     return nlohmann::json{{"episodes", r.at("episodes_done")}, {"updates", r.at("updates")}, {"test", r.at("test")}};
   };
-  EXPECT_EQ(numbers(run), numbers(dir.path("reference")));
-  EXPECT_EQ(metrics_without_times(run), metrics_without_times(dir.path("reference")));
+  EXPECT_EQ(numbers(dir.path("killed")), numbers(dir.path("reference")));
 }
 
 // The test metric of every run of a results.json (dir names differ between two --out).
