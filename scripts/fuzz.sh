@@ -8,16 +8,23 @@
 #   scripts/fuzz.sh 600                    the issue's acceptance run (10 minutes per target)
 #   FUZZ_TARGETS="npy suite" scripts/fuzz.sh 30    some targets only
 #   FUZZ_JOBS=4 ...                        build jobs (default 2)
+#   FUZZ_TORCH=OFF ...                     without the two targets that compile LibTorch (authors_src,
+#                                          idx): what CTest's short run does, to keep CI short
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
-targets=${FUZZ_TARGETS:-"npy safetensors zip authors_src idx ncm run_config suite"}
-build=build-fuzz
+torch=${FUZZ_TORCH:-ON}
+if [ "$torch" = ON ]; then
+  targets=${FUZZ_TARGETS:-"npy safetensors zip authors_src idx ncm run_config suite"}
+else
+  targets=${FUZZ_TARGETS:-"npy safetensors zip ncm run_config suite"}
+fi
+build=${FUZZ_BUILD:-build-fuzz}
 cxx=${FUZZ_CXX:-/usr/bin/clang++}
 command -v "$cxx" >/dev/null || { echo "fuzz.sh: $cxx not found (apt-get install clang libclang-rt-14-dev, or scripts/install.sh)" >&2; exit 1; }
 
 start=$(date +%s)
-cmake -S tests/fuzz -B "$build" -DCMAKE_CXX_COMPILER="$cxx" >/dev/null
+cmake -S tests/fuzz -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DNEUROCELL_FUZZ_TORCH="$torch" >/dev/null
 names=()
 for t in $targets; do names+=("fuzz_$t"); done
 cmake --build "$build" -j"${FUZZ_JOBS:-2}" --target "${names[@]}" >"$build/build.log" 2>&1 ||
