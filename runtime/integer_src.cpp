@@ -59,6 +59,8 @@ IntegerSrc::IntegerSrc(std::vector<IntegerSrcLayer> layers, std::vector<int32_t>
   reset();
 }
 
+int32_t integer_bias(float b) { return clip(std::lround(500.0 * b), -32768, 32767); }
+
 IntegerSrc IntegerSrc::from_model(const Model& model, const IntegerSrcOptions& options) {
   if (!model.is_src_classifier()) throw Error("the integer SRC needs an SRC classifier model (model src-classifier)");
   std::vector<IntegerSrcLayer> layers;
@@ -70,8 +72,10 @@ IntegerSrc IntegerSrc::from_model(const Model& model, const IntegerSrcOptions& o
     auto quantized = quantize_weights(model.tensor(p + "weight"), shape[0], shape[1], options.weight_bits);
     layer.weight = std::move(quantized.values);
     layer.weight_scale = quantized.scale;
+    // h' = lin(I + 2 (h - 4 h_s + bias)) with h in thousandths: the bias is doubled like h, so a
+    // float bias b is 1000 b / 2 = 500 b here (b = -6 gives the reference design's -3000).
     for (float b : model.tensor(p + "bias"))
-      layer.bias.push_back(options.trained_bias ? clip(std::lround(1000.0 * b), -32768, 32767) : options.bias);
+      layer.bias.push_back(options.trained_bias ? integer_bias(b) : options.bias);
     for (float h : model.tensor(p + "initial_h")) layer.initial_h.push_back(clip(std::lround(1000.0 * h), -1024, 1023));
     for (float h : model.tensor(p + "initial_hs")) layer.initial_hs.push_back(clip(std::lround(1000.0 * h), -800, 1023));
     layers.push_back(std::move(layer));

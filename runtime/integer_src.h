@@ -27,7 +27,7 @@ namespace ncrt {
 struct IntegerSrcOptions {
   int weight_bits = 8;              // 2..14 magnitude bits
   bool leaky_accumulators = false;  // acc -= acc >> 5 before each step's votes
-  bool trained_bias = false;        // per-neuron round(1000 b) from the model instead of `bias`
+  bool trained_bias = false;        // per-neuron integer_bias(b) from the model instead of `bias`
   int32_t bias = -3000, z_max = 900, z_min = 100;  // the reference design
 };
 
@@ -37,6 +37,10 @@ struct QuantizedMatrix {
   std::vector<int32_t> values;  // (rows, cols) row-major
   float scale = 1;              // w ~ values / scale
 };
+// The integer bias of a float SRC bias b: round(500 b), clipped to int16 (the update doubles the
+// bias with h, which is in thousandths: 2 * 500 b = 1000 b). integer_bias(-6) == -3000.
+int32_t integer_bias(float b);
+
 QuantizedMatrix quantize_weights(const std::vector<float>& w, int64_t rows, int64_t cols, int bits);
 
 struct IntegerSrcLayer {

@@ -309,6 +309,27 @@ TEST(IntegerSrc, FromAnExportedClassifier) {
   EXPECT_THROW(ncrt::IntegerSrc::from_model(ncrt::Model::parse(ncm_bytes(gru), "gru.ncm"), options), ncrt::Error);
 }
 
+// h' = lin(I + 2 (h - 4 h_s + bias)), h in thousandths: the bias is doubled, so b maps to 500 b and
+// the authors' untrained b = -6 is exactly the reference design's -3000 (not 1000 b = -6000).
+TEST(IntegerSrc, TrainedBiasMapsToFiveHundredTimesB) {
+  EXPECT_EQ(ncrt::integer_bias(-6.0f), -3000);
+  EXPECT_EQ(ncrt::integer_bias(-4.0f), -2000);
+  EXPECT_EQ(ncrt::integer_bias(0.0011f), 1);
+  EXPECT_EQ(ncrt::integer_bias(-1e9f), -32768);
+  torch::manual_seed(5);
+  SrcClassifier model(small_src_config(12, 6));
+  {
+    torch::NoGradGuard no_grad;
+    model->layers[0]->bias.fill_(-6.0);
+    model->layers[1]->bias.fill_(-5.0);
+  }
+  ncrt::IntegerSrcOptions options;
+  options.trained_bias = true;
+  auto net = ncrt::IntegerSrc::from_model(ncrt::Model::parse(ncm_bytes(model), "src.ncm"), options);
+  EXPECT_EQ(net.layers()[0].bias, std::vector<int32_t>(6, -3000));
+  EXPECT_EQ(net.layers()[1].bias, std::vector<int32_t>(6, -2500));
+}
+
 TEST(IntegerSrc, ExportedIntegerFileRoundTrips) {
   torch::manual_seed(6);
   SrcClassifier model(small_src_config(12, 6));

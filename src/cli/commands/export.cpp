@@ -27,7 +27,7 @@ void register_export(CLI::App& app) {
                       "SRC: write the integer (FPGA) network with weights of this many magnitude bits");
   command->add_flag("--leaky", integer.leaky, "With --integer-bits: leaky accumulators");
   command->add_flag("--trained-bias", integer.trained_bias,
-                    "With --integer-bits: per-neuron bias round(1000 b) instead of -3000");
+                    "With --integer-bits: per-neuron bias round(500 b) instead of -3000");
   command->callback([options] { print(runs::export_ncm(options->checkpoint, options->out_path, options->options)); });
 }
 
