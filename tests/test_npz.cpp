@@ -337,6 +337,17 @@ TEST(AuthorsImport, MissingKeysAndWrongShapesAreNamed) {
   a = good;
   a["l0_bias"] = a["l0_bias"].to(torch::kFloat64);
   expect_rejected(a, {"'l0_bias'", "expected float32"});
+  // arrays the model would drop, and NaN weights, are refused
+  a = good;
+  a["l0_recurrent_weights"] = torch::zeros({5, 5});
+  expect_rejected(a, {"unknown array 'l0_recurrent_weights'"});
+  a = good;
+  a["readout_bias"] = torch::zeros({3});
+  expect_rejected(a, {"unknown array 'readout_bias'"});
+  a = good;
+  a["l0_forward_weights"] = a["l0_forward_weights"].clone();
+  a["l0_forward_weights"][0][0] = NAN;
+  expect_rejected(a, {"'l0_forward_weights' holds NaN"});
   a = good;
   a["l1_forward_weights"] = torch::randn({7, 5});  // neither hidden_size nor 2 * 3
   a["l1_bias"] = torch::zeros({7});
@@ -354,6 +365,18 @@ TEST(AuthorsImport, BadConfigsAndPathsAreRejected) {
   config["dataset_config"].erase("rate_gain");
   expect_error_containing([&] { read_authors_src_model(write_zip(dir.path("r.zip"), config, arrays)); },
                           {"missing key 'dataset_config.rate_gain'"});
+  // what neurocell's SRC cannot represent is refused, not dropped
+  config = authors_config(1);
+  config["cell_config"]["recurrence"] = "dense";
+  expect_error_containing([&] { read_authors_src_model(write_zip(dir.path("c.zip"), config, arrays)); },
+                          {"cell_config.recurrence", "no recurrent connections"});
+  config["cell_config"]["recurrence"] = nullptr;  // the authors' exported model says null: fine
+  EXPECT_NO_THROW(read_authors_src_model(write_zip(dir.path("c0.zip"), config, arrays)));
+  config["cell_config"]["num_integrators_per_neuron"] = 2;
+  expect_error_containing([&] { read_authors_src_model(write_zip(dir.path("i.zip"), config, arrays)); },
+                          {"num_integrators_per_neuron is 2", "one input integrator"});
+  config["cell_config"]["num_integrators_per_neuron"] = 1;
+  EXPECT_NO_THROW(read_authors_src_model(write_zip(dir.path("i1.zip"), config, arrays)));
   config = authors_config(1);
   config["hidden_size"] = "five";
   expect_error_containing([&] { read_authors_src_model(write_zip(dir.path("h.zip"), config, arrays)); },

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <filesystem>
@@ -53,6 +54,20 @@ struct ConfigReader {
       throw Error(where + ": '" + key + "' must be an integer >= " + std::to_string(min) + ", got " + v.dump());
     return v.is_number_float() ? static_cast<int64_t>(v.get<double>()) : v.get<int64_t>();
   }
+  // The value at a dotted path, or null when a key on the way is absent.
+  const json* find(const std::string& dotted) const {
+    const json* node = &root;
+    size_t start = 0;
+    while (true) {
+      const size_t dot = dotted.find('.', start);
+      if (!node->is_object()) return nullptr;
+      const auto it = node->find(dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+      if (it == node->end()) return nullptr;
+      node = &*it;
+      if (dot == std::string::npos) return node;
+      start = dot + 1;
+    }
+  }
   std::string string(const std::string& key) const {
     const json& v = get(key);
     if (!v.is_string()) throw Error(where + ": '" + key + "' must be a string, got " + v.dump());
@@ -90,6 +105,15 @@ AuthorsSrcModel parse_authors_src_model(const std::string& config_json, const st
   require(m.activation == "surrogate_relu" || m.activation == "relu",
           config_where + ": cell_config.activation is '" + m.activation + "', only 'surrogate_relu' is supported");
   m.bias_max = c.number("cell_config.bias_max");
+  // What the authors' config can say that neurocell's SRC cannot represent is refused, never
+  // dropped: recurrent connections between neurons, and more than one input integrator per neuron.
+  if (const json* recurrence = c.find("cell_config.recurrence"))
+    require(recurrence->is_null(), config_where + ": cell_config.recurrence is " + recurrence->dump().substr(0, 60) +
+                                       "; neurocell's SRC has no recurrent connections between neurons (only null is supported)");
+  if (const json* integrators = c.find("cell_config.num_integrators_per_neuron"))
+    require(integrators->is_number() && integrators->get<double>() == 1.0,
+            config_where + ": cell_config.num_integrators_per_neuron is " + integrators->dump().substr(0, 60) +
+                "; neurocell's SRC has one input integrator per neuron (only 1 is supported)");
   const json& alphas = c.get("cell_config.alphas");
   if (alphas.is_number()) {
     m.alphas.push_back(c.number("cell_config.alphas"));
@@ -122,6 +146,19 @@ AuthorsSrcModel parse_authors_src_model(const std::string& config_json, const st
   const auto arrays = parse_npz(arrays_npz, where);
   int64_t L = 0;
   for (const auto& kv : arrays) L = std::max(L, layer_of(kv.first) + 1);
+  // Every array must be one the model uses: an unknown one would be silently lost on import.
+  static const std::vector<std::string> per_layer = {"forward_weights", "bias", "rho", "r", "rs", "zs_dep",
+                                                     "zs_hyp", "initial_i", "initial_h", "initial_hs"};
+  for (const auto& kv : arrays) {
+    const int64_t k = layer_of(kv.first);
+    const std::string prefix = "l" + std::to_string(k) + "_";
+    const bool known = kv.first == "readout" ||
+                       (k >= 0 && kv.first.rfind(prefix, 0) == 0 &&
+                        std::find(per_layer.begin(), per_layer.end(), kv.first.substr(prefix.size())) != per_layer.end());
+    require(known, where + ": unknown array '" + kv.first.substr(0, 80) +
+                       "' (neurocell's SRC would drop it; known: readout and l<k>_ forward_weights, bias, rho, r, rs, "
+                       "zs_dep, zs_hyp, initial_i, initial_h, initial_hs)");
+  }
   require(L >= 1, where + ": no key 'l0_forward_weights' (no SRC layer in the file)");
   require(L == m.hidden_layers || L == m.hidden_layers + 1,
           where + ": holds " + std::to_string(L) + " SRC layers (l0_ to l" + std::to_string(L - 1) +
