@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <tuple>
 
 #include "nn/cell_registry.h"
 #include "core/error.h"
@@ -175,6 +176,60 @@ TEST(CellInit, DocumentedInitialisation) {
   EXPECT_TRUE(torch::allclose(forget, -input));
   EXPECT_GE(forget.min().item<double>(), 0.0);
   EXPECT_LE(forget.max().item<double>(), std::log(99.0) + 1e-6);
+}
+
+// The authors' GRU (glambrechts/warmup cells.py:94-105; Keras GRUCell in the BRC 2020 code) and
+// the BRC paper's Keras LSTM: Glorot per gate on weight_ih, orthogonal per gate on weight_hh,
+// zero biases; LSTM forget bias 1. And the warmup code's CHRONO: a draw per bias vector.
+TEST(CellInit, KerasSchemeAndAuthorsChrono) {
+  torch::manual_seed(2);
+  LayerInit keras;
+  keras.keras = true;
+  const int64_t I = 5, H = 12;
+  const double glorot = std::sqrt(6.0 / (I + H));
+  GruLayerImpl gru(I, H, keras);
+  LstmLayerImpl lstm(I, H, keras);
+  for (auto [w_ih, w_hh, gates] : {std::tuple{gru.weight_ih, gru.weight_hh, 3}, std::tuple{lstm.weight_ih, lstm.weight_hh, 4}}) {
+    for (int64_t g = 0; g < gates; ++g) {
+      const auto in = w_ih.narrow(0, g * H, H), rec = w_hh.narrow(0, g * H, H);
+      EXPECT_LE(in.abs().max().item<double>(), glorot);
+      EXPECT_GT(in.abs().max().item<double>(), 0.7 * glorot);
+      EXPECT_TRUE(torch::allclose(rec.matmul(rec.t()), torch::eye(H), 1e-5, 1e-5)) << "gate " << g;
+    }
+  }
+  EXPECT_TRUE(torch::equal(gru.bias_ih, torch::zeros({3 * H})));
+  EXPECT_TRUE(torch::equal(gru.bias_hh, torch::zeros({3 * H})));
+  auto expected_lstm_bias = torch::zeros({4 * H});
+  expected_lstm_bias.narrow(0, H, H).fill_(1.0);  // [i; f; g; o]
+  EXPECT_TRUE(torch::equal(lstm.bias_ih, expected_lstm_bias));
+  EXPECT_TRUE(torch::equal(lstm.bias_hh, torch::zeros({4 * H})));
+  // torch::nn's default stays the default: U(-1/sqrt(H), 1/sqrt(H)) everywhere, biases too
+  GruLayerImpl plain(I, H);
+  EXPECT_GT(plain.bias_ih.abs().max().item<double>(), 0.5 / std::sqrt(H));
+  EXPECT_LE(plain.weight_hh.abs().max().item<double>(), 1.0 / std::sqrt(H));
+
+  LayerInit chrono;
+  chrono.chrono_max_length = 100;
+  chrono.chrono_authors = true;
+  LstmLayerImpl authors(I, H, chrono);
+  for (const auto& bias : {authors.bias_ih, authors.bias_hh}) {
+    EXPECT_TRUE(torch::allclose(bias.narrow(0, H, H), -bias.narrow(0, 0, H)));
+    EXPECT_GE(bias.narrow(0, H, H).min().item<double>(), 0.0);
+    EXPECT_LE(bias.narrow(0, H, H).max().item<double>(), std::log(99.0) + 1e-6);
+    EXPECT_TRUE(torch::equal(bias.narrow(0, 2 * H, 2 * H), torch::zeros({2 * H})));  // g, o
+  }
+  EXPECT_FALSE(torch::equal(authors.bias_ih, authors.bias_hh));  // two draws
+
+  ModelConfig config;
+  config.cell = "brc";
+  config.weights_init = "keras";
+  EXPECT_THROW(config.validate(), Error);  // only GRU and LSTM have two schemes
+  config.cell = "gru";
+  EXPECT_NO_THROW(config.validate());
+  EXPECT_EQ(to_json(config).at("weights_init"), "keras");
+  EXPECT_FALSE(to_json(ModelConfig{}).contains("weights_init"));
+  config.orthogonal_recurrent = true;
+  EXPECT_THROW(config.validate(), Error);  // --orthogonal is nBRC's
 }
 
 // torch::nn::GRU / LSTM with the same weights, one and two layers, with initial states.

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "analysis/gates.h"
 #include "cli/cli.h"
 #include "io/files.h"
 #include "io/npy.h"
@@ -92,6 +93,48 @@ TEST_F(CliTest, RunWritesEveryLayersStatesEqualToTheInProcessForward) {
     EXPECT_EQ(y.scalar_type(), dtype);
     EXPECT_TRUE(torch::equal(y, expected));
   }
+}
+
+// `run --gates` writes the gate traces of a BRC / nBRC run (per layer a_t, then c_t), the run's
+// report holds its share of bistable units, and other cells are refused.
+TEST(CliGates, RunWritesTheBistableCellsGateTraces) {
+  TempDir dir;
+  const auto run = dir.path("nbrc");
+  const auto r = cli({"train", "--task", "copy-first-input", "--cell", "nbrc", "--layers", "2", "--hidden", "5",
+                      "--length", "12", "--steps", "3", "--batch", "8", "--eval-every", "3", "--val-size", "16",
+                      "--test-size", "16", "--quiet", "--out", run});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto report = nlohmann::json::parse(read_file(report_path(run), "report"));
+  const double fraction = report.at("bistable_fraction").at("value").get<double>();
+  EXPECT_GE(fraction, 0.0);
+  EXPECT_LE(fraction, 1.0);
+  const auto x = torch::randn({7, 3, 1}, torch::kFloat64);
+  write_npy(dir.path("x.npy"), x);
+  const auto g = cli({"run", "--checkpoint", run, "--input", dir.path("x.npy"), "--output", dir.path("g.npy"), "--gates"});
+  ASSERT_EQ(g.code, 0) << g.err;
+  EXPECT_NE(g.out.find("gate traces a, c (T=7, B=3, G=20)"), std::string::npos) << g.out;
+  const auto gates = read_npy(dir.path("g.npy"));  // (T, B, [a0 c0 a1 c1])
+  auto loaded = load_run(run);
+  loaded.model->to(torch::kFloat64);
+  const auto expected = analysis::bistable_gates(loaded.model, x);
+  EXPECT_TRUE(torch::equal(gates.narrow(2, 0, 5), expected.a[0]));
+  EXPECT_TRUE(torch::equal(gates.narrow(2, 5, 5), expected.c[0]));
+  EXPECT_TRUE(torch::equal(gates.narrow(2, 15, 5), expected.c[1]));
+  const auto both = cli({"run", "--checkpoint", run, "--input", dir.path("x.npy"), "--output", dir.path("b.npy"),
+                         "--gates", "--predict"});
+  EXPECT_NE(both.code, 0);
+  EXPECT_FALSE(file_exists(dir.path("b.npy")));
+  const auto lstm = dir.path("lstm");
+  ASSERT_EQ(cli({"train", "--task", "copy-first-input", "--cell", "lstm", "--layers", "1", "--hidden", "3", "--length",
+                 "5", "--steps", "1", "--batch", "4", "--eval-every", "1", "--val-size", "4", "--test-size", "4",
+                 "--quiet", "--out", lstm})
+                .code,
+            0);
+  EXPECT_FALSE(nlohmann::json::parse(read_file(report_path(lstm), "report")).contains("bistable_fraction"));
+  const auto refused = cli({"run", "--checkpoint", lstm, "--input", dir.path("x.npy"), "--output", dir.path("l.npy"),
+                            "--gates"});
+  EXPECT_NE(refused.code, 0);
+  EXPECT_NE(refused.err.find("BRC and nBRC"), std::string::npos) << refused.err;
 }
 
 void expect_clean_failure(const CliResult& r, const std::string& text) {

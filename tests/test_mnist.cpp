@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "io/nmnist.h"
 #include "tasks/mnist.h"
 #include "tasks/spiking.h"
 #include "tasks/synthetic.h"
@@ -178,6 +179,65 @@ TEST(MnistLoader, RealFashionMnistTestSplit) {
   const auto set = load_mnist_split("fashion-mnist", /*train=*/false);
   ASSERT_EQ(set.images.sizes(), (std::vector<int64_t>{10000, 784}));
   EXPECT_TRUE(torch::equal(torch::bincount(set.labels, {}, 10), torch::full({10}, 1000, torch::kLong)));
+}
+
+// N-MNIST's published 40-bit events (x, y, polarity | 23-bit timestamp, big-endian) from bytes
+// this test writes: parsed, binned into frames of 2 x 34 x 34 inputs, and loaded from a folder.
+std::string nmnist_event(int x, int y, bool on, uint32_t t_us) {
+  const uint32_t word = (on ? 1u << 23 : 0u) | (t_us & 0x7FFFFFu);
+  return std::string{static_cast<char>(x), static_cast<char>(y), static_cast<char>(word >> 16),
+                     static_cast<char>((word >> 8) & 0xFF), static_cast<char>(word & 0xFF)};
+}
+
+TEST(Nmnist, EventsAreParsedAndBinned) {
+  const std::string bytes = nmnist_event(3, 5, true, 10) + nmnist_event(33, 0, false, 150000) +
+                            nmnist_event(0, 33, true, 299999) + nmnist_event(1, 1, true, 400000);
+  const auto events = parse_nmnist_events(bytes, "'a.bin'");
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[1].x, 33);
+  EXPECT_FALSE(events[1].on);
+  EXPECT_EQ(events[1].t_us, 150000u);
+  EXPECT_TRUE(events[2].on);
+  const auto frames = bin_nmnist_events(events, 10, 300000);  // 30 ms bins; the last event is dropped
+  ASSERT_EQ(frames.sizes(), (std::vector<int64_t>{10, 2312}));
+  EXPECT_EQ(frames.sum().item<int64_t>(), 3);
+  EXPECT_EQ(frames[0][1156 + 5 * 34 + 3].item<uint8_t>(), 1);  // ON channel, y = 5, x = 3
+  EXPECT_EQ(frames[5][0 * 34 + 33].item<uint8_t>(), 1);        // OFF, 150 ms -> frame 5
+  EXPECT_EQ(frames[9][1156 + 33 * 34].item<uint8_t>(), 1);
+  EXPECT_THROW(parse_nmnist_events(bytes.substr(0, 7), "'b.bin'"), Error);
+  try {
+    parse_nmnist_events(nmnist_event(40, 2, true, 0), "'c.bin'");
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("outside the 34 x 34 sensor"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Nmnist, FoldersLoadDigitByDigit) {
+  TempDir dir;
+  for (int digit = 0; digit < 10; ++digit)
+    for (int k = 0; k < 2; ++k) {
+      std::filesystem::create_directories(dir.path("Train/" + std::to_string(digit)));
+      std::ofstream(dir.path("Train/" + std::to_string(digit) + "/" + std::to_string(k) + ".bin"), std::ios::binary)
+          << nmnist_event(digit, k, true, 1000 * k);
+    }
+  const auto split = load_nmnist_split(dir.path(""), true, 4, 300000, 1);
+  ASSERT_EQ(split.packed.sizes(), (std::vector<int64_t>{10, 4, 289}));
+  EXPECT_TRUE(torch::equal(split.labels, torch::arange(10)));
+  const auto frames = unpack_nmnist_frames(split.packed);  // (10, 4, 2312)
+  EXPECT_EQ(frames[7][0][1156 + 7].item<uint8_t>(), 1);  // digit 7's first file: x = 7, y = 0
+  EXPECT_EQ(frames.sum().item<int64_t>(), 10);
+  EXPECT_EQ(load_nmnist_split(dir.path(""), true, 4, 300000).packed.size(0), 20);
+  const auto random = torch::randint(0, 2, {3, 5, 2312}, torch::kUInt8);
+  EXPECT_TRUE(torch::equal(unpack_nmnist_frames(pack_nmnist_frames(random)), random));
+  EXPECT_THROW(load_nmnist_split(dir.path(""), false, 4, 300000), Error);  // no Test folder
+  std::ofstream(dir.path("Train/3/bad.bin"), std::ios::binary) << "abc";
+  try {
+    load_nmnist_split(dir.path(""), true, 4, 300000);
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.bin"), std::string::npos) << e.what();
+  }
 }
 
 TEST(RateCoding, ShapePrefixAndValues) {

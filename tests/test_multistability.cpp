@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "analysis/fixed_points.h"
+#include "analysis/gates.h"
 #include "analysis/vaa.h"
 #include "analysis/warmup.h"
 #include "core/error.h"
@@ -152,6 +153,97 @@ TEST(Warmup, PartialWarmupLeavesTheSecondHalvesUnchanged) {
   }
   EXPECT_TRUE(first_changed);
   EXPECT_TRUE(torch::equal(model->readout->weight, readout));
+}
+
+// The warmup authors' partial warmup (glambrechts/warmup models.py:224, 506-519): the same loss on
+// the first halves, but one optimiser over every parameter, so the second half of every layer but
+// the last moves through the next layer's start states; the last layer's second half and the
+// readout get no gradient and stay.
+TEST(Warmup, AuthorsPartialWarmupMovesTheLowerSecondHalves) {
+  torch::manual_seed(2);
+  SequenceModel model(small_model("gru", 8, 2, true));
+  TaskConfig tc;
+  tc.length = 10;
+  const auto task = make_task(tc);
+  auto second_half = [&](size_t l) {
+    std::vector<torch::Tensor> params;
+    for (const auto& p : std::dynamic_pointer_cast<DoubleLayerImpl>(model->stack->layers[l])->second->parameters())
+      params.push_back(p.detach().clone());
+    return params;
+  };
+  const auto lower = second_half(0), upper = second_half(1);
+  const auto readout = model->readout->weight.detach().clone();
+  analysis::WarmupOptions options;
+  options.steps = 5;
+  options.partial = "authors";
+  analysis::warmup(model, copy_inputs(*task), options);
+  const auto lower_after = second_half(0), upper_after = second_half(1);
+  bool lower_changed = false;
+  for (size_t i = 0; i < lower.size(); ++i) lower_changed |= !torch::equal(lower[i], lower_after[i]);
+  EXPECT_TRUE(lower_changed) << "the first layer's second half feeds the second layer's start states";
+  for (size_t i = 0; i < upper.size(); ++i) EXPECT_TRUE(torch::equal(upper[i], upper_after[i]));
+  EXPECT_TRUE(torch::equal(model->readout->weight, readout));
+  options.partial = "both";
+  EXPECT_THROW(options.validate(), Error);
+  EXPECT_EQ(analysis::to_json(options).at("partial"), "both");
+  EXPECT_FALSE(analysis::to_json(analysis::WarmupOptions{}).contains("partial"));  // earlier configs read the same
+}
+
+// a_t and c_t are the gates the cell used: the update h_t = c_t h_{t-1} + (1 - c_t) tanh(U_h x_t +
+// a_t h_{t-1} + b_h) rebuilt from them gives the layer's own (fused) output, for BRC and nBRC,
+// single and double layers; a_t > 1 marks the bistable units.
+TEST(GateTraces, RebuildTheLayersOutputs) {
+  for (const std::string cell : {"brc", "nbrc"})
+    for (bool double_layer : {false, true}) {
+      torch::manual_seed(7);
+      auto config = small_model(cell, 6, 2, double_layer);
+      config.input_size = 2;
+      SequenceModel model(config);
+      model->to(torch::kFloat64);
+      {
+        torch::NoGradGuard no_grad;  // larger drives, so some units are bistable
+        for (auto& p : model->stack->parameters()) p.mul_(3.0);
+      }
+      const auto x = torch::randn({9, 4, 2}, torch::kFloat64);
+      ASSERT_TRUE(analysis::has_bistable_gates(model));
+      const auto gates = analysis::bistable_gates(model, x);
+      const auto outputs = model->stack->forward(x);
+      ASSERT_EQ(gates.a.size(), 2u);
+      torch::Tensor input = x;
+      for (size_t l = 0; l < 2; ++l) {
+        const auto h = outputs[l].h;
+        const auto a = gates.a[l], c = gates.c[l];
+        ASSERT_EQ(a.sizes(), h.sizes());
+        EXPECT_TRUE((a >= 0).all().item<bool>() && (a <= 2).all().item<bool>());
+        EXPECT_TRUE((c >= 0).all().item<bool>() && (c <= 1).all().item<bool>());
+        // the candidate's drive U_h x + b_h of each half, from the layer's parameters
+        std::vector<RecurrentLayer> parts = {model->stack->layers[l]};
+        if (double_layer) {
+          auto d = std::dynamic_pointer_cast<DoubleLayerImpl>(parts[0]);
+          parts = {d->first, d->second};
+        }
+        std::vector<torch::Tensor> drives;
+        for (const auto& part : parts) {
+          const auto params = part->named_parameters();
+          const int64_t H = part->hidden_size();
+          drives.push_back(torch::matmul(input, params["weight_ih"].narrow(0, 2 * H, H).t()) +
+                           params["bias"].narrow(0, 2 * H, H));
+        }
+        const auto drive_h = torch::cat(drives, 2);
+        auto previous = torch::zeros({4, h.size(2)}, torch::kFloat64);
+        for (int64_t t = 0; t < 9; ++t) {
+          const auto rebuilt = c[t] * previous + (1 - c[t]) * torch::tanh(drive_h[t] + a[t] * previous);
+          EXPECT_TRUE(torch::allclose(rebuilt, h[t], 1e-10, 1e-12)) << cell << " layer " << l << " t " << t;
+          previous = h[t];
+        }
+        input = h;
+      }
+      const double fraction = analysis::bistable_fraction(gates);
+      EXPECT_GT(fraction, 0.0) << cell;
+      EXPECT_LT(fraction, 1.0) << cell;
+    }
+  SequenceModel gru(small_model("gru", 4, 1));
+  EXPECT_THROW(analysis::bistable_gates(gru, torch::zeros({3, 2, 1})), Error);
 }
 
 TEST(Warmup, FullWarmupUpdatesEveryLayer) {

@@ -8,6 +8,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <random>
 
 #include "core/error.h"
 #include "io/files.h"
@@ -95,6 +97,90 @@ TEST(SpikingCli, CellAndTaskMustMatch) {
   EXPECT_NE(r.err.find("gain"), std::string::npos) << r.err;
   EXPECT_FALSE(file_exists(dir.path("a") + "/config.json"));
   EXPECT_FALSE(file_exists(dir.path("c") + "/config.json"));
+  // a flag of another kind of run is refused, not ignored
+  r = cli({"train", "--cell", "src", "--task", "spiking-mnist", "--warmup", "10", "--out", dir.path("d")});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("--warmup does not apply to the spiking tasks"), std::string::npos) << r.err;
+  r = cli({"train", "--cell", "gru", "--task", "copy-first-input", "--frozen-bias", "--out", dir.path("e")});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("--frozen-bias does not apply to the regression tasks"), std::string::npos) << r.err;
+  EXPECT_FALSE(file_exists(dir.path("d") + "/config.json"));
+  EXPECT_FALSE(file_exists(dir.path("e") + "/config.json"));
+}
+
+// The SRC paper's third benchmark where a user has N-MNIST: a folder in the published event
+// format (written here: random events per recording) trains, evaluates and is refused clearly.
+TEST(SpikingCli, TrainsOnAnNmnistFolder) {
+  TempDir dir;
+  std::mt19937 random(3);
+  for (const std::string split : {"Train", "Test"})
+    for (int digit = 0; digit < 10; ++digit) {
+      std::filesystem::create_directories(dir.path("nmnist/" + split + "/" + std::to_string(digit)));
+      for (int k = 0; k < (split == "Train" ? 3 : 1); ++k) {
+        std::string bytes;
+        for (int e = 0; e < 200; ++e) {
+          const uint32_t t = random() % 300000, word = (random() % 2 ? 1u << 23 : 0u) | t;
+          bytes += {static_cast<char>(digit * 3 + random() % 4), static_cast<char>(random() % 34),
+                    static_cast<char>(word >> 16), static_cast<char>((word >> 8) & 0xFF), static_cast<char>(word & 0xFF)};
+        }
+        std::ofstream(dir.path("nmnist/" + split + "/" + std::to_string(digit) + "/" + std::to_string(k) + ".bin"),
+                      std::ios::binary)
+            << bytes;
+      }
+    }
+  const auto run = dir.path("run");
+  const auto train = cli({"train", "--cell", "src", "--task", "spiking-nmnist", "--nmnist-dir", dir.path("nmnist"),
+                          "--nmnist-steps", "6", "--layers", "1", "--hidden", "4", "--readout-factor", "1", "--steps",
+                          "2", "--batch", "4", "--eval-every", "2", "--val-size", "6", "--test-size", "10", "--quiet",
+                          "--threads", "1", "--out", run});
+  ASSERT_EQ(train.code, 0) << train.err;
+  const auto config = nlohmann::json::parse(read_file(run + "/config.json", "config"));
+  EXPECT_EQ(config.at("model").at("input_size"), 2312);
+  EXPECT_EQ(config.at("task").at("frames"), 6);
+  const auto report = nlohmann::json::parse(read_file(report_path(run), "report"));
+  const auto eval = cli({"eval", "--checkpoint", run});
+  ASSERT_EQ(eval.code, 0) << eval.err;
+  char expected[64];
+  std::snprintf(expected, sizeof expected, "%.4f", report.at("test").at("accuracy").get<double>());
+  EXPECT_NE(eval.out.find(expected), std::string::npos) << eval.out;
+  auto r = cli({"train", "--cell", "src", "--task", "spiking-nmnist", "--out", dir.path("a")});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("needs --nmnist-dir"), std::string::npos) << r.err;
+  r = cli({"train", "--cell", "src", "--task", "spiking-nmnist", "--nmnist-dir", dir.path("nmnist"), "--rate-gain",
+           "0.5", "--out", dir.path("b")});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("--rate-gain does not apply to spiking-nmnist"), std::string::npos) << r.err;
+  r = cli({"train", "--cell", "src", "--task", "spiking-nmnist", "--nmnist-dir", dir.path("nowhere"), "--out",
+           dir.path("c")});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("nowhere"), std::string::npos) << r.err;
+  EXPECT_FALSE(file_exists(dir.path("c") + "/config.json"));
+}
+
+// --frozen-bias: the bias stays at -6 (as in the SRC authors' exported model) while the weights
+// train; the run's config says so, and the integer SRC maps it to exactly -3000.
+TEST(SpikingCli, FrozenBiasStaysAtItsInitialValue) {
+  if (!have_mnist()) GTEST_SKIP() << "MNIST not installed (scripts/install.sh)";
+  TempDir dir;
+  const auto run = dir.path("run");
+  const auto train = cli({"train", "--cell", "src", "--task", "spiking-mnist", "--frozen-bias", "--layers", "1", "--hidden", "12",
+                          "--readout-factor", "2", "--rate-steps", "12", "--rate-prefix", "2", "--steps", "3",
+                          "--lr", "0.05", "--batch", "16", "--eval-every", "3", "--val-size", "16", "--test-size",
+                          "16", "--quiet", "--threads", "1", "--out", run});
+  ASSERT_EQ(train.code, 0) << train.err;
+  const auto config = nlohmann::json::parse(read_file(run + "/config.json", "config"));
+  EXPECT_EQ(config.at("model").at("train_bias"), false);
+  SrcClassifierConfig model_config = src_classifier_config_from_json(config.at("model"));
+  EXPECT_FALSE(model_config.cell.train_bias);
+  SrcClassifier trained(model_config);
+  load_src_weights(weights_path(run), trained);
+  torch::manual_seed(1);  // the run's seed: its initialisation
+  SrcClassifier fresh(model_config);
+  EXPECT_TRUE(torch::equal(trained->layers[0]->bias, torch::full({20}, -6.0)));
+  EXPECT_FALSE(torch::equal(trained->layers[0]->weight, fresh->layers[0]->weight));  // the weights did train
+  const auto exported = cli({"export", "--checkpoint", run, "--out", dir.path("int.ncm"), "--integer-bits", "8",
+                             "--trained-bias"});
+  ASSERT_EQ(exported.code, 0) << exported.err;
 }
 
 }  // namespace

@@ -303,7 +303,66 @@ std::string suite_text(const std::function<void(nlohmann::json&)>& edit) {
 }
 
 suites::Suite parse(const std::string& text) {
-  return suites::parse_suite_text(text, "suite file 's.json'", false, cell_kind_names());
+  return suites::parse_suite_text(text, "suite file 's.json'", "full", cell_kind_names());
+}
+
+// The three budgets (full, quick, paper), the suite-wide "cell_args" (e.g. the papers' GRU
+// initialisation for every GRU) and the measured seconds per run that --list prints.
+TEST(StrictInputs, SuiteBudgetsAndCellArgs) {
+  auto text = [](const std::function<void(nlohmann::json&)>& edit_suite) {
+    nlohmann::json experiment = {
+        {"id", "copy"},
+        {"metric", "mse"},
+        {"cells", {"brc", "gru"}},
+        {"seeds", {1}},
+        {"args", {{"--task", "copy-first-input"}, {"--length", 5}, {"--hidden", 4}, {"--steps", 2}}},
+        {"quick", {{"args", {{"--steps", 1}}}}},
+        {"paper", {{"title", "copy, paper"}, {"args", {{"--steps", 30000}, {"--batch", 100}}}, {"seeds", {1, 2}}}},
+        {"seconds_per_run", {{"full", 10}, {"paper", 7200}}}};
+    nlohmann::json suite = {{"name", "tiny"}, {"experiments", {experiment}}};
+    edit_suite(suite);
+    return suite.dump();
+  };
+  const auto cells = cell_kind_names();
+  const auto plain = text([](nlohmann::json& s) { s["cell_args"] = {{"gru", {{"--weights-init", "keras"}}}}; });
+  const auto paper = suites::parse_suite_text(plain, "s", "paper", cells);
+  EXPECT_EQ(paper.experiments[0].title, "copy, paper");
+  EXPECT_EQ(paper.experiments[0].seconds_per_run, 7200);
+  const auto runs = suites::plan(paper, "OUT", 1);
+  ASSERT_EQ(runs.size(), 4u);  // 2 cells x 2 seeds
+  auto has = [](const suites::Run& r, const std::string& flag, const std::string& value) {
+    for (size_t i = 0; i + 1 < r.argv.size(); ++i)
+      if (r.argv[i] == flag) return r.argv[i + 1] == value;
+    return false;
+  };
+  EXPECT_TRUE(has(runs[0], "--steps", "30000"));
+  EXPECT_FALSE(has(runs[0], "--weights-init", "keras"));  // brc
+  EXPECT_TRUE(has(runs[2], "--weights-init", "keras"));   // gru: the suite's cell_args
+  EXPECT_TRUE(has(suites::plan(suites::parse_suite_text(plain, "s", "quick", cells), "OUT", 1)[0], "--steps", "1"));
+  EXPECT_EQ(suites::parse_suite_text(plain, "s", "quick", cells).experiments[0].seconds_per_run, 0);  // not measured
+
+  auto refused = [&](const std::string& suite_text, const std::string& budget, const std::string& text_in_error) {
+    try {
+      suites::parse_suite_text(suite_text, "s", budget, cells);
+      ADD_FAILURE() << "accepted; expected an error with: " << text_in_error;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(text_in_error), std::string::npos) << e.what();
+    }
+  };
+  refused(plain, "huge", "unknown suite budget 'huge'");
+  refused(text([](nlohmann::json& s) {
+            s["experiments"][0].erase("paper");
+            s["experiments"][0]["paper_note"] = "the MRU papers' budgets are not public";
+          }),
+          "paper", "has no \"paper\" budget: the MRU papers' budgets are not public");
+  refused(text([](nlohmann::json& s) { s["cell_args"] = {{"xyz", nlohmann::json::object()}}; }), "full",
+          "unknown cell 'xyz' in \"cell_args\"");
+  refused(text([](nlohmann::json& s) { s["cell_args"] = {{"gru", {{"--cell", "lstm"}}}}; }), "full", "may not set --cell");
+  refused(text([](nlohmann::json& s) { s["cell_args"] = {{"gru", {{"--out", "x"}}}}; }), "full", "may not set --out");
+  refused(text([](nlohmann::json& s) { s["experiments"][0]["seconds_per_run"] = {{"paper", -1}}; }), "full",
+          "must be a positive number of seconds");
+  refused(text([](nlohmann::json& s) { s["experiments"][0]["paper"]["args"] = {{"steps", 3}}; }), "full",
+          "is not a --flag");  // every budget is checked, whichever runs
 }
 
 TEST(StrictInputs, SuiteFilesAreCheckedWhenRead) {

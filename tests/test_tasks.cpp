@@ -1,5 +1,6 @@
 // Task generators: deterministic by seed, shapes, and the structure of tasks.md.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "core/error.h"
@@ -66,13 +67,14 @@ TEST(Tasks, DenoisingStructure) {
     EXPECT_EQ(batch.targets.sizes(), (std::vector<int64_t>{5, 64, 1}));
     const auto marker = batch.inputs.select(2, 1), noise = batch.inputs.select(2, 0);
     for (int64_t b = 0; b < 64; ++b) {
-      EXPECT_EQ(marker[T - 6][b].item<float>(), -1.0f);  // the cue at step T-5 (1-based)
+      // the cue on the first output step, index T-5, as in both authors' per-step versions
+      EXPECT_EQ(marker[T - 5][b].item<float>(), -1.0f);
       std::vector<int64_t> relevant;
       for (int64_t t = 0; t < T; ++t)
         if (marker[t][b].item<float>() == 1.0f) relevant.push_back(t);
       ASSERT_EQ(relevant.size(), 5u);
       for (size_t k = 0; k < 5; ++k) {
-        EXPECT_LT(relevant[k], std::min(T - no_end, T - 6));
+        EXPECT_LT(relevant[k], std::min(T - no_end, T - 5));
         EXPECT_EQ(batch.targets[k][b][0].item<float>(), noise[relevant[k]][b].item<float>());
       }
       EXPECT_EQ((marker.select(1, b) == -1).sum().item<int64_t>(), 1);
@@ -80,13 +82,58 @@ TEST(Tasks, DenoisingStructure) {
   }
 }
 
+// Run folders written before the cue moved (config without "cue_offset") keep their task: the
+// cue one step before the outputs, index T-6; new configs say cue_offset 5.
+TEST(Tasks, DenoisingConfigsWithoutCueOffsetKeepTheEarlierCue) {
+  auto old_config = task_config_from_json(nlohmann::json{{"name", "denoising"}, {"length", 40}, {"no_end", 0}});
+  EXPECT_EQ(old_config.cue_offset, 6);
+  auto task = make_task(old_config);
+  auto gen = make_generator(3, 0);
+  const auto marker = task->sample(8, gen).inputs.select(2, 1);
+  EXPECT_TRUE(marker[40 - 6].eq(-1).all().item<bool>());
+  TaskConfig fresh{"denoising", 40, 0};
+  EXPECT_EQ(to_json(fresh).at("cue_offset"), 5);
+  EXPECT_EQ(task_config_from_json(to_json(fresh)).cue_offset, 5);
+}
+
+// The BRC paper's 2020 variant: L real steps and a cue step, 0/-1 markers, the 5 values read at
+// once from the final state, in time order.
+TEST(Tasks, Denoising2020Structure) {
+  for (int64_t no_end : {0, 20}) {
+    const int64_t L = 40;
+    const auto batch = draw("denoising-2020", L, no_end, 4, 64);
+    EXPECT_EQ(batch.inputs.sizes(), (std::vector<int64_t>{L + 1, 64, 2}));
+    EXPECT_EQ(batch.targets.sizes(), (std::vector<int64_t>{1, 64, 5}));
+    const auto marker = batch.inputs.select(2, 1), noise = batch.inputs.select(2, 0);
+    EXPECT_TRUE(marker[L].eq(1).all().item<bool>());   // the extra cue step [0, +1]
+    EXPECT_TRUE(noise[L].eq(0).all().item<bool>());
+    for (int64_t b = 0; b < 64; ++b) {
+      std::vector<int64_t> relevant;
+      for (int64_t t = 0; t < L; ++t) {
+        const float m = marker[t][b].item<float>();
+        EXPECT_TRUE(m == 0.0f || m == -1.0f);
+        if (m == 0.0f) relevant.push_back(t);
+      }
+      ASSERT_EQ(relevant.size(), 5u);
+      for (size_t k = 0; k < 5; ++k) {
+        EXPECT_LT(relevant[k], L - no_end);
+        EXPECT_EQ(batch.targets[0][b][k].item<float>(), noise[relevant[k]][b].item<float>());
+      }
+    }
+  }
+  auto task = make_task({"denoising-2020", 40, 0});
+  EXPECT_EQ(task->output_size, 5);
+  EXPECT_EQ(task->readout_steps, 1);
+  EXPECT_THROW(make_task({"denoising-2020", 40, 36}), Error);
+}
+
 TEST(Tasks, ImpossibleConfigurationsAreRejected) {
   EXPECT_THROW(make_task({"copy-first-input", 0, 0}), Error);
-  EXPECT_THROW(make_task({"denoising", 10, 0}), Error);
+  EXPECT_THROW(make_task({"denoising", 9, 0}), Error);
   EXPECT_THROW(make_task({"denoising", 100, 97}), Error);
   EXPECT_THROW(make_task({"denoising", 100, -1}), Error);
   EXPECT_THROW(make_task({"mnist-or-so", 100, 0}), Error);
-  EXPECT_NO_THROW(make_task({"denoising", 11, 0}));
+  EXPECT_NO_THROW(make_task({"denoising", 10, 0}));
 }
 
 }  // namespace

@@ -8,7 +8,7 @@ import torch
 from . import _C
 from .modules import SequenceModel
 
-__all__ = ["vaa", "vaa_of_states", "vaa_star", "count_attractors", "warmup", "fixed_points",
+__all__ = ["vaa", "vaa_of_states", "vaa_star", "count_attractors", "warmup", "fixed_points", "gates",
            "brc_unit_fixed_points", "brc_bistable_half_width", "src_unit_fixed_points"]
 
 
@@ -53,16 +53,25 @@ def count_attractors(states, eps=1e-4):
 
 
 def warmup(model, task=None, inputs=None, steps=100, lr=1e-2, batch_size=32, target=0.95, max_settle=200,
-           settle_growth=10, eps=1e-4, seed=1):
+           settle_growth=10, eps=1e-4, seed=1, partial="frozen"):
     """Warms model up in place (a fresh Adam over the warmup parameters; with double layers,
-    partial warmup: only the first half of every layer is warmed, the second halves keep their
-    weights). Returns {"steps", "partial", "history": [per step
-    {"step", "settle_steps", "loss", "vaa_star", "skipped"}]}."""
+    partial warmup: only the first half of every layer is driven and measured; partial="frozen"
+    updates only the first halves, the second halves keep their weights; partial="authors"
+    updates every stack parameter, as the warmup authors' code). Returns {"steps", "partial",
+    "history": [per step {"step", "settle_steps", "loss", "vaa_star", "skipped"}]}."""
     cpp = _sequence_model(model, "warmup")
     task_json = "" if inputs is not None else _task_json(task, model, "warmup")
     options = {"steps": int(steps), "learning_rate": float(lr), "batch_size": int(batch_size), "target": float(target),
-               "max_settle": int(max_settle), "settle_growth": int(settle_growth), "eps": float(eps), "seed": int(seed)}
+               "max_settle": int(max_settle), "settle_growth": int(settle_growth), "eps": float(eps), "seed": int(seed),
+               "partial": partial}
     return _C.warmup(cpp, task_json, inputs, json.dumps(options))
+
+
+def gates(model, x):
+    """The gate traces of a BRC or nBRC SequenceModel on x (T, B, I) from the zero state, as the
+    authors' cells return them "for analysis": {"a": [per layer a_t (T, B, H)], "c": [per
+    layer c_t], "bistable_fraction": share of (step, sample, unit) with a_t > 1}. No gradient."""
+    return _C.gate_traces(_sequence_model(model, "gates"), model._time_major(x))
 
 
 def fixed_points(model, input, starts=200, max_steps=20000, tolerance=1e-9, eps=1e-4, seed=1):

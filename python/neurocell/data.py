@@ -1,10 +1,11 @@
 """The tasks and data of the papers as tensors: synthetic tasks (copy, denoising) drawn from
-the trainer's own generators, MNIST / Fashion-MNIST images, and rate coding into spikes."""
+the trainer's own generators, MNIST / Fashion-MNIST images, the sequence MNIST tasks, and rate
+coding into spikes."""
 import json
 
 from . import _C
 
-__all__ = ["task_names", "sample_task", "load_images", "rate_code"]
+__all__ = ["task_names", "sample_task", "load_images", "rate_code", "image_sequences", "image_permutation"]
 
 
 def task_names():
@@ -28,3 +29,23 @@ def rate_code(images, prefix=20, steps=200, gain=0.25, subsample=0, seed=1):
     """Spike trains (T, N, 784) of images (N, 784) uint8: `prefix` empty steps, then `steps`
     steps where a pixel spikes with probability gain * value / 255 (SRC paper's coding)."""
     return _C.rate_code(images, int(prefix), int(steps), float(gain), int(subsample), int(seed))
+
+
+def _sequence_task(task, black, permutation_seed, permutation, pixels):
+    return json.dumps({"name": task, "black": int(black), "permutation_seed": int(permutation_seed),
+                       "permutation": permutation, "scaling": pixels})
+
+
+def image_sequences(images, task="smnist", black=0, permutation_seed=1, permutation="splitmix", pixels="unit"):
+    """Sequences (T, N, I) float32 of images (N, 784) uint8, as `neurocell train --task TASK`
+    feeds them: smnist | psmnist (784 steps of 1 pixel), row-mnist | prow-mnist (28 rows),
+    psmnist-rows (the permuted pixels in 28 steps of 28); `black` zero steps appended;
+    permutation "splitmix" (neurocell's) or "numpy" (numpy.random.RandomState(seed)); pixels
+    "unit" (x/255) or "centred" (x/255 - 0.5). docs/tasks.md."""
+    return _C.image_sequences(images, _sequence_task(task, black, permutation_seed, permutation, pixels))
+
+
+def image_permutation(task="psmnist", permutation_seed=1, permutation="splitmix"):
+    """The order of the permuted units (784 pixels, or 28 rows for prow-mnist) of a task, as a
+    list; the identity for the unpermuted tasks."""
+    return list(_C.task_permutation(_sequence_task(task, 0, permutation_seed, permutation, "unit")))

@@ -132,12 +132,13 @@ class RecurrentStack(_CppModule):
     cell = None  # set by the named subclasses
 
     def __init__(self, cell=None, input_size=1, hidden_size=100, num_layers=1, batch_first=False,
-                 double_layer=False, orthogonal_recurrent=False, chrono_max_length=0, impl="fused", dtype=None):
+                 double_layer=False, orthogonal_recurrent=False, chrono_max_length=0, impl="fused", dtype=None,
+                 weights_init="torch", chrono_variant="textbook"):
         cell = cell or type(self).cell
         if cell is None:
             raise ValueError(f"RecurrentStack needs a cell: one of {', '.join(cell_names())}")
         super().__init__(_C._Stack(cell, int(input_size), int(hidden_size), int(num_layers), bool(double_layer),
-                                   bool(orthogonal_recurrent), int(chrono_max_length)))
+                                   bool(orthogonal_recurrent), int(chrono_max_length), weights_init, chrono_variant))
         self.cell_name = cell
         self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
         self.double_layer = bool(double_layer)
@@ -227,12 +228,13 @@ class SequenceModel(_CppModule):
 
     def __init__(self, cell="nbrc", input_size=1, hidden_size=100, num_layers=2, output_size=1,
                  double_layer=False, orthogonal_recurrent=False, chrono_max_length=0, impl="fused",
-                 batch_first=False, dtype=None, _cpp=None):
+                 batch_first=False, dtype=None, _cpp=None, weights_init="torch", chrono_variant="textbook"):
         if _cpp is None:
             config = {"cell": cell, "input_size": int(input_size), "hidden_size": int(hidden_size),
                       "layers": int(num_layers), "output_size": int(output_size), "double_layer": bool(double_layer),
                       "orthogonal_recurrent": bool(orthogonal_recurrent),
-                      "chrono_max_length": int(chrono_max_length), "impl": impl}
+                      "chrono_max_length": int(chrono_max_length), "impl": impl,
+                      "weights_init": weights_init, "chrono_variant": chrono_variant}
             _cpp = _C._SequenceModel(json.dumps(config))
         super().__init__(_cpp)
         self._setup(batch_first, dtype)
@@ -255,8 +257,9 @@ class SequenceModel(_CppModule):
                 + (", double layers" if c.get("double_layer") else ""))
 
 
+# train_bias=False keeps every bias at bias_init (the SRC authors' exported model: -6, untrained).
 _SRC_DEFAULTS = dict(alpha=0.9, rho=3.0, r=2.0, r_s=-7.0, z_hyp=0.9, z_dep=0.0, bias_init=-6.0, bias_max=-4.0,
-                     detach_recurrence=False)
+                     detach_recurrence=False, train_bias=True)
 
 
 def _src_options(cell, who):

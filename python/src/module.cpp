@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "analysis/fixed_points.h"
+#include "analysis/gates.h"
 #include "analysis/vaa.h"
 #include "analysis/warmup.h"
 #include "bench/bench.h"
@@ -26,6 +27,7 @@
 #include "nn/model.h"
 #include "nn/spiking.h"
 #include "runs/runs.h"
+#include "tasks/image_sequences.h"
 #include "tasks/mnist.h"
 #include "tasks/spiking.h"
 #include "tasks/synthetic.h"
@@ -98,10 +100,19 @@ py::tuple stack_result(const std::vector<SequenceOutput>& outputs) {
                         c_n.empty() ? py::none() : py::cast(torch::stack(c_n)));
 }
 
-LayerInit layer_init(bool orthogonal_recurrent, int64_t chrono_max_length) {
+// The layers' initialisation options (nn/layers.h); weights_init and chrono_variant as in a
+// run's config.json "model" (nn/model.h), checked by ModelConfig's rules for `cell`.
+LayerInit layer_init(const std::string& cell, bool orthogonal_recurrent, int64_t chrono_max_length,
+                     const std::string& weights_init, const std::string& chrono_variant) {
+  ModelConfig check;
+  check.cell = cell, check.orthogonal_recurrent = orthogonal_recurrent, check.chrono_max_length = chrono_max_length;
+  check.weights_init = weights_init, check.chrono_variant = chrono_variant;
+  check.validate();
   LayerInit init;
   init.orthogonal_recurrent = orthogonal_recurrent;
   init.chrono_max_length = chrono_max_length;
+  init.keras = weights_init == "keras";
+  init.chrono_authors = chrono_variant == "authors";
   return init;
 }
 
@@ -172,22 +183,27 @@ void bind_modules(py::module_& m) {
   m.def(
       "make_layer",
       [](const std::string& cell, int64_t input_size, int64_t hidden_size, bool double_layer,
-         bool orthogonal_recurrent, int64_t chrono_max_length) {
+         bool orthogonal_recurrent, int64_t chrono_max_length, const std::string& weights_init,
+         const std::string& chrono_variant) {
         return make_layer(parse_cell_kind(cell), input_size, hidden_size, double_layer,
-                          layer_init(orthogonal_recurrent, chrono_max_length));
+                          layer_init(cell, orthogonal_recurrent, chrono_max_length, weights_init, chrono_variant));
       },
       py::arg("cell"), py::arg("input_size"), py::arg("hidden_size"), py::arg("double_layer") = false,
-      py::arg("orthogonal_recurrent") = false, py::arg("chrono_max_length") = 0);
+      py::arg("orthogonal_recurrent") = false, py::arg("chrono_max_length") = 0, py::arg("weights_init") = "torch",
+      py::arg("chrono_variant") = "textbook");
 
   py::class_<RecurrentStackImpl, Module, std::shared_ptr<RecurrentStackImpl>>(m, "_Stack")
       .def(py::init([](const std::string& cell, int64_t input_size, int64_t hidden_size, int64_t layers,
-                       bool double_layer, bool orthogonal_recurrent, int64_t chrono_max_length) {
+                       bool double_layer, bool orthogonal_recurrent, int64_t chrono_max_length,
+                       const std::string& weights_init, const std::string& chrono_variant) {
              require(layers >= 1, "num_layers must be >= 1 (got " + std::to_string(layers) + ")");
-             return std::make_shared<RecurrentStackImpl>(parse_cell_kind(cell), input_size, hidden_size, layers,
-                                                         double_layer, layer_init(orthogonal_recurrent, chrono_max_length));
+             return std::make_shared<RecurrentStackImpl>(
+                 parse_cell_kind(cell), input_size, hidden_size, layers, double_layer,
+                 layer_init(cell, orthogonal_recurrent, chrono_max_length, weights_init, chrono_variant));
            }),
            py::arg("cell"), py::arg("input_size"), py::arg("hidden_size"), py::arg("layers"),
-           py::arg("double_layer") = false, py::arg("orthogonal_recurrent") = false, py::arg("chrono_max_length") = 0)
+           py::arg("double_layer") = false, py::arg("orthogonal_recurrent") = false, py::arg("chrono_max_length") = 0,
+           py::arg("weights_init") = "torch", py::arg("chrono_variant") = "textbook")
       .def(
           "forward",
           [](RecurrentStackImpl& self, const Tensor& x, const py::object& h0, const py::object& c0) {
@@ -225,17 +241,19 @@ void bind_modules(py::module_& m) {
 
   py::class_<SrcLayerImpl, Module, std::shared_ptr<SrcLayerImpl>>(m, "_SrcLayer")
       .def(py::init([](int64_t input_size, int64_t hidden_size, double alpha, double rho, double r, double r_s,
-                       double z_hyp, double z_dep, double bias_init, double bias_max, bool detach_recurrence) {
+                       double z_hyp, double z_dep, double bias_init, double bias_max, bool detach_recurrence,
+                       bool train_bias) {
              require(input_size >= 1 && hidden_size >= 1, "SRC: input_size and hidden_size must be >= 1");
              require(bias_init <= bias_max, "SRC: bias_init must be <= bias_max");
              SrcCellOptions o;
              o.alpha = alpha, o.rho = rho, o.r = r, o.r_s = r_s, o.z_hyp = z_hyp, o.z_dep = z_dep;
              o.bias_init = bias_init, o.bias_max = bias_max, o.detach_recurrence = detach_recurrence;
+             o.train_bias = train_bias;
              return std::make_shared<SrcLayerImpl>(input_size, hidden_size, o);
            }),
            py::arg("input_size"), py::arg("hidden_size"), py::arg("alpha"), py::arg("rho"), py::arg("r"),
            py::arg("r_s"), py::arg("z_hyp"), py::arg("z_dep"), py::arg("bias_init"), py::arg("bias_max"),
-           py::arg("detach_recurrence"))
+           py::arg("detach_recurrence"), py::arg("train_bias"))
       // x (T, B, I) -> spikes, i, h, h_s (T, B, H). Initial states: the layer's learned ones, or
       // (i0, h0, hs0), each (B, H).
       .def(
@@ -456,6 +474,19 @@ void bind_analysis(py::module_& m) {
         return out;
       },
       py::arg("model"), py::arg("task_json"), py::arg("sampler"), py::arg("options_json"));
+  // Gate traces of a BRC / nBRC model (analysis/gates.h): per layer a_t, c_t (T, B, H).
+  m.def(
+      "gate_traces",
+      [](std::shared_ptr<SequenceModelImpl> model, const Tensor& x) {
+        SequenceModel holder(model);
+        const auto gates = analysis::bistable_gates(holder, x);
+        py::dict out;
+        out["a"] = gates.a;
+        out["c"] = gates.c;
+        out["bistable_fraction"] = analysis::bistable_fraction(gates);
+        return out;
+      },
+      py::arg("model"), py::arg("x"));
   m.def(
       "fixed_points",
       [](std::shared_ptr<SequenceModelImpl> model, const Tensor& input, int64_t starts, int64_t max_steps,
@@ -541,6 +572,21 @@ void bind_data(py::module_& m) {
         return rate_code(images, coding, generator);
       },
       py::arg("images"), py::arg("prefix"), py::arg("steps"), py::arg("gain"), py::arg("subsample"), py::arg("seed"));
+  // The sequence MNIST tasks (tasks/image_sequences.h): the task's config as in a run's
+  // config.json "task"; images (N, 784) uint8 -> (T, N, I) float32, and the step order.
+  m.def(
+      "image_sequences",
+      [](const Tensor& images, const std::string& task_json) {
+        const auto task = image_sequence_task_from_json(nlohmann::json::parse(task_json));
+        return images_to_sequences(images, task, task_permutation(task));
+      },
+      py::arg("images"), py::arg("task_json"));
+  m.def(
+      "task_permutation",
+      [](const std::string& task_json) {
+        return task_permutation(image_sequence_task_from_json(nlohmann::json::parse(task_json)));
+      },
+      py::arg("task_json"));
 }
 
 void bind_bench(py::module_& m) {

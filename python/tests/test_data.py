@@ -15,6 +15,30 @@ def test_tasks():
         neurocell.data.sample_task("nope")
 
 
+def test_numpy_permutation_is_numpys():
+    """--permutation numpy is numpy.random.RandomState(seed).permutation(n), computed by the
+    project's own implementation of numpy's legacy generator: compared with numpy itself."""
+    np = pytest.importorskip("numpy")
+    for seed in (1, 7, 2**32 - 1):
+        expected = np.random.RandomState(seed).permutation(784).tolist()
+        assert neurocell.data.image_permutation("psmnist", seed, "numpy") == expected
+    assert neurocell.data.image_permutation("prow-mnist", 1, "numpy") == np.random.RandomState(1).permutation(28).tolist()
+    np.random.seed(1)  # the BRC 2021 code's psMNIST order
+    assert neurocell.data.image_permutation("psmnist", 1, "numpy") == np.random.permutation(784).tolist()
+
+
+def test_image_sequences():
+    images = torch.randint(0, 256, (2, 784), dtype=torch.uint8)
+    x = neurocell.data.image_sequences(images, "psmnist-rows", black=3, permutation="numpy", pixels="centred")
+    assert x.shape == (31, 2, 28)
+    order = neurocell.data.image_permutation("psmnist", 1, "numpy")
+    flat = images.float()[:, order] / 255 - 0.5
+    assert torch.allclose(x[:28].permute(1, 0, 2).reshape(2, 784), flat)
+    assert torch.equal(x[28:], torch.zeros(3, 2, 28))
+    with pytest.raises(ValueError, match="pixels"):
+        neurocell.data.image_sequences(images, "smnist", pixels="half")
+
+
 def test_rate_coding():
     images = torch.full((3, 784), 255, dtype=torch.uint8)
     images[1] = 0
@@ -44,3 +68,15 @@ def test_partial_warmup_moves_the_first_halves_only():
     assert result["partial"] and result["steps"] == 3
     changed = {k for k, v in model.state_dict().items() if not torch.equal(before[k], v)}
     assert changed and all(".first." in k for k in changed), changed
+
+
+def test_gate_traces_of_bistable_cells():
+    model = neurocell.SequenceModel("nbrc", input_size=2, hidden_size=5, num_layers=2, dtype=torch.float64)
+    x = torch.randn(12, 3, 2, dtype=torch.float64)
+    out = neurocell.analysis.gates(model, x)
+    assert len(out["a"]) == 2 and out["a"][0].shape == (12, 3, 5) and out["c"][1].shape == (12, 3, 5)
+    assert ((out["a"][0] >= 0) & (out["a"][0] <= 2)).all()
+    fraction = sum(float((a > 1).double().mean()) for a in out["a"]) / 2
+    assert out["bistable_fraction"] == pytest.approx(fraction)
+    with pytest.raises(ValueError, match="BRC and nBRC"):
+        neurocell.analysis.gates(neurocell.SequenceModel("gru", input_size=2, hidden_size=5, num_layers=1), x.float())

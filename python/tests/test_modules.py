@@ -212,3 +212,29 @@ def test_src_layer_and_classifier():
     assert clf.get_parameter("layer0.weight").grad is not None
     clf.clamp_biases()
     assert "readout" in dict(clf.named_buffers())
+
+
+def test_frozen_src_bias_and_keras_initialisation():
+    """train_bias=False keeps the SRC bias at -6 (the SRC authors' model); weights_init="keras"
+    is the authors' GRU/LSTM initialisation (Glorot / orthogonal per gate, zero biases, LSTM
+    forget bias 1)."""
+    clf = neurocell.SRCClassifier(input_size=6, hidden_size=8, num_layers=1, classes=3, readout_factor=2,
+                                  train_bias=False)
+    assert clf.config["train_bias"] is False
+    bias = clf.get_parameter("layer0.bias")
+    assert not bias.requires_grad and torch.equal(bias, torch.full((6,), -6.0))
+    optimiser = torch.optim.Adam([p for p in clf.parameters() if p.requires_grad], lr=0.1)
+    clf((torch.rand(25, 7, 6) < 0.5).float()).sum().backward()
+    optimiser.step()
+    assert torch.equal(clf.get_parameter("layer0.bias"), torch.full((6,), -6.0))
+
+    gru = neurocell.GRU(3, 8, weights_init="keras")
+    w_hh = gru.get_parameter("layer0.weight_hh")
+    for g in range(3):
+        block = w_hh[g * 8:(g + 1) * 8]
+        torch.testing.assert_close(block @ block.T, torch.eye(8), atol=1e-5, rtol=1e-5)
+    assert torch.count_nonzero(gru.get_parameter("layer0.bias_ih")) == 0
+    lstm = neurocell.SequenceModel("lstm", 3, 8, 1, 1, weights_init="keras")
+    assert torch.equal(lstm.get_parameter("stack.layer0.bias_ih")[8:16], torch.ones(8))
+    with pytest.raises(ValueError, match="weights-init keras is for gru and lstm"):
+        neurocell.RecurrentStack("brc", 3, 8, weights_init="keras")

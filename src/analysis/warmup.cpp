@@ -17,12 +17,17 @@ void WarmupOptions::validate() const {
   require(target > 0 && target <= 1, "--warmup-target must be in (0, 1]");
   require(max_settle >= 1 && settle_growth >= 0, "--warmup-max-settle must be >= 1");
   require(eps > 0, "warmup eps must be positive");
+  require(partial == "frozen" || partial == "authors",
+          "--partial-warmup must be frozen (only the first halves move) or authors (every parameter, as the "
+          "warmup code), got '" + partial + "'");
 }
 
 nlohmann::json to_json(const WarmupOptions& o) {
-  return {{"steps", o.steps},          {"learning_rate", o.learning_rate}, {"batch_size", o.batch_size},
-          {"target", o.target},        {"max_settle", o.max_settle},       {"settle_growth", o.settle_growth},
-          {"eps", o.eps},              {"seed", o.seed}};
+  nlohmann::json j = {{"steps", o.steps},   {"learning_rate", o.learning_rate}, {"batch_size", o.batch_size},
+                      {"target", o.target}, {"max_settle", o.max_settle},       {"settle_growth", o.settle_growth},
+                      {"eps", o.eps},       {"seed", o.seed}};
+  if (o.partial != "frozen") j["partial"] = o.partial;  // so the configs of earlier runs read the same
+  return j;
 }
 
 WarmupOptions warmup_options_from_json(const nlohmann::json& j) {
@@ -36,6 +41,7 @@ WarmupOptions warmup_options_from_json(const nlohmann::json& j) {
     o.settle_growth = j.value("settle_growth", o.settle_growth);
     o.eps = j.value("eps", o.eps);
     o.seed = j.value("seed", o.seed);
+    o.partial = j.value("partial", o.partial);  // absent in runs made before it existed: frozen
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("warmup options: ") + e.what());
   }
@@ -57,8 +63,8 @@ bool warmup_is_partial(SequenceModel& model) {
   return true;
 }
 
-std::vector<torch::Tensor> warmup_parameters(SequenceModel& model) {
-  if (!warmup_is_partial(model)) return model->stack->parameters();
+std::vector<torch::Tensor> warmup_parameters(SequenceModel& model, const std::string& partial) {
+  if (!warmup_is_partial(model) || partial == "authors") return model->stack->parameters();
   std::vector<torch::Tensor> params;
   for (const auto& layer : model->stack->layers)
     for (const auto& p : as_double(layer)->first->parameters()) params.push_back(p);
@@ -95,7 +101,7 @@ std::vector<torch::Tensor> layer_vaa_star(SequenceModel& model, const torch::Ten
 std::vector<WarmupStep> warmup(SequenceModel& model, const InputSampler& inputs, const WarmupOptions& options,
                                const std::function<void(const WarmupStep&)>& on_step) {
   options.validate();
-  auto params = warmup_parameters(model);
+  auto params = warmup_parameters(model, options.partial);
   torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.learning_rate));
   auto generator = analysis_generator(options.seed, 2);
   const auto dtype = model->readout->weight.scalar_type();

@@ -4,10 +4,15 @@
 // targets), so that the network starts out with many reachable attractors.
 //
 // Partial warmup: in a model of double layers only the first half of each double layer is
-// driven, measured and updated; the second half keeps its standard initialisation.
+// driven and measured. What is updated (WarmupOptions::partial): "frozen" (default, the
+// project's spec) only the first halves, so the second halves keep their standard
+// initialisation; "authors" every parameter of the stack, as glambrechts/warmup models.py:224
+// (one optimiser over all parameters): the start states of layer l+1 are computed through both
+// halves of layer l, so the second halves of every layer but the last move too.
 #include <nlohmann/json_fwd.hpp>
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "analysis/vaa.h"
@@ -24,6 +29,7 @@ struct WarmupOptions {
   int64_t settle_growth = 10;
   double eps = 1e-4;
   uint64_t seed = 1;
+  std::string partial = "frozen";  // double layers: frozen | authors (see above)
   void validate() const;
 };
 nlohmann::json to_json(const WarmupOptions& options);
@@ -41,8 +47,8 @@ struct WarmupStep {
 bool warmup_is_partial(SequenceModel& model);
 
 // The parameters warmup updates: every stack parameter, or only the first halves' for a
-// model of double layers. The readout is never touched.
-std::vector<torch::Tensor> warmup_parameters(SequenceModel& model);
+// model of double layers under partial == "frozen". The readout is never touched.
+std::vector<torch::Tensor> warmup_parameters(SequenceModel& model, const std::string& partial = "frozen");
 
 // VAA* of every layer (or first half) for one batch: start states after prefixes c ~ U{1..T}
 // of `inputs` (T, n, I), then per layer its own constant input v_l ~ N(0, I_l) for `settle`

@@ -45,7 +45,9 @@ std::vector<CellInfo> make_registry() {
                },
                true});
   r.push_back({CellKind::gru, "gru", F::gated, "gated recurrent unit (torch::nn layout)", 3, 3, no_second_state,
-               [](int64_t i, int64_t h, const LayerInit&) -> RecurrentLayer { return std::make_shared<GruLayerImpl>(i, h); },
+               [](int64_t i, int64_t h, const LayerInit& init) -> RecurrentLayer {
+                 return std::make_shared<GruLayerImpl>(i, h, init);
+               },
                true});
   r.push_back({CellKind::lstm, "lstm", F::gated, "long short-term memory (torch::nn layout)", 4, 4, same_width,
                [](int64_t i, int64_t h, const LayerInit& init) -> RecurrentLayer {

@@ -113,13 +113,28 @@ SequenceOutput NbrcLayerImpl::forward_impl(const torch::Tensor& x, const Recurre
   return {reference::nbrc_forward(x, initial.h, weight_ih, weight_hh, bias), {}};
 }
 
-GruLayerImpl::GruLayerImpl(int64_t input_size, int64_t hidden_size)
+// The Keras scheme per gate, as glambrechts/warmup models_pytorch/cells.py:94-105 (xavier_uniform_
+// per gate of weight_ih, orthogonal_ per gate of weight_hh, every bias 0). Keras itself applies
+// Glorot and orthogonal to the whole stacked kernel (limit sqrt(6 / (I + G H))): docs/cells.md.
+void keras_gates(torch::Tensor& weight_ih, torch::Tensor& weight_hh, torch::Tensor& bias_ih, torch::Tensor& bias_hh,
+                 int64_t gates) {
+  glorot_blocks(weight_ih, gates);
+  orthogonal_blocks(weight_hh, gates);
+  torch::NoGradGuard no_grad;
+  bias_ih.zero_();
+  bias_hh.zero_();
+}
+
+GruLayerImpl::GruLayerImpl(int64_t input_size, int64_t hidden_size, const LayerInit& init)
     : RecurrentLayerImpl(CellKind::gru, input_size, hidden_size) {
   weight_ih = register_parameter("weight_ih", torch::empty({3 * hidden_size, input_size}));
   weight_hh = register_parameter("weight_hh", torch::empty({3 * hidden_size, hidden_size}));
   bias_ih = register_parameter("bias_ih", torch::empty({3 * hidden_size}));
   bias_hh = register_parameter("bias_hh", torch::empty({3 * hidden_size}));
-  uniform_like_torch_nn({&weight_ih, &weight_hh, &bias_ih, &bias_hh}, hidden_size);
+  if (init.keras)
+    keras_gates(weight_ih, weight_hh, bias_ih, bias_hh, 3);
+  else
+    uniform_like_torch_nn({&weight_ih, &weight_hh, &bias_ih, &bias_hh}, hidden_size);
 }
 
 SequenceOutput GruLayerImpl::forward_impl(const torch::Tensor& x, const RecurrentState& initial) {
@@ -133,16 +148,35 @@ LstmLayerImpl::LstmLayerImpl(int64_t input_size, int64_t hidden_size, const Laye
   weight_hh = register_parameter("weight_hh", torch::empty({4 * hidden_size, hidden_size}));
   bias_ih = register_parameter("bias_ih", torch::empty({4 * hidden_size}));
   bias_hh = register_parameter("bias_hh", torch::empty({4 * hidden_size}));
-  uniform_like_torch_nn({&weight_ih, &weight_hh, &bias_ih, &bias_hh}, hidden_size);
+  if (init.keras) {
+    keras_gates(weight_ih, weight_hh, bias_ih, bias_hh, 4);
+    torch::NoGradGuard no_grad;
+    bias_ih.narrow(0, hidden_size, hidden_size).fill_(1.0);  // [i; f; g; o]: Keras' unit_forget_bias
+  } else {
+    uniform_like_torch_nn({&weight_ih, &weight_hh, &bias_ih, &bias_hh}, hidden_size);
+  }
   if (init.chrono_max_length > 0) {
-    // Chrono init (Tallec & Ollivier): forget bias log(u), input bias -log(u),
-    // u ~ U[1, T_max - 1]; the hidden-side biases are zeroed so the sum is exactly that.
     require(init.chrono_max_length >= 3, "chrono init needs T_max >= 3");
     torch::NoGradGuard no_grad;
-    auto u = torch::empty({hidden_size}).uniform_(1.0, static_cast<double>(init.chrono_max_length - 1));
-    bias_hh.zero_();
-    bias_ih.narrow(0, 0, hidden_size).copy_(-torch::log(u));
-    bias_ih.narrow(0, hidden_size, hidden_size).copy_(torch::log(u));
+    const double high = static_cast<double>(init.chrono_max_length - 1);
+    if (init.chrono_authors) {
+      // The warmup code's CHRONO (glambrechts/warmup models_pytorch/cells.py:69-79): each of
+      // bias_ih and bias_hh gets its own u ~ U[1, T_max - 1], forget block log(u), input block
+      // -log(u), and its g and o blocks zeroed; the effective forget bias is log u1 + log u2.
+      for (auto* bias : {&bias_ih, &bias_hh}) {
+        auto u = torch::empty({hidden_size}).uniform_(1.0, high);
+        bias->zero_();
+        bias->narrow(0, 0, hidden_size).copy_(-torch::log(u));
+        bias->narrow(0, hidden_size, hidden_size).copy_(torch::log(u));
+      }
+    } else {
+      // Chrono init (Tallec & Ollivier): forget bias log(u), input bias -log(u),
+      // u ~ U[1, T_max - 1]; the hidden-side biases are zeroed so the sum is exactly that.
+      auto u = torch::empty({hidden_size}).uniform_(1.0, high);
+      bias_hh.zero_();
+      bias_ih.narrow(0, 0, hidden_size).copy_(-torch::log(u));
+      bias_ih.narrow(0, hidden_size, hidden_size).copy_(torch::log(u));
+    }
   }
 }
 

@@ -45,6 +45,11 @@ struct SequenceOutput {
 struct LayerInit {
   bool orthogonal_recurrent = false;  // nBRC: orthogonal W_a, W_c as in the 2020 scripts
   int64_t chrono_max_length = 0;      // LSTM: chrono init with T_max (0 = PyTorch default)
+  bool chrono_authors = false;        // LSTM chrono as the warmup code (see LstmLayerImpl)
+  // GRU, LSTM: the Keras scheme both authors' GRUs use, per gate: Glorot-uniform input
+  // weights, orthogonal recurrent weights, zero biases (LSTM: forget bias 1, Keras'
+  // unit_forget_bias). false: torch::nn's U(-1/sqrt(H), 1/sqrt(H)) for every weight and bias.
+  bool keras = false;
 };
 
 class RecurrentLayerImpl : public torch::nn::Module {
@@ -96,10 +101,11 @@ class NbrcLayerImpl : public RecurrentLayerImpl {
 };
 
 // GRU and LSTM keep torch::nn's parameter names, layout and default initialisation
-// (uniform(-1/sqrt(H), 1/sqrt(H))), so weights copy across unchanged.
+// (uniform(-1/sqrt(H), 1/sqrt(H))), so weights copy across unchanged; LayerInit::keras gives
+// the authors' initialisation instead.
 class GruLayerImpl : public RecurrentLayerImpl {
  public:
-  GruLayerImpl(int64_t input_size, int64_t hidden_size);
+  GruLayerImpl(int64_t input_size, int64_t hidden_size, const LayerInit& init = {});
   torch::Tensor weight_ih, weight_hh;  // (3H, I), (3H, H) [r; z; n]
   torch::Tensor bias_ih, bias_hh;      // (3H)
  protected:

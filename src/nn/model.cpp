@@ -24,13 +24,23 @@ void ModelConfig::validate() const {
               std::to_string(hidden_size));
   require(chrono_max_length == 0 || chrono_max_length >= 3,
           "--chrono needs T_max >= 3 (got " + std::to_string(chrono_max_length) + ")");
+  require(chrono_variant == "textbook" || chrono_variant == "authors",
+          "--chrono-variant must be textbook or authors (got '" + chrono_variant + "')");
+  require(chrono_variant == "textbook" || (cell == "lstm" && chrono_max_length > 0),
+          "--chrono-variant authors needs --cell lstm and --chrono T_max");
+  require(weights_init == "torch" || weights_init == "keras",
+          "--weights-init must be torch or keras (got '" + weights_init + "')");
+  require(weights_init == "torch" || cell == "gru" || cell == "lstm",
+          "--weights-init keras is for gru and lstm (" + cell + " has one initialisation, docs/cells.md)");
+  require(chrono_max_length == 0 || cell == "lstm", "--chrono is for --cell lstm (got " + cell + ")");
+  require(!orthogonal_recurrent || cell == "nbrc", "--orthogonal is for --cell nbrc (got " + cell + ")");
   require(hidden_size <= 65536 && input_size <= 1 << 20 && layers <= 64,
           "model sizes are implausibly large (hidden " + std::to_string(hidden_size) +
               ", layers " + std::to_string(layers) + ")");
 }
 
 nlohmann::json to_json(const ModelConfig& c) {
-  return {{"cell", c.cell},
+  nlohmann::json j = {{"cell", c.cell},
           {"input_size", c.input_size},
           {"hidden_size", c.hidden_size},
           {"layers", c.layers},
@@ -39,6 +49,10 @@ nlohmann::json to_json(const ModelConfig& c) {
           {"orthogonal_recurrent", c.orthogonal_recurrent},
           {"chrono_max_length", c.chrono_max_length},
           {"impl", c.impl}};
+  // written only when set, so the configs of runs made before they existed read the same
+  if (c.chrono_variant != "textbook") j["chrono_variant"] = c.chrono_variant;
+  if (c.weights_init != "torch") j["weights_init"] = c.weights_init;
+  return j;
 }
 
 ModelConfig model_config_from_json(const nlohmann::json& j) {
@@ -53,6 +67,8 @@ ModelConfig model_config_from_json(const nlohmann::json& j) {
     c.orthogonal_recurrent = j.value("orthogonal_recurrent", false);
     c.chrono_max_length = j.value("chrono_max_length", int64_t{0});
     c.impl = j.value("impl", std::string("fused"));
+    c.chrono_variant = j.value("chrono_variant", c.chrono_variant);
+    c.weights_init = j.value("weights_init", c.weights_init);
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("model config: ") + e.what());
   }
@@ -65,6 +81,8 @@ SequenceModelImpl::SequenceModelImpl(const ModelConfig& cfg) : config(cfg) {
   LayerInit init;
   init.orthogonal_recurrent = config.orthogonal_recurrent;
   init.chrono_max_length = config.chrono_max_length;
+  init.chrono_authors = config.chrono_variant == "authors";
+  init.keras = config.weights_init == "keras";
   stack = register_module("stack", RecurrentStack(parse_cell_kind(config.cell), config.input_size,
                                                    config.hidden_size, config.layers,
                                                    config.double_layer, init));

@@ -18,6 +18,8 @@ struct ModelConfig {
   bool double_layer = false;
   bool orthogonal_recurrent = false;  // nBRC only
   int64_t chrono_max_length = 0;      // LSTM only; 0 = off
+  std::string chrono_variant = "textbook";  // LSTM chrono: textbook | authors (nn/layers.h)
+  std::string weights_init = "torch";  // GRU, LSTM: torch (torch::nn's) | keras (the authors', nn/layers.h)
   std::string impl = "fused";         // fused | reference (same results; reference is slower)
   void validate() const;              // throws Error naming the bad field
 };

@@ -34,7 +34,8 @@ SrcLayerImpl::SrcLayerImpl(int64_t input, int64_t hidden, const SrcCellOptions& 
   // Glorot-uniform W (Keras' default, as in the authors' TensorFlow-era code).
   const double limit = std::sqrt(6.0 / static_cast<double>(input + hidden));
   weight = register_parameter("weight", torch::empty({hidden, input}).uniform_(-limit, limit));
-  bias = register_parameter("bias", torch::full({hidden}, cell.bias_init));
+  // A frozen bias stays a parameter (the checkpoint's names do not change) without a gradient.
+  bias = register_parameter("bias", torch::full({hidden}, cell.bias_init), /*requires_grad=*/cell.train_bias);
   rho = register_buffer("rho", torch::full({hidden}, cell.rho));
   r = register_buffer("r", torch::full({hidden}, cell.r));
   r_s = register_buffer("r_s", torch::full({hidden}, cell.r_s));
@@ -107,6 +108,7 @@ nlohmann::json to_json(const SrcClassifierConfig& c) {
           {"z_dep", c.cell.z_dep},
           {"bias_init", c.cell.bias_init},
           {"bias_max", c.cell.bias_max},
+          {"train_bias", c.cell.train_bias},
           {"detach_recurrence", c.cell.detach_recurrence},
           {"impl", c.impl}};
 }
@@ -128,6 +130,7 @@ SrcClassifierConfig src_classifier_config_from_json(const nlohmann::json& j) {
     c.cell.z_dep = j.value("z_dep", c.cell.z_dep);
     c.cell.bias_init = j.value("bias_init", c.cell.bias_init);
     c.cell.bias_max = j.value("bias_max", c.cell.bias_max);
+    c.cell.train_bias = j.value("train_bias", c.cell.train_bias);  // absent in runs before it existed: trained
     c.cell.detach_recurrence = j.value("detach_recurrence", c.cell.detach_recurrence);
     c.impl = j.value("impl", c.impl);
   } catch (const nlohmann::json::exception& e) {

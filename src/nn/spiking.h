@@ -26,6 +26,9 @@ namespace neurocell {
 struct SrcCellOptions {
   double alpha = 0.9, rho = 3, r = 2, r_s = -7, z_hyp = 0.9, z_dep = 0;
   double bias_init = -6, bias_max = -4;
+  // false keeps b at bias_init (not trained), as in the SRC authors' exported MNIST model, where
+  // every neuron's bias is exactly -6 (docs/cells.md section 2, "What is trained").
+  bool train_bias = true;
   // Default false: the SRC paper's claim is training by plain backpropagation through the
   // whole recurrence; true keeps credit to the input integrator only (cheaper, stabler).
   bool detach_recurrence = false;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "analysis/gates.h"
 #include "core/error.h"
 #include "io/files.h"
 #include "train/multistability.h"
@@ -46,37 +47,16 @@ RunResult train(RunConfig config, const std::string& out_dir, ExistingRun existi
   run.write_config(to_json(config));
   auto& metrics = run.metrics();
 
-  // Warmup and VAA (multistability.md): before, after warmup, during and after training.
-  config.multistability.vaa.progress = config.train.progress;  // long measurements show a bar
-  const auto& ms = config.multistability;
-  const bool measure = ms.measure || ms.warmup.steps > 0;
-  nlohmann::json vaa = nlohmann::json::object(), warmup_summary;
+  // Warmup and VAA (multistability.md): before, after warmup, during and after training. The
+  // weights warmup left are in a resumed run's checkpoint.
+  MultistabilityPhases phases(model, training_inputs(*task), config.multistability, config.train.progress);
   const auto start = std::chrono::steady_clock::now();
-  if (const TrainingState* resumed = run.resume_state()) {
-    // Warmup and the VAA before training happened before the checkpoint (their metrics lines
-    // are kept); the weights they left are in it.
-    vaa = resumed->run.value("vaa", nlohmann::json::object());
-    warmup_summary = resumed->run.value("warmup", nlohmann::json());
-  } else {
-    if (measure) vaa["initial"] = measure_and_log_vaa(model, *task, ms.vaa, "initial", 0, &metrics);
-    if (ms.warmup.steps > 0) {
-      warmup_summary = run_warmup(model, *task, ms.warmup, &metrics, config.train.progress);
-      vaa["after_warmup"] = measure_and_log_vaa(model, *task, ms.vaa, "after_warmup", 0, &metrics);
-    }
-  }
-  const nlohmann::json run_state = {{"vaa", vaa}, {"warmup", warmup_summary}};
-  ValidationHook hook;
-  if (ms.every > 0)
-    hook = [&](int64_t step) -> nlohmann::json {
-      if (step % ms.every != 0) return nullptr;
-      const auto line = measure_and_log_vaa(model, *task, ms.vaa, "training", step, nullptr);
-      return {{"vaa", line["vaa"]}, {"attractors", line["attractors"]}};
-    };
-
-  const auto report =
-      train_model(model, *task, config.train, run.training_output(config.train.checkpoint_every, &run_state), hook);
+  phases.before_training(run.resume_state() ? &run.resume_state()->run : nullptr, metrics);
+  const auto report = train_model(model, *task, config.train,
+                                  run.training_output(config.train.checkpoint_every, &phases.run_state()),
+                                  phases.validation_hook());
   save_weights(run.weights_path(), model);  // best validation weights (restored)
-  if (measure) vaa["final"] = measure_and_log_vaa(model, *task, ms.vaa, "final", report.steps_done, &metrics);
+  phases.after_training(report.steps_done, metrics);
   const double wall_seconds = training::seconds_since(start);
 
   nlohmann::json json = {
@@ -98,8 +78,14 @@ RunResult train(RunConfig config, const std::string& out_dir, ExistingRun existi
       {"training_time_s", report.wall_seconds},
       {"threads", threads},
       {"seed", config.train.seed}};
-  if (measure) json["vaa"] = vaa;
-  if (ms.warmup.steps > 0) json["warmup"] = warmup_summary;
+  phases.add_to_report(json);
+  if (analysis::has_bistable_gates(model)) {
+    // The share of bistable units (a_t > 1) of the trained BRC / nBRC network, on test inputs.
+    const int64_t n = std::min<int64_t>(256, config.train.test_size);
+    const auto inputs = make_fixed_set(*task, n, n, config.train.seed, 2).front().inputs;
+    json["bistable_fraction"] = {{"value", analysis::bistable_fraction(analysis::bistable_gates(model, inputs))},
+                                 {"inputs", std::to_string(n) + " test-stream sequences"}};
+  }
   if (!config.init.empty()) json["init"] = config.init;
   if (!report.divergence.empty()) json["diverged"] = report.divergence;
   run.write_report(json);
@@ -107,14 +93,7 @@ RunResult train(RunConfig config, const std::string& out_dir, ExistingRun existi
   std::string extra = strprintf(", %lld steps (%lld skipped), %.1f s, run in %s",
                                 static_cast<long long>(report.steps_done),
                                 static_cast<long long>(report.skipped_updates), wall_seconds, out_dir.c_str());
-  if (measure) {
-    const double before = vaa["initial"]["vaa"].get<double>(), after = vaa["final"]["vaa"].get<double>();
-    if (vaa.contains("after_warmup"))
-      extra += strprintf(" | VAA %.3f initial, %.3f after warmup, %.3f trained", before,
-                         vaa["after_warmup"]["vaa"].get<double>(), after);
-    else
-      extra += strprintf(" | VAA %.3f initial, %.3f trained", before, after);
-  }
+  extra += phases.summary();
   RunResult result;
   result.value = report.test_mse;
   result.report = json;

@@ -79,7 +79,7 @@ RunConfig run_config_from_json(const nlohmann::json& j) {
 
 std::string describe_run(const RunConfig& c) {
   std::string task = c.task.name + " T=" + std::to_string(c.task.length);
-  if (c.task.name == "denoising") task += " N=" + std::to_string(c.task.no_end);
+  if (c.task.name == "denoising" || c.task.name == "denoising-2020") task += " N=" + std::to_string(c.task.no_end);
   const int64_t warmup = c.multistability.warmup.steps;
   return c.model.cell + (c.model.double_layer ? " (double)" : "") + " " + std::to_string(c.model.layers) + "x" +
          std::to_string(c.model.hidden_size) +

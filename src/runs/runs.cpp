@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "analysis/gates.h"
 #include "core/error.h"
 #include "io/files.h"
 #include "io/ncm_export.h"
@@ -146,6 +147,18 @@ torch::Tensor run_predictions(const std::string& dir, const torch::Tensor& x, co
   m->to(x.scalar_type());
   const auto outputs = m->stack->forward(x);
   return m->readout->forward(outputs.back().h);  // (T, B, O): the readout of every step
+}
+
+torch::Tensor run_gates(const std::string& dir, const torch::Tensor& x, const std::string& input_name) {
+  auto loaded = load_model(dir);
+  require(!loaded.src, "--gates: an SRC run has no a_t, c_t gates (they are BRC's and nBRC's); '" + dir + "' is an SRC run");
+  auto& m = loaded.sequence;
+  check_run_input(x, m->config.input_size, input_name);
+  m->to(x.scalar_type());
+  const auto gates = analysis::bistable_gates(m, x);
+  std::vector<torch::Tensor> parts;
+  for (size_t l = 0; l < gates.a.size(); ++l) parts.insert(parts.end(), {gates.a[l], gates.c[l]});
+  return torch::cat(parts, 2);  // (T, B, sum over layers of 2 H)
 }
 
 LoadedModel load_model(const std::string& dir) {

@@ -42,6 +42,9 @@ torch::Tensor run_states(const std::string& dir, const torch::Tensor& x, const s
 // last layer's state (its prediction is the last K rows: K = 1, denoising 5; classification:
 // logits); an SRC classifier's class scores so far (the last row is its logits).
 torch::Tensor run_predictions(const std::string& dir, const torch::Tensor& x, const std::string& input_name = "input");
+// The gate traces (T, B, G) of a BRC or nBRC run's model on x (analysis/gates.h): per layer a_t
+// (H), then c_t (H), G = sum over layers of 2 H. Other cells are refused.
+torch::Tensor run_gates(const std::string& dir, const torch::Tensor& x, const std::string& input_name = "input");
 
 // The trained model of a run folder of any kind, as the Python package's neurocell.load
 // returns it: a SequenceModel (regression, sequence-classification and T-maze runs: stack and

@@ -10,6 +10,7 @@
 #include "runs/config_json.h"
 #include "tasks/mnist.h"
 #include "train/classify.h"
+#include "train/resume.h"
 
 namespace neurocell {
 
@@ -20,8 +21,12 @@ std::string permutation_path(const std::string& dir) { return dir + "/permutatio
 }  // namespace
 
 nlohmann::json to_json(const SequenceClassificationConfig& c) {
-  return {{"kind", run_kind_name(RunKind::sequence_classification)}, {"model", neurocell::to_json(c.model)}, {"task", neurocell::to_json(c.task)},
-          {"train", neurocell::to_json(c.train)}};
+  nlohmann::json j = {{"kind", run_kind_name(RunKind::sequence_classification)},
+                      {"model", neurocell::to_json(c.model)},
+                      {"task", neurocell::to_json(c.task)},
+                      {"train", neurocell::to_json(c.train)}};
+  if (c.multistability.active()) j["multistability"] = neurocell::to_json(c.multistability);
+  return j;
 }
 
 SequenceClassificationConfig sequence_classification_config_from_json(const nlohmann::json& j) {
@@ -30,6 +35,7 @@ SequenceClassificationConfig sequence_classification_config_from_json(const nloh
     c.model = model_config_from_json(j.at("model"));
     c.task = image_sequence_task_from_json(j.at("task"));
     c.train = train_options_from_json(j.at("train"));
+    if (j.contains("multistability")) c.multistability = multistability_config_from_json(j.at("multistability"));
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("sequence-classification run config: ") + e.what());
   }
@@ -45,6 +51,7 @@ std::string describe(const SequenceClassificationConfig& c) {
                      " on " + c.task.name + (c.task.dataset == "mnist" ? "" : " (" + c.task.dataset + ")") +
                      " T=" + std::to_string(c.task.length());
   if (c.task.black > 0) text += " (" + std::to_string(c.task.black) + " black)";
+  if (c.multistability.warmup.steps > 0) text += " (warmup " + std::to_string(c.multistability.warmup.steps) + ")";
   return text;
 }
 
@@ -76,9 +83,26 @@ std::vector<int64_t> load_run_permutation(const std::string& dir, const ImageSeq
 
 namespace runs {
 
+// Warmup and VAA read input sequences of the training images (never their labels): images
+// drawn uniformly from the ones that train (not the validation rows), as sequences.
+analysis::InputSampler training_sequences(const ImageSet& train_set, const SequenceClassificationConfig& config,
+                                          const std::vector<int64_t>& permutation) {
+  const int64_t total = train_set.labels.size(0);
+  const int64_t available = total - config.train.validation_size;
+  const int64_t count = config.task.train_size > 0 ? std::min(config.task.train_size, available) : available;
+  return [&train_set, &config, &permutation, count](int64_t n, torch::Generator& generator) {
+    const auto rows = torch::randint(count, {n}, generator, torch::kLong);
+    return images_to_sequences(train_set.images.index_select(0, rows), config.task, permutation);  // (T, n, I)
+  };
+}
+
 RunResult train(SequenceClassificationConfig config, const std::string& out_dir, ExistingRun existing) {
   config.task.validate();
   config.train.validate();
+  config.multistability.validate();
+  require(config.multistability.every == 0,
+          "--vaa-every is not available on the sequence MNIST tasks (VAA is measured before and after training "
+          "there): leave it out");
   config.model.input_size = config.task.input_size();
   config.model.output_size = 10;
   config.model.validate();
@@ -88,14 +112,23 @@ RunResult train(SequenceClassificationConfig config, const std::string& out_dir,
   torch::manual_seed(config.train.seed);
   SequenceModel model(config.model);
   run.write_config(to_json(config));
+  const auto permutation = task_permutation(config.task);
   run.write_json("permutation.json", {{"seed", config.task.permutation_seed},
+                                      {"generator", config.task.permutation},
                                       {"permuted", config.task.permuted()},
-                                      {"permutation", task_permutation(config.task)}});
+                                      {"permutation", permutation}});
 
-  const auto report = train_image_classifier(sequence_image_classifier(model, config.task), config.task.dataset,
-                                             config.train, run.training_output(config.train.checkpoint_every),
-                                             config.task.train_size);
+  const ImageSet train_set = load_mnist_split(config.task.dataset, true);
+  MultistabilityPhases phases(model, training_sequences(train_set, config, permutation), config.multistability,
+                              config.train.progress);
+  phases.before_training(run.resume_state() ? &run.resume_state()->run : nullptr, run.metrics());
+  const std::string dataset = config.task.dataset;
+  const auto report = train_classifier(sequence_image_classifier(model, config.task), train_set,
+                                       [&dataset] { return load_mnist_split(dataset, false); }, config.train,
+                                       run.training_output(config.train.checkpoint_every, &phases.run_state()),
+                                       config.task.train_size);
   save_weights(run.weights_path(), model);
+  phases.after_training(report.steps_done, run.metrics());
   auto report_json = neurocell::to_json(report);
   report_json.update({{"kind", run_kind_name(RunKind::sequence_classification)},
                       {"task", neurocell::to_json(config.task)},
@@ -105,8 +138,13 @@ RunResult train(SequenceClassificationConfig config, const std::string& out_dir,
                       {"steps_planned", config.train.steps},
                       {"threads", threads},
                       {"seed", config.train.seed}});
+  phases.add_to_report(report_json);
   run.write_report(report_json);
-  return classifier_run_result(report, report_json, describe(config), out_dir);
+  auto result = classifier_run_result(report, report_json, describe(config), out_dir);
+  const std::string vaa = phases.summary();
+  if (!vaa.empty() && !result.text.empty() && result.text.back() == '\n')
+    result.text.insert(result.text.size() - 1, vaa);
+  return result;
 }
 
 RunResult eval_sequence_classification(const std::string& dir, int64_t test_size) {

@@ -1,7 +1,8 @@
 #pragma once
 // Sequence-classification runs (RunKind::sequence_classification): a recurrent cell (any but
 // SRC) trained on the MNIST family presented as sequences (smnist, psmnist, row-mnist,
-// prow-mnist; tasks.md), and the evaluation of such a run folder. The folder holds config.json (kind
+// prow-mnist, psmnist-rows; tasks.md), with warmup and VAA as the regression runs (the warmup
+// paper warms up on these tasks), and the evaluation of such a run folder. The folder holds config.json (kind
 // "sequence-classification"), permutation.json (the pixel or row order, fixed by its seed),
 // metrics.jsonl, model.safetensors and report.json.
 #include <string>
@@ -9,6 +10,7 @@
 #include "nn/model.h"
 #include "runs/run_folder.h"
 #include "tasks/image_sequences.h"
+#include "train/multistability.h"
 #include "train/trainer.h"
 
 namespace neurocell {
@@ -17,6 +19,7 @@ struct SequenceClassificationConfig {
   ModelConfig model;
   ImageSequenceTaskConfig task;
   TrainOptions train;
+  MultistabilityConfig multistability;  // warmup on the training images; VAA before / after
 };
 
 nlohmann::json to_json(const SequenceClassificationConfig& config);

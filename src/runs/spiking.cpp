@@ -62,8 +62,13 @@ SrcClassifier load_src_classifier(const std::string& dir, const SpikingRunConfig
 namespace runs {
 
 RunResult train(SpikingRunConfig config, const std::string& out_dir, ExistingRun existing) {
-  config.model.validate();
   config.task.validate();
+  config.model.input_size = config.task.input_size();  // 784 pixels, or N-MNIST's 2 x 34 x 34
+  config.model.validate();
+  if (config.task.nmnist())  // before the run folder is made: a wrong --nmnist-dir writes nothing
+    require(file_exists(config.task.nmnist_dir + "/Train") && file_exists(config.task.nmnist_dir + "/Test"),
+            "--nmnist-dir '" + config.task.nmnist_dir + "' has no Train and Test folders (N-MNIST's layout: "
+            "DIR/Train/0..9/*.bin, DIR/Test/0..9/*.bin)");
   config.train.validate();
   RunWriter run(out_dir, existing);
   const int64_t threads = configure_threads(config.train.threads);

@@ -114,8 +114,15 @@ void check_args(const nlohmann::json& args, const std::string& where, const std:
 
 }  // namespace
 
-Suite parse_suite_text(const std::string& text, const std::string& what, bool quick,
+const std::vector<std::string>& budget_names() {
+  static const std::vector<std::string> names = {"full", "quick", "paper"};
+  return names;
+}
+
+Suite parse_suite_text(const std::string& text, const std::string& what, const std::string& budget,
                        const std::vector<std::string>& known_cells) {
+  require(std::find(budget_names().begin(), budget_names().end(), budget) != budget_names().end(),
+          "unknown suite budget '" + budget + "' (valid: full, quick, paper)");
   const nlohmann::json j = parse_json_strict(text, what);
   require(j.is_object(), what + " must hold a JSON object with \"name\" and \"experiments\"");
   const Reader top{j, what};
@@ -126,6 +133,17 @@ Suite parse_suite_text(const std::string& text, const std::string& what, bool qu
   s.title = top.string("title", s.name);
   s.paper = top.string("paper", "");
   s.claims = top.strings("claims");
+  if (const auto* cell_args = top.find("cell_args")) {
+    require(cell_args->is_object(), what + ": \"cell_args\" must be an object {cell: {\"--flag\": value}}");
+    for (auto it = cell_args->begin(); it != cell_args->end(); ++it) {
+      require(std::find(known_cells.begin(), known_cells.end(), it.key()) != known_cells.end(),
+              what + ": unknown cell '" + it.key().substr(0, 60) + "' in \"cell_args\"");
+      require(it.value().is_object(), what + ": \"cell_args\".\"" + it.key() + "\" must be an object of --flags");
+      require(!it.value().contains("--cell"), what + ": \"cell_args\".\"" + it.key() + "\" may not set --cell");
+      check_args(it.value(), what + ", \"cell_args\".\"" + it.key() + "\"", known_cells);
+    }
+    s.cell_args = *cell_args;
+  }
   const auto* experiments = top.find("experiments");
   require(experiments && experiments->is_array() && !experiments->empty(),
           what + " needs \"experiments\": a non-empty list");
@@ -172,36 +190,55 @@ Suite parse_suite_text(const std::string& text, const std::string& what, bool qu
                                                "' must be a folder name (letters, digits, '.', '_', '-')");
       require(names.insert(v.name).second, where + ": two variants are named '" + v.name + "'");
     }
-    if (const auto* q = r.find("quick")) {
-      require(q->is_object(), where + ": \"quick\" must be an object");
-      const Reader rq{*q, where + ", \"quick\""};
-      const auto& quick_args = rq.object("args", kEmptyObject);
-      check_args(quick_args, where + ", \"quick\"", known_cells);
-      const std::string quick_title = rq.string("title", x.title);
-      const auto quick_seeds = rq.seeds(x.seeds);
-      const auto keep = rq.strings("only_variants");
-      for (const auto& name : keep)
-        require(names.count(name), where + ": \"quick\".\"only_variants\" names no variant '" + name + "'");
-      if (quick) {
-        x.title = quick_title;
-        x.args = merged(x.args, quick_args);
-        x.seeds = quick_seeds;
-        if (q->contains("only_variants"))
-          x.variants.erase(std::remove_if(x.variants.begin(), x.variants.end(),
-                                          [&](const Variant& v) {
-                                            return std::find(keep.begin(), keep.end(), v.name) == keep.end();
-                                          }),
-                           x.variants.end());
+    // The wall time of a run, per budget (checked for every budget, kept for the chosen one).
+    if (const auto* s = r.find("seconds_per_run")) {
+      require(s->is_object(), where + ": \"seconds_per_run\" must be an object {budget: seconds}");
+      for (auto it = s->begin(); it != s->end(); ++it) {
+        require(std::find(budget_names().begin(), budget_names().end(), it.key()) != budget_names().end(),
+                where + ": \"seconds_per_run\" names an unknown budget '" + it.key().substr(0, 40) +
+                    "' (valid: full, quick, paper)");
+        require(it.value().is_number() && it.value().get<double>() > 0 && std::isfinite(it.value().get<double>()),
+                where + ": \"seconds_per_run\".\"" + it.key() + "\" must be a positive number of seconds");
       }
+      if (s->contains(budget)) x.seconds_per_run = s->at(budget).get<double>();
     }
+    x.seconds_note = r.string("seconds_per_run_note", "");
+    const std::string paper_note = r.string("paper_note", "");
+    bool found = budget != "paper";  // an experiment without "quick" runs its full budget there
+    for (const std::string name : {"quick", "paper"}) {
+      const auto* q = r.find(name);
+      if (!q) continue;
+      require(q->is_object(), where + ": \"" + name + "\" must be an object");
+      const Reader rq{*q, where + ", \"" + name + "\""};
+      const auto& budget_args = rq.object("args", kEmptyObject);
+      check_args(budget_args, where + ", \"" + name + "\"", known_cells);
+      const std::string budget_title = rq.string("title", x.title);
+      const auto budget_seeds = rq.seeds(x.seeds);
+      const auto keep = rq.strings("only_variants");
+      for (const auto& v : keep)
+        require(names.count(v), where + ": \"" + name + "\".\"only_variants\" names no variant '" + v + "'");
+      if (budget != name) continue;
+      found = true;
+      x.title = budget_title;
+      x.args = merged(x.args, budget_args);
+      x.seeds = budget_seeds;
+      if (q->contains("only_variants"))
+        x.variants.erase(std::remove_if(x.variants.begin(), x.variants.end(),
+                                        [&](const Variant& v) {
+                                          return std::find(keep.begin(), keep.end(), v.name) == keep.end();
+                                        }),
+                         x.variants.end());
+    }
+    require(found, where + " has no \"" + budget + "\" budget" +
+                       (budget == "paper" && !paper_note.empty() ? ": " + paper_note : ""));
     require(!x.variants.empty(), where + ": needs \"cells\" or \"variants\"");
     s.experiments.push_back(std::move(x));
   }
   return s;
 }
 
-Suite parse_suite(const std::string& path, bool quick, const std::vector<std::string>& known_cells) {
-  return parse_suite_text(read_file(path, "suite file"), "suite file '" + path + "'", quick, known_cells);
+Suite parse_suite(const std::string& path, const std::string& budget, const std::vector<std::string>& known_cells) {
+  return parse_suite_text(read_file(path, "suite file"), "suite file '" + path + "'", budget, known_cells);
 }
 
 std::vector<Run> plan(const Suite& suite, const std::string& out, int64_t threads) {
@@ -216,7 +253,9 @@ std::vector<Run> plan(const Suite& suite, const std::string& out, int64_t thread
         r.dir = out + "/" + x.id + "/" + name;
         r.log = out + "/logs/" + x.id + "-" + name + ".log";
         r.argv.push_back(x.command);
-        const auto args = merged(x.args, x.variants[v].args);
+        auto args = merged(x.args, x.variants[v].args);
+        if (args.contains("--cell") && args["--cell"].is_string() && suite.cell_args.contains(args["--cell"].get<std::string>()))
+          args = merged(merged(x.args, suite.cell_args[args["--cell"].get<std::string>()]), x.variants[v].args);
         for (auto it = args.begin(); it != args.end(); ++it) {
           if (it.value().is_boolean()) {
             if (it.value().get<bool>()) r.argv.push_back(it.key());

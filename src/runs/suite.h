@@ -26,12 +26,19 @@ struct Experiment {
   nlohmann::json args;
   std::vector<Variant> variants;
   std::vector<int64_t> seeds;
+  // "seconds_per_run": {budget: s}, the wall time of one run of this experiment at that budget
+  // measured (or extrapolated from a measured update time) on the project's machine; 0 = unknown.
+  double seconds_per_run = 0;
+  std::string seconds_note;  // how it was measured ("seconds_per_run_note")
 };
 
 struct Suite {
   std::string name, title, paper;
   std::vector<std::string> claims;
   std::vector<Experiment> experiments;
+  // "cell_args": {cell: args}: flags every run of that cell gets, over its experiment's args and
+  // under its variant's (e.g. the papers' GRU initialisation for every GRU of a suite).
+  nlohmann::json cell_args = nlohmann::json::object();
 };
 
 struct Run {
@@ -41,11 +48,20 @@ struct Run {
   std::vector<std::string> argv;  // after the program name
 };
 
+// The budgets of a suite: "full" (each experiment's args), "quick" (its "quick" block: a smoke
+// test in minutes) and "paper" (its "paper" block: the paper's own budget, for a cluster).
+// Each block holds "args" merged over the experiment's, and optionally "title", "seeds",
+// "only_variants".
+const std::vector<std::string>& budget_names();
+
 // The suite in `text` (`what` names it in errors, e.g. "suite file 'x.json'"), with each
-// experiment's "quick" budget applied when `quick`. Throws Error naming the experiment and key.
-Suite parse_suite_text(const std::string& text, const std::string& what, bool quick,
+// experiment's `budget` applied. Every budget block is checked whichever is chosen. An
+// experiment without "quick" runs its full budget there; one without "paper" is refused under
+// it, with its "paper_note" (why there is none) when it has one. Throws Error naming the
+// experiment and key.
+Suite parse_suite_text(const std::string& text, const std::string& what, const std::string& budget,
                        const std::vector<std::string>& known_cells);
-Suite parse_suite(const std::string& path, bool quick, const std::vector<std::string>& known_cells);
+Suite parse_suite(const std::string& path, const std::string& budget, const std::vector<std::string>& known_cells);
 
 // True for a name that can be one folder: [A-Za-z0-9._-], 1 to 100 characters, not "." or "..".
 bool is_safe_folder_name(const std::string& name);

@@ -20,9 +20,13 @@ struct Batch {
 };
 
 struct TaskConfig {
-  std::string name = "copy-first-input";  // copy-first-input | copy-single-value | denoising
-  int64_t length = 100;                   // T
+  std::string name = "copy-first-input";  // copy-first-input | copy-single-value | copy-single-bit | denoising | denoising-2020
+  int64_t length = 100;                   // T (denoising-2020: real steps, plus one cue step)
   int64_t no_end = 0;                     // denoising: no relevant value in the last N steps
+  // denoising: the cue's index is T - cue_offset. 5: on the first output step, as both authors'
+  // per-step versions; 6: one step before it, what neurocell generated until 2026-12 (the
+  // run configs written then have no "cue_offset" and read as 6, so they evaluate unchanged).
+  int64_t cue_offset = 5;
   void validate() const;
 };
 nlohmann::json to_json(const TaskConfig& config);

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "io/nmnist.h"
 #include "io/safetensors.h"
 #include "tasks/mnist.h"
 #include "train/checkpoint.h"
@@ -17,17 +18,29 @@ namespace neurocell {
 using namespace training;
 
 bool is_spiking_task(const std::string& name) {
-  return name == "spiking-mnist" || name == "spiking-fashion-mnist";
+  return name == "spiking-mnist" || name == "spiking-fashion-mnist" || name == "spiking-nmnist";
 }
 
-std::string SpikingTaskConfig::dataset() const { return name == "spiking-fashion-mnist" ? "fashion-mnist" : "mnist"; }
+std::string SpikingTaskConfig::dataset() const {
+  return name == "spiking-fashion-mnist" ? "fashion-mnist" : nmnist() ? "nmnist" : "mnist";
+}
+
+int64_t SpikingTaskConfig::input_size() const { return nmnist() ? kNmnistInputs : 784; }
 
 void SpikingTaskConfig::validate() const {
-  require(is_spiking_task(name), "unknown spiking task '" + name + "' (valid: spiking-mnist, spiking-fashion-mnist)");
-  coding.validate();
+  require(is_spiking_task(name),
+          "unknown spiking task '" + name + "' (valid: spiking-mnist, spiking-fashion-mnist, spiking-nmnist)");
+  if (!nmnist()) return coding.validate();
+  require(!nmnist_dir.empty(), "--task spiking-nmnist needs --nmnist-dir DIR, your N-MNIST folder (DIR/Train, DIR/Test)");
+  require(nmnist_steps >= 1 && nmnist_steps <= 10000, "--nmnist-steps must be in 1..10000 frames");
+  require(nmnist_duration_us >= 1000 && nmnist_duration_us <= 10000000,
+          "--nmnist-duration must be in 1000..10000000 microseconds (a recording lasts about 300 000)");
 }
 
 nlohmann::json to_json(const SpikingTaskConfig& c) {
+  if (c.nmnist())
+    return {{"name", c.name}, {"nmnist_dir", c.nmnist_dir}, {"frames", c.nmnist_steps},
+            {"duration_us", c.nmnist_duration_us}};
   return {{"name", c.name},
           {"prefix", c.coding.prefix},
           {"steps", c.coding.steps},
@@ -43,6 +56,9 @@ SpikingTaskConfig spiking_task_config_from_json(const nlohmann::json& j) {
     c.coding.steps = j.value("steps", c.coding.steps);
     c.coding.gain = j.value("gain", c.coding.gain);
     c.coding.subsample = j.value("subsample", c.coding.subsample);
+    c.nmnist_dir = j.value("nmnist_dir", c.nmnist_dir);
+    c.nmnist_steps = j.value("frames", c.nmnist_steps);
+    c.nmnist_duration_us = j.value("duration_us", c.nmnist_duration_us);
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("spiking task config: ") + e.what());
   }
@@ -68,6 +84,32 @@ ImageClassifier spiking_image_classifier(SrcClassifier& model, const RateCoding&
   c.after_update = [model]() mutable { model->clamp_biases(); };  // b <= bias_max after each update (cells.md)
   c.save_weights = [model](const std::string& path) mutable { save_src_weights(path, model); };
   return c;
+}
+
+// N-MNIST: the "images" are bit-packed frames (B, T, 289) (io/nmnist.h), unpacked per batch.
+ImageClassifier nmnist_classifier(SrcClassifier& model) {
+  ImageClassifier c;
+  c.module = model.get();
+  c.logits = [model](const torch::Tensor& packed, torch::Generator&) mutable {
+    const auto spikes = unpack_nmnist_frames(packed).permute({1, 0, 2});  // (T, B, 2312)
+    return model->forward(spikes.to(model->readout.scalar_type()));
+  };
+  c.after_update = [model]() mutable { model->clamp_biases(); };
+  c.save_weights = [model](const std::string& path) mutable { save_src_weights(path, model); };
+  return c;
+}
+
+ImageSet nmnist_set(const SpikingTaskConfig& task, bool train) {
+  auto split = load_nmnist_split(task.nmnist_dir, train, task.nmnist_steps, task.nmnist_duration_us);
+  // the recordings are stored digit by digit: a fixed shuffle, so validation (the last rows)
+  // holds every digit
+  if (train) {
+    auto generator = make_generator(7, 3);
+    const auto order = torch::randperm(split.labels.size(0), generator, torch::kLong);
+    split.packed = split.packed.index_select(0, order);
+    split.labels = split.labels.index_select(0, order);
+  }
+  return {split.packed, split.labels};
 }
 
 }  // namespace
@@ -117,16 +159,23 @@ double image_accuracy(const ImageClassifier& classifier, const ImageSet& set, in
 
 double evaluate_accuracy(SrcClassifier& model, const SpikingTaskConfig& task, bool train_split, int64_t first,
                          int64_t limit, uint64_t seed, uint64_t stream) {
-  const auto set = load_mnist_split(task.dataset(), train_split);
+  const auto set = task.nmnist() ? nmnist_set(task, train_split) : load_mnist_split(task.dataset(), train_split);
   const int64_t available = set.labels.size(0) - first;
   const int64_t count = limit > 0 ? std::min(limit, available) : available;
   require(count >= 1, "no images to evaluate");
-  return image_accuracy(spiking_image_classifier(model, task.coding), set, first, count, make_generator(seed, stream));
+  const auto classifier = task.nmnist() ? nmnist_classifier(model) : spiking_image_classifier(model, task.coding);
+  return image_accuracy(classifier, set, first, count, make_generator(seed, stream));
 }
 
 ClassifierReport train_spiking_classifier(SrcClassifier& model, const SpikingTaskConfig& task,
                                           const TrainOptions& options, const TrainOutput& output) {
   task.validate();
+  require(model->config.input_size == task.input_size(),
+          "the SRC network reads " + std::to_string(model->config.input_size) + " inputs but " + task.name + " has " +
+              std::to_string(task.input_size()));
+  if (task.nmnist())
+    return train_classifier(nmnist_classifier(model), nmnist_set(task, true), [&task] { return nmnist_set(task, false); },
+                            options, output);
   return train_image_classifier(spiking_image_classifier(model, task.coding), task.dataset(), options, output);
 }
 

@@ -24,9 +24,16 @@ namespace neurocell {
 constexpr int64_t kEvaluationBatch = 256;
 
 struct SpikingTaskConfig {
-  std::string name = "spiking-mnist";  // spiking-mnist | spiking-fashion-mnist
-  RateCoding coding;
-  std::string dataset() const;         // "mnist" | "fashion-mnist"
+  std::string name = "spiking-mnist";  // spiking-mnist | spiking-fashion-mnist | spiking-nmnist
+  RateCoding coding;                   // the MNIST tasks: how images become spikes
+  // spiking-nmnist (io/nmnist.h): the user's N-MNIST folder, binned into `nmnist_steps` frames
+  // over the first `nmnist_duration_us` of each recording; inputs 2 x 34 x 34.
+  std::string nmnist_dir;
+  int64_t nmnist_steps = 100;
+  int64_t nmnist_duration_us = 300000;
+  bool nmnist() const { return name == "spiking-nmnist"; }
+  int64_t input_size() const;          // 784, or 2312 for N-MNIST
+  std::string dataset() const;         // "mnist" | "fashion-mnist" | "nmnist"
   void validate() const;
 };
 nlohmann::json to_json(const SpikingTaskConfig& config);

@@ -31,6 +31,7 @@ struct IntegerSrcCommand {
 
 void command_integer_src(const std::string& dir, const IntegerSrcEvalOptions& options) {
   const auto config = load_spiking_config(dir);
+  require(!config.task.nmnist(), "integer-src runs the FPGA design on rate-coded MNIST; '" + dir + "' is an N-MNIST run");
   auto model = load_src_classifier(dir, config);
   const int64_t full = config.task.coding.prefix + config.task.coding.steps;
   require(config.task.coding.subsample == 0, "integer-src sub-samples the full trace itself: train with the full trace");
@@ -88,7 +89,7 @@ void command_integer_src(const std::string& dir, const IntegerSrcEvalOptions& op
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("%s, %lld test images, %s accumulators, bias %s%s\n\n", describe(config).c_str(),
               static_cast<long long>(count), options.leaky ? "leaky" : "pure",
-              options.trained_bias ? "trained (x1000)" : "-3000 (reference design)",
+              options.trained_bias ? "trained (round(500 b))" : "-3000 (reference design)",
               options.rising_edges ? ", rising edges only" : "");
   // Operations per digit (energy proxy): synaptic additions (input and hidden spikes select weight
   // rows, readout votes), input spikes, neuron spikes, state values written.
@@ -122,7 +123,7 @@ void register_integer_src(CLI::App& app) {
       ->capture_default_str();
   integer_src->add_flag("--leaky", integer_options.leaky, "Leaky accumulators (acc -= acc >> 5 every step)");
   integer_src->add_flag("--trained-bias", integer_options.trained_bias,
-                        "Per-neuron bias round(1000 b) instead of the reference design's -3000");
+                        "Per-neuron bias round(500 b) instead of the reference design's -3000 (b = -6 gives -3000)");
   integer_src->add_flag("--rising-edges", integer_options.rising_edges,
                         "Keep only rising edges of the sub-sampled input spikes");
   integer_src->add_option("--test-size", integer_options.test_size, "Test images (default: all)");

@@ -89,6 +89,7 @@ void command_plot_curves(const std::vector<std::string>& dirs, const std::string
 
 void command_plot_raster(const std::string& dir, int64_t image_index, const std::string& out_path) {
   const auto config = load_spiking_config(dir);
+  require(!config.task.nmnist(), "plot raster draws a rate-coded MNIST image's spikes; '" + dir + "' is an N-MNIST run");
   GnuplotFigure figure(out_path, 900, 260 * static_cast<int>(config.model.layers + 1));
   auto model = load_src_classifier(dir, config);
   const auto test = load_mnist_split(config.task.dataset(), false);

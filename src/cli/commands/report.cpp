@@ -161,8 +161,8 @@ void command_report(const std::vector<std::string>& all_dirs, bool summary) {
 void print_run_tables(const std::vector<std::string>& dirs, const std::vector<nlohmann::json>& reports, bool summary) {
   const bool spiking = !reports.empty() && (reports.front().value("cell", std::string()) == "src" ||
                                              reports.front().value("kind", std::string()) == "spiking");
-  bool any_vaa = false;
-  for (const auto& r : reports) any_vaa |= r.contains("vaa");
+  bool any_vaa = false, any_bistable = false;
+  for (const auto& r : reports) any_vaa |= r.contains("vaa"), any_bistable |= r.contains("bistable_fraction");
   require(!(spiking && summary), "report --summary is for regression runs (SRC runs: one row per run)");
 
   if (spiking) {
@@ -173,9 +173,10 @@ void print_run_tables(const std::vector<std::string>& dirs, const std::vector<nl
                 "mean wall time (s) |\n|---|---|---|---|---|---|---|---|---|---|---|%s---|\n",
                 kSolvedMse, any_vaa ? " mean VAA (initial -> trained) |" : "", any_vaa ? "---|" : "");
   } else {
-    std::printf("| cell | layers x H | task | T | N | steps | test MSE | chance |%s wall time (s) |\n",
-                any_vaa ? " VAA (initial -> after warmup -> trained) |" : "");
-    std::printf("|---|---|---|---|---|---|---|---|%s---|\n", any_vaa ? "---|" : "");
+    std::printf("| cell | layers x H | task | T | N | steps | test MSE | chance |%s%s wall time (s) |\n",
+                any_vaa ? " VAA (initial -> after warmup -> trained) |" : "",
+                any_bistable ? " bistable units (a > 1) |" : "");
+    std::printf("|---|---|---|---|---|---|---|---|%s%s---|\n", any_vaa ? "---|" : "", any_bistable ? "---|" : "");
   }
 
   struct Group {
@@ -204,11 +205,17 @@ void print_run_tables(const std::vector<std::string>& dirs, const std::vector<nl
         g.wall.push_back(r.at("wall_time_s").get<double>());
         continue;
       }
-      std::printf("| %s | %s | %s | %lld | %lld | %lld | %.4g | %.3g |%s %.1f |\n", c.cell.c_str(), c.sizes.c_str(),
+      std::string bistable;
+      if (any_bistable)
+        bistable = r.contains("bistable_fraction")
+                       ? " " + format("%.3f", r.at("bistable_fraction").at("value").get<double>()) + " |"
+                       : " - |";
+      std::printf("| %s | %s | %s | %lld | %lld | %lld | %.4g | %.3g |%s%s %.1f |\n", c.cell.c_str(), c.sizes.c_str(),
                   c.task.c_str(), static_cast<long long>(c.length), static_cast<long long>(c.no_end),
                   static_cast<long long>(r.at("steps_done").get<int64_t>()), mse,
                   r.at("test").at("chance_mse").get<double>(),
-                  any_vaa ? (" " + vaa_column(r) + " |").c_str() : "", r.at("wall_time_s").get<double>());
+                  any_vaa ? (" " + vaa_column(r) + " |").c_str() : "", bistable.c_str(),
+                  r.at("wall_time_s").get<double>());
     } catch (const nlohmann::json::exception&) {
       throw Error("run report '" + report_path(dir) + "' is not a valid neurocell report");
     }

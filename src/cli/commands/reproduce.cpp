@@ -46,14 +46,18 @@ namespace {
 struct ReproduceOptions {
   std::string suite;        // a name (configs/suites/NAME.json, found from the working or program folder)
   std::string suite_file;   // or an explicit file
-  bool quick = false;
-  std::string out;          // default runs/reproduce/NAME[-quick]
+  bool quick = false, paper = false;  // the budget: full (neither), quick or paper
+  std::string out;          // default runs/reproduce/NAME[-quick|-paper]
   int64_t jobs = 1;
   int64_t threads_per_job = 1;
   int64_t only = -1;
   bool list = false, table_only = false;
   std::string slurm;
 };
+
+std::string budget_of(const ReproduceOptions& o) { return o.quick ? "quick" : o.paper ? "paper" : "full"; }
+// " --quick", " --paper" or "": the budget as a flag of the command lines this command prints
+std::string budget_flag(const std::string& budget) { return budget == "full" ? "" : " --" + budget; }
 
 using suites::Experiment;
 using suites::Run;
@@ -198,18 +202,21 @@ struct Row {
   std::map<int64_t, std::vector<double>> generalisation;  // T-maze: success per evaluation length
 };
 
-void write_results(const Suite& suite, const std::vector<Run>& runs, const std::string& out, bool quick) {
-  nlohmann::json json = {{"suite", suite.name}, {"title", suite.title}, {"paper", suite.paper}, {"quick", quick},
-                         {"claims", suite.claims}, {"experiments", nlohmann::json::array()}};
+void write_results(const Suite& suite, const std::vector<Run>& runs, const std::string& out, const std::string& budget) {
+  nlohmann::json json = {{"suite", suite.name},       {"title", suite.title},
+                         {"paper", suite.paper},      {"quick", budget == "quick"},
+                         {"budget", budget},          {"claims", suite.claims},
+                         {"experiments", nlohmann::json::array()}};
   std::ostringstream md;
-  md << "# " << suite.title << (quick ? " (quick budgets)" : "") << "\n\n";
+  md << "# " << suite.title
+     << (budget == "quick" ? " (quick budgets)" : budget == "paper" ? " (the papers' budgets)" : "") << "\n\n";
   if (!suite.paper.empty()) md << "Paper: " << suite.paper << "\n\n";
   if (!suite.claims.empty()) {
     md << "What the paper claims:\n\n";
     for (const auto& c : suite.claims) md << "- " << c << "\n";
     md << "\n";
   }
-  md << "Made by `neurocell reproduce " << suite.name << (quick ? " --quick" : "") << " --out " << out
+  md << "Made by `neurocell reproduce " << suite.name << budget_flag(budget) << " --out " << out
      << "`; every run is a `neurocell` command (below), its folder holds config, metrics and report.\n";
   for (size_t e = 0; e < suite.experiments.size(); ++e) {
     const auto& x = suite.experiments[e];
@@ -347,21 +354,41 @@ int command_reproduce(const ReproduceOptions& o) {
   require(o.suite.empty() != o.suite_file.empty(), "reproduce needs a suite NAME (or --suite-file FILE), not both");
   require(o.jobs >= 1 && o.threads_per_job >= 1, "--jobs and --threads-per-job must be >= 1");
   const std::string path = o.suite_file.empty() ? find_suite_file(o.suite).string() : o.suite_file;
-  const Suite suite = suites::parse_suite(path, o.quick, cell_kind_names());
-  const std::string out = o.out.empty() ? "runs/reproduce/" + suite.name + (o.quick ? "-quick" : "") : o.out;
+  require(!(o.quick && o.paper), "--quick and --paper are two budgets: give one of them (neither: the full budget)");
+  const std::string budget = budget_of(o);
+  const Suite suite = suites::parse_suite(path, budget, cell_kind_names());
+  const std::string out =
+      o.out.empty() ? "runs/reproduce/" + suite.name + (budget == "full" ? "" : "-" + budget) : o.out;
   const auto runs = suites::plan(suite, out, o.threads_per_job);
   const std::string program = program_path();
 
   if (o.list) {
-    for (size_t i = 0; i < runs.size(); ++i)
-      std::printf("%3zu %-8s %s\n", i, finished(runs[i]) ? "done" : "pending", shell_line("neurocell", runs[i].argv).c_str());
+    // What a run costs here: the experiment's measured wall time per run at this budget.
+    double known = 0;
+    int64_t unknown = 0;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const double seconds = suite.experiments[runs[i].experiment].seconds_per_run;
+      if (seconds > 0)
+        known += seconds;
+      else
+        ++unknown;
+      const std::string cost = seconds <= 0 ? "?"
+                               : seconds < 120 ? std::to_string(static_cast<long long>(seconds)) + " s"
+                                               : std::to_string(static_cast<long long>(seconds / 60)) + " min";
+      std::printf("%3zu %-8s %8s  %s\n", i, finished(runs[i]) ? "done" : "pending", cost.c_str(),
+                  shell_line("neurocell", runs[i].argv).c_str());
+    }
+    std::printf("%zu runs, about %.1f h of single-thread runs here (the wall time per run measured on the project's "
+                "2-core machine, see each experiment's seconds_per_run_note)%s\n",
+                runs.size(), known / 3600.0,
+                unknown > 0 ? (", " + std::to_string(static_cast<long long>(unknown)) + " runs not measured").c_str() : "");
     return 0;
   }
   if (!o.slurm.empty()) {
     std::ostringstream script;
-    script << "#!/bin/bash\n# The " << suite.name << " suite" << (o.quick ? " (quick)" : "") << " as a SLURM array: one task per run.\n"
+    script << "#!/bin/bash\n# The " << suite.name << " suite" << (budget == "full" ? "" : " (" + budget + ")") << " as a SLURM array: one task per run.\n"
            << "# Submit with `sbatch " << o.slurm << "`; when every task is done, make the table with\n"
-           << "#   " << program << " reproduce " << suite.name << (o.quick ? " --quick" : "") << " --out " << out
+           << "#   " << program << " reproduce " << suite.name << budget_flag(budget) << " --out " << out
            << " --table-only\n"
            << "#SBATCH --job-name=neurocell-" << suite.name << "\n#SBATCH --array=0-" << runs.size() - 1 << "\n"
            << "#SBATCH --cpus-per-task=" << o.threads_per_job << "\n#SBATCH --output=" << out
@@ -371,7 +398,7 @@ int command_reproduce(const ReproduceOptions& o) {
            << "# stops; the task is requeued and the same command continues it (runs resume, never restart).\n"
            << "cd " << fs::current_path().string() << "\n"
            << program << " reproduce " << (o.suite_file.empty() ? suite.name : "--suite-file " + o.suite_file)
-           << (o.quick ? " --quick" : "") << " --out " << out << " --threads-per-job " << o.threads_per_job
+           << budget_flag(budget) << " --out " << out << " --threads-per-job " << o.threads_per_job
            << " --only \"$SLURM_ARRAY_TASK_ID\" &\n"
            << "child=$!\ntrap 'kill -TERM $child' TERM\nwait $child; status=$?\n"
            << "if [ $status -gt 128 ]; then wait $child; status=$?; fi\n"
@@ -398,7 +425,7 @@ int command_reproduce(const ReproduceOptions& o) {
     std::fflush(stdout);
     const auto failed = execute(pending, o.jobs, program);
     if (o.only >= 0) return failed.empty() ? 0 : 1;
-    write_results(suite, runs, out, o.quick);
+    write_results(suite, runs, out, budget);
     if (!failed.empty()) {
       std::fprintf(stderr, "neurocell: error: %zu runs failed (their logs are named above); rerun the same command to retry them\n",
                    failed.size());
@@ -406,7 +433,7 @@ int command_reproduce(const ReproduceOptions& o) {
     }
     return 0;
   }
-  write_results(suite, runs, out, o.quick);
+  write_results(suite, runs, out, budget);
   return 0;
 }
 
@@ -420,7 +447,9 @@ void register_reproduce(CLI::App& app) {
   reproduce->add_option("suite", o.suite, "Suite: bistable | warmup | mru | src");
   reproduce->add_option("--suite-file", o.suite_file, "A suite file instead of a name");
   reproduce->add_flag("--quick", o.quick, "The suite's small budgets (a smoke test in minutes)");
-  reproduce->add_option("--out", o.out, "Folder of the runs and results (default runs/reproduce/NAME[-quick])");
+  reproduce->add_flag("--paper", o.paper,
+                      "The papers' own budgets (sizes, updates, batch): hours to days per run, for a cluster (--slurm)");
+  reproduce->add_option("--out", o.out, "Folder of the runs and results (default runs/reproduce/NAME[-quick|-paper])");
   reproduce->add_option("--jobs", o.jobs, "Runs at a time (child processes)")->capture_default_str();
   reproduce->add_option("--threads-per-job", o.threads_per_job, "CPU threads of each run")
       ->capture_default_str();

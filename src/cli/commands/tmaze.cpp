@@ -28,6 +28,10 @@ void register_tmaze(CLI::App& app) {
       ->check(CLI::IsMember(cell_kind_names()))->capture_default_str();
   tmaze->add_option("--layers", o.config.model.layers, "Recurrent layers")->capture_default_str();
   tmaze->add_option("--hidden", o.config.model.hidden_size, "Units per layer")->capture_default_str();
+  tmaze->add_option("--weights-init", o.config.model.weights_init,
+                    "GRU, LSTM: torch (torch::nn's uniform) | keras (the authors': Glorot input, orthogonal recurrent "
+                    "per gate, zero biases; LSTM forget bias 1)")
+      ->check(CLI::IsMember({"torch", "keras"}))->capture_default_str();
   tmaze->add_flag("--double", o.config.model.double_layer, "Double layers");
   tmaze->add_option("--length", o.config.length, "Corridor length L for training")->capture_default_str();
   tmaze->add_option("--eval-lengths", o.config.eval_lengths, "Lengths of the greedy evaluation after training")

@@ -18,13 +18,69 @@ struct TrainCommand {
   ImageSequenceTaskConfig sequence_task;  // --task smnist | psmnist | row-mnist | prow-mnist
   DatasetConfig data;                     // --data FILE.npz
   CLI::Option* task_option = nullptr;
+  CLI::App* command = nullptr;
   bool detach = false, dense_input = false, no_skip = false, quiet = false, overwrite = false, resume = false;
+  bool frozen_bias = false;
   std::string out_dir;
 };
 
+// The four kinds of run `train` makes, and the flags that only some of them honour: a flag
+// given to a kind that would not use it is refused (never ignored). Flags not listed here
+// (model size, optimiser, budget, seed, output) apply to every kind.
+enum Kind : unsigned { regression = 1, sequence = 2, spiking = 4, dataset = 8 };
+const char* kind_text(unsigned kind) {
+  switch (kind) {
+    case regression: return "the regression tasks (copy-*, denoising)";
+    case sequence: return "the sequence MNIST tasks";
+    case spiking: return "the spiking tasks (--cell src)";
+    default: return "--data";
+  }
+}
+struct FlagScope {
+  const char* flag;
+  unsigned kinds;
+};
+constexpr unsigned kMultistable = regression | sequence;
+const FlagScope kFlagScopes[] = {
+    {"--data-layout", dataset},      {"--val-fraction", dataset},
+    {"--dataset", sequence},         {"--black", sequence},
+    {"--permutation-seed", sequence}, {"--permutation", sequence},
+    {"--pixels", sequence},          {"--train-size", sequence},
+    {"--readout-factor", spiking},   {"--rate-steps", spiking},
+    {"--rate-prefix", spiking},      {"--rate-gain", spiking},
+    {"--subsample", spiking},        {"--detach", spiking},
+    {"--nmnist-dir", spiking},       {"--nmnist-steps", spiking},
+    {"--nmnist-duration", spiking},
+    {"--dense-input", spiking},      {"--frozen-bias", spiking},
+    {"--length", regression},        {"--no-end", regression},
+    {"--init", regression},          {"--double", regression | sequence | dataset},
+    {"--orthogonal", regression | sequence | dataset}, {"--chrono", regression | sequence | dataset},
+    {"--chrono-variant", regression | sequence | dataset}, {"--weights-init", regression | sequence | dataset},
+    {"--val-size", regression | sequence | spiking},   {"--test-size", regression | sequence | spiking},
+    {"--warmup", kMultistable},      {"--warmup-lr", kMultistable},
+    {"--warmup-batch", kMultistable}, {"--warmup-target", kMultistable},
+    {"--warmup-max-settle", kMultistable}, {"--partial-warmup", kMultistable}, {"--vaa", kMultistable},
+    {"--vaa-every", regression},     {"--vaa-samples", kMultistable},
+    {"--vaa-settle", kMultistable},  {"--vaa-batches", kMultistable},
+    {"--vaa-seed", kMultistable},
+};
+
+void refuse_flags_the_kind_ignores(const TrainCommand& o, Kind kind) {
+  for (const auto& scope : kFlagScopes) {
+    if (scope.kinds & kind) continue;
+    const CLI::Option* option = o.command->get_option_no_throw(scope.flag);
+    if (!option || option->count() == 0) continue;
+    std::string where;
+    for (unsigned k : {regression, sequence, spiking, dataset})
+      if (scope.kinds & k) where += std::string(where.empty() ? "" : " and ") + kind_text(k);
+    throw Error(std::string(scope.flag) + " does not apply to " + kind_text(kind) + " (it is for " + where +
+                "): leave it out");
+  }
+}
+
 std::vector<std::string> train_task_names() {
   std::vector<std::string> tasks = task_names();
-  tasks.insert(tasks.end(), {"spiking-mnist", "spiking-fashion-mnist"});
+  tasks.insert(tasks.end(), {"spiking-mnist", "spiking-fashion-mnist", "spiking-nmnist"});
   for (const auto& name : image_sequence_task_names()) tasks.push_back(name);
   return tasks;
 }
@@ -38,6 +94,7 @@ void train_callback(TrainCommand& o) {
   o.config.train.skip_nonfinite = !o.no_skip;
   if (!o.data.path.empty()) {
     require(!o.task_option->count(), "--data FILE.npz is the task: leave out --task");
+    refuse_flags_the_kind_ignores(o, Kind::dataset);
     DatasetRunConfig dataset;
     dataset.model = o.config.model;
     dataset.data = o.data;
@@ -46,24 +103,40 @@ void train_callback(TrainCommand& o) {
     return;
   }
   if (is_image_sequence_task(o.config.task.name)) {
+    refuse_flags_the_kind_ignores(o, Kind::sequence);
     SequenceClassificationConfig sequence;
     sequence.model = o.config.model;
     sequence.task = o.sequence_task;
     sequence.task.name = o.config.task.name;
     sequence.train = o.config.train;
+    sequence.multistability = o.config.multistability;
     print(runs::train(sequence, o.out_dir, existing));
     return;
   }
   const bool src = o.config.model.cell == "src", spiking_task = is_spiking_task(o.config.task.name);
-  if (!src && !spiking_task) return print(runs::train(o.config, o.out_dir, existing));
-  require(src && spiking_task, src ? "--cell src trains on --task spiking-mnist or spiking-fashion-mnist"
+  if (!src && !spiking_task) {
+    refuse_flags_the_kind_ignores(o, Kind::regression);
+    return print(runs::train(o.config, o.out_dir, existing));
+  }
+  require(src && spiking_task, src ? "--cell src trains on --task spiking-mnist, spiking-fashion-mnist or spiking-nmnist"
                                    : "--task " + o.config.task.name + " needs --cell src");
+  refuse_flags_the_kind_ignores(o, Kind::spiking);
+  // N-MNIST's spikes are the camera's events, not rate-coded images; and its flags are its own
+  const bool nmnist = o.config.task.name == "spiking-nmnist";
+  for (const char* flag : {"--rate-steps", "--rate-prefix", "--rate-gain", "--subsample"})
+    require(!nmnist || o.command->get_option(flag)->count() == 0,
+            std::string(flag) + " does not apply to spiking-nmnist (its spikes are the recorded events: "
+                                "--nmnist-steps, --nmnist-duration)");
+  for (const char* flag : {"--nmnist-dir", "--nmnist-steps", "--nmnist-duration"})
+    require(nmnist || o.command->get_option(flag)->count() == 0,
+            std::string(flag) + " is for --task spiking-nmnist");
   o.spiking.task.name = o.config.task.name;
   o.spiking.train = o.config.train;
   o.spiking.model.hidden_size = o.config.model.hidden_size;
   o.spiking.model.layers = o.config.model.layers;
   o.spiking.model.impl = o.config.model.impl;
   o.spiking.model.cell.detach_recurrence = o.detach;
+  o.spiking.model.cell.train_bias = !o.frozen_bias;
   o.spiking.sparse_input = !o.dense_input;
   print(runs::train(o.spiking, o.out_dir, existing));
 }
@@ -75,9 +148,10 @@ void register_train(CLI::App& app) {
   auto& o = *options;
   const std::vector<std::string> cells = cli_cell_choices();
   auto* train = app.add_subcommand("train", "Train a model on a task and write a run folder");
+  o.command = train;
   o.task_option = train->add_option("--task", o.config.task.name,
-                    "copy-first-input | copy-single-value | copy-single-bit | denoising | spiking-mnist | spiking-fashion-mnist | "
-                    "smnist | psmnist | row-mnist | prow-mnist (sequence classification)")
+                    "copy-first-input | copy-single-value | copy-single-bit | denoising | denoising-2020 | spiking-mnist | spiking-fashion-mnist | spiking-nmnist | "
+                    "smnist | psmnist | row-mnist | prow-mnist | psmnist-rows (sequence classification)")
       ->check(CLI::IsMember(train_task_names()))->capture_default_str();
   train->add_option("--data", o.data.path,
                     "Your own data instead of --task: a .npz with inputs (N, T, I) and targets (N, O) | (N, K, O) "
@@ -92,7 +166,15 @@ void register_train(CLI::App& app) {
   train->add_option("--black", o.sequence_task.black, "Sequence classification: appended black pixels (rows for row-mnist)")
       ->capture_default_str();
   train->add_option("--permutation-seed", o.sequence_task.permutation_seed,
-                    "psmnist, prow-mnist: seed of the fixed pixel (row) order")->capture_default_str();
+                    "psmnist, prow-mnist, psmnist-rows: seed of the fixed pixel (row) order")->capture_default_str();
+  train->add_option("--permutation", o.sequence_task.permutation,
+                    "Generator of that order: splitmix (neurocell's) | numpy (numpy.random.RandomState(seed)"
+                    ".permutation, as the BRC 2021 code with seed 1)")
+      ->check(CLI::IsMember({"splitmix", "numpy"}))->capture_default_str();
+  train->add_option("--pixels", o.sequence_task.scaling,
+                    "Sequence classification: unit (x/255, the BRC paper's scripts) | centred (x/255 - 0.5, the "
+                    "warmup paper)")
+      ->check(CLI::IsMember({"unit", "centred"}))->capture_default_str();
   train->add_option("--train-size", o.sequence_task.train_size, "Sequence classification: training images (0 = all)")
       ->capture_default_str();
   train
@@ -106,6 +188,14 @@ void register_train(CLI::App& app) {
   train->add_flag("--double", o.config.model.double_layer, "Double layers: two cells of H/2 side by side");
   train->add_flag("--orthogonal", o.config.model.orthogonal_recurrent, "nBRC: orthogonal recurrent init");
   train->add_option("--chrono", o.config.model.chrono_max_length, "LSTM: chrono init with this T_max (0 = off)");
+  train->add_option("--chrono-variant", o.config.model.chrono_variant,
+                    "LSTM chrono: textbook (one draw, hidden biases 0) | authors (the warmup code's: one draw per "
+                    "bias vector, g and o biases 0)")
+      ->check(CLI::IsMember({"textbook", "authors"}))->capture_default_str();
+  train->add_option("--weights-init", o.config.model.weights_init,
+                    "GRU, LSTM: torch (torch::nn's uniform) | keras (the authors': Glorot input, orthogonal recurrent "
+                    "per gate, zero biases; LSTM forget bias 1)")
+      ->check(CLI::IsMember({"torch", "keras"}))->capture_default_str();
   train->add_option("--length", o.config.task.length, "Sequence length T")->capture_default_str();
   train->add_option("--no-end", o.config.task.no_end, "Denoising: no relevant value in the last N steps")
       ->capture_default_str();
@@ -132,14 +222,26 @@ void register_train(CLI::App& app) {
       ->capture_default_str();
   train->add_option("--subsample", o.spiking.task.coding.subsample, "SRC: sub-sample the trace to this many steps (0 = off)")
       ->capture_default_str();
+  train->add_option("--nmnist-dir", o.spiking.task.nmnist_dir,
+                    "spiking-nmnist: your N-MNIST folder (DIR/Train/0..9/*.bin, DIR/Test/0..9/*.bin; docs/tasks.md)");
+  train->add_option("--nmnist-steps", o.spiking.task.nmnist_steps, "spiking-nmnist: frames per recording")
+      ->capture_default_str();
+  train->add_option("--nmnist-duration", o.spiking.task.nmnist_duration_us,
+                    "spiking-nmnist: microseconds of each recording binned into those frames")
+      ->capture_default_str();
   train->add_flag("--detach", o.detach, "SRC: no gradient through h, h_s of the previous step (only through i)");
   train->add_flag("--dense-input", o.dense_input, "SRC: dense GEMM input projection instead of the sparse one");
+  train->add_flag("--frozen-bias", o.frozen_bias,
+                  "SRC: keep every bias at -6, untrained (as in the SRC authors' exported MNIST model)");
   train->add_option("--warmup", o.config.multistability.warmup.steps,
                     "Warmup steps before training (0 = none); with --double, partial warmup (first halves only)")
       ->capture_default_str();
   train->add_option("--warmup-lr", o.config.multistability.warmup.learning_rate, "Warmup: Adam learning rate")->capture_default_str();
   train->add_option("--warmup-batch", o.config.multistability.warmup.batch_size, "Warmup: input sequences per step")->capture_default_str();
   train->add_option("--warmup-target", o.config.multistability.warmup.target, "Warmup: VAA* target of every layer")->capture_default_str();
+  train->add_option("--partial-warmup", o.config.multistability.warmup.partial,
+                    "With --double: frozen (only the first halves move) | authors (every parameter, as the warmup code)")
+      ->check(CLI::IsMember({"frozen", "authors"}))->capture_default_str();
   train->add_option("--warmup-max-settle", o.config.multistability.warmup.max_settle, "Warmup: longest settling horizon")
       ->capture_default_str();
   train->add_flag("--vaa", o.config.multistability.measure, "Measure VAA before and after training (always on with --warmup)");

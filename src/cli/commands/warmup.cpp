@@ -40,9 +40,9 @@ void command_warmup(const std::string& dir, const std::string& out_dir, bool ove
   auto& metrics = writer.metrics();
 
   run.model->train();
-  const auto before = measure_and_log_vaa(run.model, *task, vaa_options, "initial", 0, &metrics);
-  const auto summary = run_warmup(run.model, *task, warmup, &metrics, progress);
-  const auto after = measure_and_log_vaa(run.model, *task, vaa_options, "after_warmup", 0, &metrics);
+  const auto before = measure_and_log_vaa(run.model, training_inputs(*task), vaa_options, "initial", 0, &metrics);
+  const auto summary = run_warmup(run.model, training_inputs(*task), warmup, &metrics, progress);
+  const auto after = measure_and_log_vaa(run.model, training_inputs(*task), vaa_options, "after_warmup", 0, &metrics);
   const auto test = make_fixed_set(*task, run.config.train.test_size,
                                    evaluation_batch_size(run.config.train.batch_size, run.config.task.length),
                                    run.config.train.seed, 2);
