@@ -322,6 +322,30 @@ TEST(Resume, ATmazeAgentEndsBitIdentical) {
   EXPECT_EQ(numbers(dir.path("killed")), numbers(dir.path("reference")));
 }
 
+TEST(DrqnResume, AWarmupPaperAgentEndsBitIdentical) {
+  // The warmup-paper protocol: its transition replay (slots sharing episodes), target network,
+  // std::mt19937_64 and LibTorch's generator (the VAA measures' inputs) are in the checkpoint;
+  // a stochastic corridor draws from the same generator.
+  TempDir dir;
+  const auto args = [&](const std::string& out) {
+    return std::vector<std::string>{"tmaze", "--protocol", "warmup-paper", "--length", "3", "--eval-lengths", "3,5",
+                                    "--episodes", "300", "--replay-transitions", "600", "--stochasticity", "0.05",
+                                    "--hidden", "16", "--checkpoint-every", "13", "--threads", "1", "--quiet",
+                                    "--out", out};
+  };
+  run_reference_and_killed_resumed(args, dir, 300);
+  const auto numbers = [](const std::string& d) {
+    const auto r = nlohmann::json::parse(read_file(report_path(d), "report"));
+    return nlohmann::json{{"episodes", r.at("episodes_done")}, {"updates", r.at("updates")}, {"test", r.at("test")},
+                          {"episode_optimality", r.at("episode_optimality")}, {"resumed", r.at("resumed_from") != 0}};
+  };
+  auto killed = numbers(dir.path("killed")), reference = numbers(dir.path("reference"));
+  EXPECT_TRUE(killed.at("resumed").get<bool>()) << "the resumed run did not start from a checkpoint";
+  killed.erase("resumed");
+  reference.erase("resumed");
+  EXPECT_EQ(killed, reference);
+}
+
 // The test metric of every run of a results.json (dir names differ between two --out).
 std::vector<double> suite_values(const std::string& out) {
   const auto json = nlohmann::json::parse(read_file(out + "/results.json", "results"));

@@ -78,9 +78,16 @@ std::vector<torch::Tensor> layer_vaa_star(SequenceModel& model, const torch::Ten
   const int64_t T = inputs.size(0), n = inputs.size(1);
   const auto prefix = torch::randint(1, T + 1, {n}, generator, torch::kLong);
   const auto outputs = model->stack->forward(inputs.narrow(0, 0, prefix.max().item<int64_t>()));
-  const auto start = states_after_prefixes(outputs, prefix);
+  return layer_vaa_star_from(model, states_after_prefixes(outputs, prefix), settle, generator, eps);
+}
+
+std::vector<torch::Tensor> layer_vaa_star_from(SequenceModel& model, const std::vector<RecurrentState>& start,
+                                               int64_t settle, torch::Generator& generator, double eps) {
+  require(!start.empty() && start.front().h.size(0) >= 2, "VAA* needs start states of n >= 2 samples");
+  require(settle >= 1, "VAA* needs at least one settling step");
+  const int64_t n = start.front().h.size(0);
   const bool partial = warmup_is_partial(model);
-  const auto dtype = inputs.scalar_type();
+  const auto dtype = start.front().h.scalar_type();
   std::vector<torch::Tensor> stars;
   for (size_t l = 0; l < model->stack->layers.size(); ++l) {
     RecurrentLayer driven = model->stack->layers[l];

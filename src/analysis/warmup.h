@@ -56,6 +56,11 @@ std::vector<torch::Tensor> warmup_parameters(SequenceModel& model, const std::st
 std::vector<torch::Tensor> layer_vaa_star(SequenceModel& model, const torch::Tensor& inputs, int64_t settle,
                                           torch::Generator& generator, double eps = 1e-4);
 
+// The same from given start states (one per layer, batch n >= 2): each layer (or first half)
+// driven by its own constant v_l ~ N(0, I_l) for `settle` steps, VAA* of its last state.
+std::vector<torch::Tensor> layer_vaa_star_from(SequenceModel& model, const std::vector<RecurrentState>& start,
+                                               int64_t settle, torch::Generator& generator, double eps = 1e-4);
+
 // Runs the warmup on `model` in place; on_step (optional) sees every step.
 std::vector<WarmupStep> warmup(SequenceModel& model, const InputSampler& inputs, const WarmupOptions& options,
                                const std::function<void(const WarmupStep&)>& on_step = {});

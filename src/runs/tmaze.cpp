@@ -13,24 +13,49 @@
 namespace neurocell {
 
 nlohmann::json to_json(const TmazeRunConfig& config) {
-  const nlohmann::json drqn = {{"episodes", config.drqn.episodes},
-                               {"batch_episodes", config.drqn.batch_episodes},
-                               {"replay_capacity", config.drqn.replay_capacity},
-                               {"start_episodes", config.drqn.start_episodes},
-                               {"updates_per_episode", config.drqn.updates_per_episode},
-                               {"learning_rate", config.drqn.learning_rate},
-                               {"epsilon_start", config.drqn.epsilon_start},
-                               {"epsilon_end", config.drqn.epsilon_end},
-                               {"epsilon_decay", config.drqn.epsilon_decay},
-                               {"target_every", config.drqn.target_every},
-                               {"eval_every", config.drqn.eval_every},
-                               {"stop_when_solved", config.drqn.stop_when_solved},
-                               {"seed", config.drqn.seed},
-                               {"checkpoint_every", config.drqn.checkpoint_every},
-                               {"discount", kTmazeDiscount}};
+  // The protocol's options as it runs them (resolved); a protocol's config names only its own.
+  const DrqnOptions o = config.drqn.resolved();
+  nlohmann::json drqn = {{"protocol", drqn_protocol_name(o.protocol)},
+                         {"episodes", o.episodes},
+                         {"learning_rate", o.learning_rate},
+                         {"eval_every", o.eval_every},
+                         {"stochasticity", o.stochasticity},
+                         {"stop_when_solved", o.stop_when_solved},
+                         {"seed", o.seed},
+                         {"checkpoint_every", o.checkpoint_every},
+                         {"discount", kTmazeDiscount}};
+  if (o.protocol == DrqnProtocol::warmup_paper) {
+    using P = WarmupPaperDrqn;
+    drqn.update({{"replay", "transitions"},
+                 {"replay_transitions", *o.replay_transitions},
+                 {"prefill", "to capacity, epsilon 1"},
+                 {"batch_transitions", P::batch_transitions},
+                 {"updates_per_episode", P::updates_per_episode},
+                 {"epsilon", P::epsilon},
+                 {"exploration", "right 1/2, up 1/6, left 1/6, down 1/6"},
+                 {"loss", "mse, last step of each history"},
+                 {"gradient_clip", nullptr},
+                 {"target_every_episodes", P::target_every_episodes},
+                 {"rollouts", P::rollouts},
+                 {"vaa_samples", P::vaa_samples},
+                 {"vaa_settle_steps", P::vaa_settle_steps}});
+  } else {
+    drqn.update({{"replay", "episodes"},
+                 {"batch_episodes", *o.batch_episodes},
+                 {"replay_capacity", *o.replay_capacity},
+                 {"start_episodes", *o.start_episodes},
+                 {"updates_per_episode", *o.updates_per_episode},
+                 {"epsilon_start", *o.epsilon_start},
+                 {"epsilon_end", *o.epsilon_end},
+                 {"epsilon_decay", *o.epsilon_decay},
+                 {"exploration", "uniform"},
+                 {"loss", "smooth-l1, every step"},
+                 {"gradient_clip", 10.0},
+                 {"target_every", *o.target_every}});
+  }
   return {{"kind", run_kind_name(RunKind::tmaze)},
           {"model", to_json(config.model)},
-          {"task", {{"name", "tmaze"}, {"length", config.length}}},
+          {"task", {{"name", "tmaze"}, {"length", config.length}, {"stochasticity", o.stochasticity}}},
           {"eval_lengths", config.eval_lengths},
           {"warmup", analysis::to_json(config.warmup)},
           {"drqn", drqn}};
@@ -44,7 +69,8 @@ RunResult train(TmazeRunConfig config, const std::string& out_dir, ExistingRun e
   config.model.validate();
   require(config.model.cell != "src", "the T-maze agent needs a regression cell (not src)");
   config.drqn.validate();
-  Tmaze check(config.length);  // validates the length
+  config.drqn = config.drqn.resolved();
+  Tmaze check(config.length, config.drqn.stochasticity);  // validates the length
   for (auto l : config.eval_lengths) Tmaze check_eval(l);
   RunWriter run(out_dir, existing);
   const int64_t threads = configure_threads(config.threads);
@@ -76,9 +102,14 @@ RunResult train(TmazeRunConfig config, const std::string& out_dir, ExistingRun e
   save_weights(run.weights_path(), q);
   nlohmann::json generalisation = nlohmann::json::array();
   std::string summary;
+  std::mt19937_64 maze_draws(config.drqn.seed);  // the mazes' own draws where stochasticity > 0
   for (auto l : config.eval_lengths) {
-    const auto e = evaluate_tmaze(q, l);
-    generalisation.push_back({{"length", l}, {"success", e.success}, {"return", e.mean_return}});
+    const auto e = evaluate_tmaze(q, l, config.drqn.stochasticity, &maze_draws);
+    generalisation.push_back({{"length", l},
+                              {"success", e.success},
+                              {"reached_goal", e.reached_goal},
+                              {"optimal", e.optimal},
+                              {"return", e.mean_return}});
     char part[64];
     std::snprintf(part, sizeof part, "%sL=%lld %.1f", summary.empty() ? "" : ", ", static_cast<long long>(l), e.success);
     summary += part;
@@ -93,7 +124,16 @@ RunResult train(TmazeRunConfig config, const std::string& out_dir, ExistingRun e
                                            {"episodes_done", report.episodes_done},
                                            {"updates", report.updates},
                                            {"resumed_from", report.resumed_from},
+                                           {"protocol", drqn_protocol_name(report.protocol)},
+                                           {"stochasticity", config.drqn.stochasticity},
+                                           // the warmup paper's criterion (null: never optimal)
+                                           {"episode_optimality", report.episode_optimality >= 0
+                                                                      ? nlohmann::json(report.episode_optimality)
+                                                                      : nlohmann::json(nullptr)},
+                                           {"target_copies", report.target_copies},
                                            {"test", {{"success", report.final_evaluation.success},
+                                                     {"reached_goal", report.final_evaluation.reached_goal},
+                                                     {"optimal", report.final_evaluation.optimal},
                                                      {"return", report.final_evaluation.mean_return},
                                                      {"generalisation", generalisation}}},
                                            {"wall_time_s", wall},
@@ -105,11 +145,15 @@ RunResult train(TmazeRunConfig config, const std::string& out_dir, ExistingRun e
   result.value = report.final_evaluation.success;
   result.report = report_json;
   result.text = strprintf(
-      "result: T-maze L=%lld greedy success %.1f (return %.2f) | generalisation %s | %s %lldx%lld DRQN, "
-      "%lld episodes, %lld updates, %.1f s, run in %s\n",
-      static_cast<long long>(config.length), report.final_evaluation.success, report.final_evaluation.mean_return,
+      "result: T-maze L=%lld greedy reached_goal %.1f, optimal %s (episode_optimality %s; return %.2f) | "
+      "generalisation %s | %s %lldx%lld DRQN (protocol %s), %lld episodes, %lld updates, %.1f s, run in %s\n",
+      static_cast<long long>(config.length), report.final_evaluation.reached_goal,
+      report.final_evaluation.optimal ? "yes" : "no",
+      report.episode_optimality >= 0 ? std::to_string(report.episode_optimality).c_str() : "never",
+      report.final_evaluation.mean_return,
       summary.c_str(), config.model.cell.c_str(), static_cast<long long>(config.model.layers),
-      static_cast<long long>(config.model.hidden_size), static_cast<long long>(report.episodes_done),
+      static_cast<long long>(config.model.hidden_size), drqn_protocol_name(report.protocol).c_str(),
+      static_cast<long long>(report.episodes_done),
       static_cast<long long>(report.updates), report.wall_seconds, out_dir.c_str());
   return result;
 }

@@ -7,6 +7,12 @@
 // move runs into a wall (-0.1, the agent stays). Every other step rewards 0; an episode also
 // ends after the horizon of 3L - 1 steps. The shortest successful episode takes L + 1 steps,
 // so the cue must be kept for L steps.
+//
+// Stochasticity lambda (the warmup paper's, glambrechts/warmup@8d9a33b:environments.py:138-145):
+// in the corridor (cells 0..L-1) the maze replaces the agent's action, with probability lambda,
+// by one drawn uniformly from the four; the reward is still the one of the agent's own action
+// (the authors compute it before the replacement, in TMaze.step of environments.py). lambda = 0 (the
+// default) draws no random number, so a deterministic maze stays bit-identical.
 #include <cstdint>
 #include <random>
 
@@ -19,7 +25,7 @@ constexpr double kTmazeGoalReward = 4.0, kTmazePenalty = -0.1, kTmazeDiscount = 
 
 class Tmaze {
  public:
-  explicit Tmaze(int64_t length);  // L >= 1
+  explicit Tmaze(int64_t length, double stochasticity = 0.0);  // L >= 1, lambda in [0, 1]
   // A new episode with the goal up (true) or down (false); returns the first observation.
   TmazeSymbol reset(bool goal_up);
   struct Step {
@@ -28,9 +34,12 @@ class Tmaze {
     bool terminal;   // a goal was entered
     bool timed_out;  // the horizon was reached without a goal
   };
-  Step step(TmazeAction action);
+  Step step(TmazeAction action);  // only for lambda = 0 (else: the overload with a generator)
+  // random: the draws of the corridor's replacement (used only where lambda > 0).
+  Step step(TmazeAction action, std::mt19937_64& random);
 
   int64_t length() const { return length_; }
+  double stochasticity() const { return stochasticity_; }
   int64_t horizon() const { return 3 * length_ - 1; }
   int64_t position() const { return position_; }
   int64_t steps_taken() const { return steps_; }
@@ -38,8 +47,15 @@ class Tmaze {
   TmazeSymbol observation() const;
 
  private:
+  Step move(TmazeAction action, TmazeAction executed);
   int64_t length_, position_ = 0, steps_ = 0;
+  double stochasticity_ = 0.0;
   bool goal_up_ = true, over_ = true;
 };
+
+// The warmup paper's exploration policy (environments.py:60-65): right with probability 1/2,
+// up, left and down 1/6 each, so that random episodes reach the junction of long corridors.
+// Draws one uniform integer in 0..5 (exact probabilities, the same on every platform).
+TmazeAction tmaze_exploration_action(std::mt19937_64& random);
 
 }  // namespace neurocell

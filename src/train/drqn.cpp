@@ -3,12 +3,14 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <ostream>
 #include <random>
 #include <sstream>
 
+#include "analysis/warmup.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "train/resume.h"
@@ -17,15 +19,7 @@ namespace neurocell {
 
 namespace {
 
-// One stored episode: inputs x_0..x_n (n + 1 rows of kDrqnInputs), actions and rewards of its
-// n steps, and whether it ended in a goal.
-struct Episode {
-  std::vector<float> inputs;
-  std::vector<int64_t> actions;
-  std::vector<float> rewards;
-  bool terminal = false;
-  int64_t steps() const { return static_cast<int64_t>(actions.size()); }
-};
+using Episode = DrqnEpisode;
 
 void append_input(std::vector<float>& inputs, int previous_action, double previous_reward, TmazeSymbol observation) {
   float row[kDrqnInputs] = {};
@@ -41,27 +35,36 @@ torch::Tensor last_input(const std::vector<float>& inputs) {
       .clone();
 }
 
-// Plays one episode; epsilon < 0 means greedy. Returns the episode (inputs, actions, rewards).
-Episode play(SequenceModel& q, Tmaze& maze, bool goal_up, double epsilon, std::mt19937_64& random) {
-  torch::NoGradGuard no_grad;
-  Episode e;
-  append_input(e.inputs, -1, 0.0, maze.reset(goal_up));
-  auto state = q->initial_state(1);
-  std::uniform_real_distribution<double> uniform(0.0, 1.0);
-  std::uniform_int_distribution<int> any_action(0, kTmazeActions - 1);
-  while (true) {
-    const auto values = q->step(last_input(e.inputs), state);  // (1, actions)
-    int action = static_cast<int>(values.argmax(1).item<int64_t>());
-    if (epsilon > 0 && uniform(random) < epsilon) action = any_action(random);
-    const auto s = maze.step(static_cast<TmazeAction>(action));
-    e.actions.push_back(action);
-    e.rewards.push_back(static_cast<float>(s.reward));
-    append_input(e.inputs, action, s.reward, s.observation);
-    if (s.terminal || s.timed_out) {
-      e.terminal = s.terminal;
-      return e;
+// The agent's epsilon-greedy policy: the Q-network reads one input per call (its recurrent
+// state lives in the closure, so the calls must come in order, one per step, as play_tmaze
+// makes them); with probability epsilon the action is explore(random) instead of the greedy
+// one. epsilon <= 0: greedy, no draw; epsilon >= 1: no forward pass either (its result would
+// never be used).
+TmazePolicy agent_policy(SequenceModel& q, double epsilon, TmazeAction (*explore)(std::mt19937_64&),
+                         std::mt19937_64& random) {
+  auto state = std::make_shared<std::vector<RecurrentState>>(q->initial_state(1));
+  return [&q, epsilon, explore, &random, state](const std::vector<float>& history) {
+    torch::NoGradGuard no_grad;
+    int action = 0;
+    if (epsilon < 1.0) {
+      const auto values = q->step(last_input(history), *state);  // (1, actions)
+      action = static_cast<int>(values.argmax(1).item<int64_t>());
     }
-  }
+    if (epsilon > 0 && std::uniform_real_distribution<double>(0.0, 1.0)(random) < epsilon)
+      return explore(random);
+    return static_cast<TmazeAction>(action);
+  };
+}
+
+// neurocell's exploration: one of the four actions, uniformly.
+TmazeAction uniform_action(std::mt19937_64& random) {
+  return static_cast<TmazeAction>(std::uniform_int_distribution<int>(0, kTmazeActions - 1)(random));
+}
+
+// Plays one episode; epsilon < 0 means greedy.
+Episode play(SequenceModel& q, Tmaze& maze, bool goal_up, double epsilon, std::mt19937_64& random,
+             TmazeAction (*explore)(std::mt19937_64&) = uniform_action) {
+  return play_tmaze(maze, goal_up, agent_policy(q, epsilon, explore, random), random);
 }
 
 void copy_parameters(SequenceModel& from, SequenceModel& to) {
@@ -72,6 +75,100 @@ void copy_parameters(SequenceModel& from, SequenceModel& to) {
 }
 
 }  // namespace
+
+double DrqnEpisode::total_return() const {
+  double total = 0;
+  for (float r : rewards) total += r;
+  return total;
+}
+
+DrqnEpisode play_tmaze(Tmaze& maze, bool goal_up, const TmazePolicy& policy, std::mt19937_64& random) {
+  Episode e;
+  append_input(e.inputs, -1, 0.0, maze.reset(goal_up));
+  while (true) {
+    const TmazeAction action = policy(e.inputs);
+    const auto s = maze.step(action, random);
+    e.actions.push_back(static_cast<int>(action));
+    e.rewards.push_back(static_cast<float>(s.reward));
+    append_input(e.inputs, static_cast<int>(action), s.reward, s.observation);
+    if (s.terminal || s.timed_out) {
+      e.terminal = s.terminal;
+      return e;
+    }
+  }
+}
+
+TmazeEvaluation judge_tmaze(const DrqnEpisode& up, const DrqnEpisode& down, int64_t length) {
+  TmazeEvaluation result;
+  bool optimal = true;
+  for (const DrqnEpisode* e : {&up, &down}) {
+    const double total = e->total_return();
+    result.mean_return += total / 2;
+    result.reached_goal +=
+        (e->terminal && e->rewards.back() == static_cast<float>(kTmazeGoalReward)) ? 0.5 : 0.0;
+    // agents.py:82-95: the whole return is the goal's 4 (no wall on the way) and the path the
+    // shortest one, L rights and the cued turn.
+    optimal = optimal && total == kTmazeGoalReward && e->steps() == length + 1;
+  }
+  result.success = result.reached_goal;
+  result.optimal = optimal;
+  result.steps_up = up.steps();
+  result.steps_down = down.steps();
+  return result;
+}
+
+TransitionReplay::TransitionReplay(int64_t capacity) : capacity_(capacity) {
+  require(capacity >= 1, "the transition replay needs a capacity >= 1 (got " + std::to_string(capacity) + ")");
+  slots_.reserve(static_cast<size_t>(std::min<int64_t>(capacity, 1 << 20)));
+}
+
+void TransitionReplay::add(const std::shared_ptr<const DrqnEpisode>& episode) {
+  for (int64_t t = 0; t < episode->steps(); ++t) {
+    if (size() < capacity_) {
+      slots_.push_back({episode, t});
+    } else {
+      slots_[static_cast<size_t>(cursor_)] = {episode, t};
+      cursor_ = (cursor_ + 1) % capacity_;
+    }
+  }
+}
+
+DrqnTransition TransitionReplay::transition(int64_t i) const {
+  const Slot& s = slot(i);
+  const Episode& e = *s.episode;
+  DrqnTransition t;
+  t.history.assign(e.inputs.begin(), e.inputs.begin() + (s.step + 1) * kDrqnInputs);
+  t.next_history.assign(e.inputs.begin(), e.inputs.begin() + (s.step + 2) * kDrqnInputs);
+  t.action = e.actions[static_cast<size_t>(s.step)];
+  t.reward = e.rewards[static_cast<size_t>(s.step)];
+  t.terminal = e.terminal && s.step == e.steps() - 1;  // memory.py:95
+  return t;
+}
+
+std::vector<int64_t> TransitionReplay::sample(int64_t n, std::mt19937_64& random) const {
+  require(size() >= 1, "the transition replay is empty: fill it before sampling");
+  std::uniform_int_distribution<int64_t> pick(0, size() - 1);
+  std::vector<int64_t> picked(static_cast<size_t>(n));
+  for (auto& i : picked) i = pick(random);
+  return picked;
+}
+
+void TransitionReplay::restore(std::vector<Slot> slots, int64_t cursor) {
+  require(static_cast<int64_t>(slots.size()) <= capacity_ && cursor >= 0 && cursor < capacity_,
+          "the resume checkpoint's transition replay does not fit its capacity (corrupt file?)");
+  slots_ = std::move(slots);
+  cursor_ = cursor;
+}
+
+std::string drqn_protocol_name(DrqnProtocol protocol) {
+  return protocol == DrqnProtocol::warmup_paper ? "warmup-paper" : "neurocell";
+}
+
+DrqnProtocol drqn_protocol_from_name(const std::string& name) {
+  if (name == "neurocell") return DrqnProtocol::neurocell;
+  if (name == "warmup-paper") return DrqnProtocol::warmup_paper;
+  throw Error("--protocol must be neurocell or warmup-paper (got '" + name + "')");
+}
 
 analysis::InputSampler tmaze_random_inputs(int64_t length) {
   Tmaze check(length);  // validates
@@ -99,61 +196,110 @@ analysis::InputSampler tmaze_random_inputs(int64_t length) {
   };
 }
 
-void DrqnOptions::validate() const {
-  require(episodes >= 1, "--episodes must be >= 1");
-  require(batch_episodes >= 1 && replay_capacity >= batch_episodes, "--batch-episodes must be in 1..replay capacity");
-  require(start_episodes >= 1 && updates_per_episode >= 0, "start episodes >= 1 and updates per episode >= 0");
-  require(learning_rate > 0, "--lr must be > 0");
-  require(epsilon_start >= 0 && epsilon_start <= 1 && epsilon_end >= 0 && epsilon_end <= 1, "epsilon must be in [0, 1]");
-  require(epsilon_decay > 0 && epsilon_decay <= 1, "epsilon decay fraction must be in (0, 1]");
-  require(target_every >= 1 && eval_every >= 1, "--target-every and --eval-every must be >= 1");
-  require(checkpoint_every >= 0, "--checkpoint-every must be >= 0 (0 = at every evaluation)");
+DrqnOptions DrqnOptions::resolved() const {
+  DrqnOptions r = *this;
+  if (protocol == DrqnProtocol::warmup_paper) {
+    if (r.episodes == 0) r.episodes = WarmupPaperDrqn::episodes;
+    if (r.eval_every == 0) r.eval_every = WarmupPaperDrqn::eval_every;
+    if (!r.replay_transitions) r.replay_transitions = WarmupPaperDrqn::replay_transitions;
+    return r;
+  }
+  if (r.episodes == 0) r.episodes = 3000;
+  if (r.eval_every == 0) r.eval_every = 100;
+  r.batch_episodes = batch_episodes.value_or(16);
+  r.replay_capacity = replay_capacity.value_or(5000);
+  r.start_episodes = start_episodes.value_or(64);
+  r.updates_per_episode = updates_per_episode.value_or(1);
+  r.epsilon_start = epsilon_start.value_or(1.0);
+  r.epsilon_end = epsilon_end.value_or(0.05);
+  r.epsilon_decay = epsilon_decay.value_or(0.5);
+  r.target_every = target_every.value_or(50);
+  return r;
 }
 
-TmazeEvaluation evaluate_tmaze(SequenceModel& q, int64_t length) {
-  Tmaze maze(length);
-  std::mt19937_64 unused(0);
-  TmazeEvaluation result;
-  for (bool up : {true, false}) {
-    const auto e = play(q, maze, up, -1.0, unused);
-    double total = 0;
-    for (float r : e.rewards) total += r;
-    result.mean_return += total / 2;
-    result.success += (e.terminal && e.rewards.back() == static_cast<float>(kTmazeGoalReward)) ? 0.5 : 0.0;
+void DrqnOptions::validate() const {
+  // An option the protocol has no use for is refused, never ignored.
+  const std::string protocol_name = drqn_protocol_name(protocol);
+  if (protocol == DrqnProtocol::warmup_paper) {
+    const auto refuse = [](bool set, const std::string& flag, const std::string& instead) {
+      require(!set, flag + " is an option of --protocol neurocell; warmup-paper " + instead);
+    };
+    refuse(batch_episodes.has_value(), "--batch-episodes", "samples 32 transitions per update");
+    refuse(replay_capacity.has_value(), "the replay capacity in episodes", "keeps transitions (--replay-transitions)");
+    refuse(start_episodes.has_value(), "start episodes", "fills the whole replay with random episodes first");
+    refuse(updates_per_episode.has_value(), "updates per episode", "makes 10 per episode");
+    refuse(epsilon_start.has_value() || epsilon_end.has_value(), "--epsilon", "keeps epsilon at 0.2");
+    refuse(epsilon_decay.has_value(), "--epsilon-decay", "keeps epsilon at 0.2 (no decay)");
+    refuse(target_every.has_value(), "--target-every", "copies the target network every 20 episodes");
+  } else {
+    require(!replay_transitions.has_value(),
+            "--replay-transitions is an option of --protocol warmup-paper; neurocell replays whole episodes");
   }
-  return result;
+  require(episodes >= 0, "--episodes must be >= 1 (0 = the protocol's default)");
+  require(eval_every >= 0, "--eval-every must be >= 1 (0 = the protocol's default)");
+  require(learning_rate > 0, "--lr must be > 0");
+  require(stochasticity >= 0 && stochasticity <= 1, "--stochasticity must be a probability in [0, 1]");
+  require(checkpoint_every >= 0, "--checkpoint-every must be >= 0 (0 = at every evaluation)");
+  const DrqnOptions r = resolved();
+  if (protocol == DrqnProtocol::warmup_paper) {
+    require(*r.replay_transitions >= 1, "--replay-transitions must be >= 1 (the paper's: 8192)");
+    return;
+  }
+  require(*r.batch_episodes >= 1 && *r.replay_capacity >= *r.batch_episodes,
+          "--batch-episodes must be in 1..replay capacity");
+  require(*r.start_episodes >= 1 && *r.updates_per_episode >= 0, "start episodes >= 1 and updates per episode >= 0");
+  require(*r.epsilon_start >= 0 && *r.epsilon_start <= 1 && *r.epsilon_end >= 0 && *r.epsilon_end <= 1,
+          "epsilon must be in [0, 1]");
+  require(*r.epsilon_decay > 0 && *r.epsilon_decay <= 1, "epsilon decay fraction must be in (0, 1]");
+  require(*r.target_every >= 1, "--target-every must be >= 1");
+}
+
+TmazeEvaluation evaluate_tmaze(SequenceModel& q, int64_t length, double stochasticity, std::mt19937_64* random) {
+  Tmaze maze(length, stochasticity);
+  std::mt19937_64 fixed(0);  // draws only where stochasticity > 0 and no generator is given
+  std::mt19937_64& draws = random ? *random : fixed;
+  const auto up = play(q, maze, true, -1.0, draws);
+  const auto down = play(q, maze, false, -1.0, draws);
+  return judge_tmaze(up, down, length);
 }
 
 namespace {
 
+const Episode* as_pointer(const Episode& e) { return &e; }
+const Episode* as_pointer(const std::shared_ptr<const Episode>& e) { return e.get(); }
+
 // The replay as five tensors (inputs, actions, rewards concatenated; steps and terminal per
-// episode) for the resume checkpoint, and back.
-void save_replay(const std::deque<Episode>& replay, std::map<std::string, torch::Tensor>& extra) {
+// episode) named prefix + "inputs" ..., for the resume checkpoint, and back.
+template <class Episodes>
+void save_replay(const Episodes& replay, std::map<std::string, torch::Tensor>& extra,
+                 const std::string& prefix = "replay.") {
   std::vector<float> inputs, rewards;
   std::vector<int64_t> actions, steps;
   std::vector<uint8_t> terminal;
-  for (const auto& e : replay) {
+  for (const auto& item : replay) {
+    const Episode& e = *as_pointer(item);
     inputs.insert(inputs.end(), e.inputs.begin(), e.inputs.end());
     rewards.insert(rewards.end(), e.rewards.begin(), e.rewards.end());
     actions.insert(actions.end(), e.actions.begin(), e.actions.end());
     steps.push_back(e.steps());
     terminal.push_back(e.terminal ? 1 : 0);
   }
-  extra["replay.inputs"] = torch::tensor(inputs, torch::kFloat32);
-  extra["replay.rewards"] = torch::tensor(rewards, torch::kFloat32);
-  extra["replay.actions"] = torch::tensor(actions, torch::kInt64);
-  extra["replay.steps"] = torch::tensor(steps, torch::kInt64);
-  extra["replay.terminal"] = torch::tensor(std::vector<int64_t>(terminal.begin(), terminal.end()), torch::kInt64);
+  extra[prefix + "inputs"] = torch::tensor(inputs, torch::kFloat32);
+  extra[prefix + "rewards"] = torch::tensor(rewards, torch::kFloat32);
+  extra[prefix + "actions"] = torch::tensor(actions, torch::kInt64);
+  extra[prefix + "steps"] = torch::tensor(steps, torch::kInt64);
+  extra[prefix + "terminal"] = torch::tensor(std::vector<int64_t>(terminal.begin(), terminal.end()), torch::kInt64);
 }
 
-std::deque<Episode> load_replay(const std::map<std::string, torch::Tensor>& extra) {
+std::deque<Episode> load_replay(const std::map<std::string, torch::Tensor>& extra,
+                                const std::string& prefix = "replay.") {
   const auto get = [&](const std::string& name) {
     const auto it = extra.find(name);
     require(it != extra.end(), "the resume checkpoint lacks '" + name + "' (not a T-maze run's?)");
     return it->second.contiguous();
   };
-  const auto inputs = get("replay.inputs"), rewards = get("replay.rewards"), actions = get("replay.actions"),
-             steps = get("replay.steps"), terminal = get("replay.terminal");
+  const auto inputs = get(prefix + "inputs"), rewards = get(prefix + "rewards"), actions = get(prefix + "actions"),
+             steps = get(prefix + "steps"), terminal = get(prefix + "terminal");
   std::deque<Episode> replay;
   int64_t step_at = 0;
   for (int64_t i = 0; i < steps.numel(); ++i) {
@@ -172,6 +318,46 @@ std::deque<Episode> load_replay(const std::map<std::string, torch::Tensor>& extr
   return replay;
 }
 
+// The transition replay: its distinct episodes (in the order the slots first name them) as
+// above under "transitions.", and per slot the episode's index and the step.
+void save_transitions(const TransitionReplay& replay, TrainingState& s) {
+  std::map<const Episode*, int64_t> index;
+  std::vector<std::shared_ptr<const Episode>> episodes;
+  std::vector<int64_t> slot_episode, slot_step;
+  for (int64_t i = 0; i < replay.size(); ++i) {
+    const auto& slot = replay.slot(i);
+    const auto [it, added] = index.emplace(slot.episode.get(), static_cast<int64_t>(episodes.size()));
+    if (added) episodes.push_back(slot.episode);
+    slot_episode.push_back(it->second);
+    slot_step.push_back(slot.step);
+  }
+  save_replay(episodes, s.extra, "transitions.");
+  s.extra["transitions.slot_episode"] = torch::tensor(slot_episode, torch::kInt64);
+  s.extra["transitions.slot_step"] = torch::tensor(slot_step, torch::kInt64);
+  s.integers["replay_cursor"] = replay.cursor();
+}
+
+void load_transitions(const TrainingState& s, TransitionReplay& replay) {
+  auto episodes = load_replay(s.extra, "transitions.");
+  std::vector<std::shared_ptr<const Episode>> shared;
+  for (auto& e : episodes) shared.push_back(std::make_shared<const Episode>(std::move(e)));
+  const auto get = [&](const std::string& name) {
+    const auto it = s.extra.find(name);
+    require(it != s.extra.end(), "the resume checkpoint lacks '" + name + "' (not a warmup-paper T-maze run's?)");
+    return it->second.contiguous();
+  };
+  const auto slot_episode = get("transitions.slot_episode"), slot_step = get("transitions.slot_step");
+  require(slot_episode.numel() == slot_step.numel(), "the resume checkpoint's transition replay is inconsistent");
+  std::vector<TransitionReplay::Slot> slots;
+  for (int64_t i = 0; i < slot_episode.numel(); ++i) {
+    const int64_t e = slot_episode.data_ptr<int64_t>()[i], t = slot_step.data_ptr<int64_t>()[i];
+    require(e >= 0 && e < static_cast<int64_t>(shared.size()) && t >= 0 && t < shared[static_cast<size_t>(e)]->steps(),
+            "the resume checkpoint's transition replay is inconsistent (corrupt file?)");
+    slots.push_back({shared[static_cast<size_t>(e)], t});
+  }
+  replay.restore(std::move(slots), s.integer("replay_cursor"));
+}
+
 torch::Tensor text_tensor(const std::string& text) {
   return torch::tensor(std::vector<int64_t>(text.begin(), text.end()), torch::kInt64).to(torch::kUInt8);
 }
@@ -183,14 +369,231 @@ std::string tensor_text(const torch::Tensor& t) {
 
 }  // namespace
 
-DrqnReport train_drqn(SequenceModel& q, int64_t length, const DrqnOptions& o, const TrainOutput& output) {
+namespace {
+
+// The start states of `picked` replayed histories, each run whole from the zero state (the
+// authors' list branch of sample_hidden_states, models.py): one RecurrentState per layer, (n, H).
+std::vector<RecurrentState> states_after_histories(SequenceModel& q, const TransitionReplay& replay,
+                                                   const std::vector<int64_t>& picked) {
+  const int64_t n = static_cast<int64_t>(picked.size());
+  int64_t longest = 0;
+  for (auto i : picked) longest = std::max(longest, replay.slot(i).step + 1);
+  auto x = torch::zeros({longest, n, kDrqnInputs});  // zero-padded after each history's end
+  auto lengths = torch::zeros({n}, torch::kLong);
+  auto xa = x.accessor<float, 3>();
+  auto la = lengths.accessor<int64_t, 1>();
+  for (int64_t b = 0; b < n; ++b) {
+    const auto& slot = replay.slot(picked[static_cast<size_t>(b)]);
+    la[b] = slot.step + 1;
+    for (int64_t t = 0; t <= slot.step; ++t)
+      for (int64_t k = 0; k < kDrqnInputs; ++k) xa[t][b][k] = slot.episode->inputs[static_cast<size_t>(t * kDrqnInputs + k)];
+  }
+  return analysis::states_after_prefixes(q->stack->forward(x), lengths);
+}
+
+// reinforcement.py:78-86: VAA* (mean over layers) and VAA of 200 replayed histories, 200
+// settling steps each; the constant inputs come from `generator`.
+std::pair<double, double> replay_vaa(SequenceModel& q, const TransitionReplay& replay, std::mt19937_64& random,
+                                     torch::Generator& generator) {
+  torch::NoGradGuard no_grad;
+  const auto start_star = states_after_histories(q, replay, replay.sample(WarmupPaperDrqn::vaa_samples, random));
+  double star = 0;
+  const auto stars = analysis::layer_vaa_star_from(q, start_star, WarmupPaperDrqn::vaa_settle_steps, generator);
+  for (const auto& v : stars) star += v.item<double>() / static_cast<double>(stars.size());
+  const auto start = states_after_histories(q, replay, replay.sample(WarmupPaperDrqn::vaa_samples, random));
+  const auto u = torch::randn({kDrqnInputs}, generator, torch::kFloat64).to(torch::kFloat32);
+  const double vaa =
+      analysis::vaa(analysis::join_states(analysis::settle(q, start, u, WarmupPaperDrqn::vaa_settle_steps)));
+  return {star, vaa};
+}
+
+// agents.py:97-127: `rollouts` greedy episodes (the authors play them with epsilon = 0), each
+// with a random cue: mean, min, median, max of the return and the mean discounted return.
+nlohmann::json rollout_returns(SequenceModel& q, Tmaze& maze, int64_t rollouts, std::mt19937_64& random) {
+  std::bernoulli_distribution coin(0.5);
+  std::vector<double> returns;
+  double discounted = 0;
+  for (int64_t r = 0; r < rollouts; ++r) {
+    const auto e = play(q, maze, coin(random), -1.0, random);
+    returns.push_back(e.total_return());
+    double g = 0, scale = 1;
+    for (float reward : e.rewards) {
+      g += scale * reward;
+      scale *= kTmazeDiscount;
+    }
+    discounted += g / static_cast<double>(rollouts);
+  }
+  std::sort(returns.begin(), returns.end());
+  double mean = 0;
+  for (double v : returns) mean += v / static_cast<double>(rollouts);
+  const size_t n = returns.size();
+  const double median = n % 2 ? returns[n / 2] : (returns[n / 2 - 1] + returns[n / 2]) / 2;  // numpy's quantile 0.5
+  return {{"mean", mean}, {"min", returns.front()}, {"median", median}, {"max", returns.back()},
+          {"discounted_mean", discounted}};
+}
+
+// --protocol warmup-paper (reinforcement.py:46-114); o is resolved.
+DrqnReport train_warmup_paper(SequenceModel& q, int64_t length, const DrqnOptions& o, const TrainOutput& output) {
+  using P = WarmupPaperDrqn;
   std::ostream* metrics = output.metrics;
-  o.validate();
-  require(q->config.input_size == kDrqnInputs && q->config.output_size == kTmazeActions,
-          "the Q-network must read " + std::to_string(kDrqnInputs) + " inputs and give " +
-              std::to_string(kTmazeActions) + " values");
   const auto start = std::chrono::steady_clock::now();
-  Tmaze maze(length);
+  Tmaze maze(length, o.stochasticity);
+  std::mt19937_64 random(o.seed);
+  std::bernoulli_distribution coin(0.5);
+  // The constant inputs of the VAA measures: LibTorch's default generator, which the resume
+  // checkpoint keeps (rng.default).
+  torch::Generator generator = at::detail::getDefaultCPUGenerator();
+  SequenceModel target(q->config);
+  copy_parameters(q, target);
+  target->eval();
+  auto params = q->parameters();
+  torch::optim::Adam optimizer(params, torch::optim::AdamOptions(o.learning_rate));
+  TransitionReplay replay(*o.replay_transitions);
+  DrqnReport report;
+  double return_sum = 0, loss_sum = 0;
+  int64_t return_count = 0, loss_count = 0, target_copied_at = -1;
+  int64_t first_episode = 0;  // episodes counted from 0 as the authors do: evaluation k is at episode k * eval_every
+  Checkpointer checkpoints(output, *q, optimizer, nullptr);
+  if (const TrainingState* resumed = checkpoints.restore()) {
+    first_episode = resumed->step;
+    report.resumed_from = resumed->step;
+    report.episodes_done = resumed->step;
+    report.updates = resumed->integer("updates");
+    report.episode_optimality = resumed->integer("episode_optimality");
+    report.target_copies = resumed->integer("target_copies");
+    target_copied_at = resumed->integer("target_copied_at");
+    return_count = resumed->integer("return_count");
+    loss_count = resumed->integer("loss_count");
+    return_sum = resumed->real("return_sum");
+    loss_sum = resumed->real("loss_sum");
+    load_transitions(*resumed, replay);
+    std::istringstream(tensor_text(resumed->extra.at("mt19937"))) >> random;
+    torch::NoGradGuard no_grad;
+    auto target_params = target->parameters();
+    for (size_t i = 0; i < target_params.size(); ++i)
+      target_params[i].copy_(resumed->extra.at("target." + std::to_string(i)));
+  } else {
+    // reinforcement.py:50-51: the replay filled to capacity by epsilon = 1 episodes (the last
+    // one may wrap around and overwrite the first transitions, as the authors' ring does).
+    while (!replay.full())
+      replay.add(std::make_shared<const Episode>(play(q, maze, coin(random), 1.0, random, tmaze_exploration_action)));
+  }
+  const auto fill = [&](TrainingState& s) {
+    s.integers = {{"updates", report.updates},           {"episode_optimality", report.episode_optimality},
+                  {"target_copies", report.target_copies}, {"target_copied_at", target_copied_at},
+                  {"return_count", return_count},         {"loss_count", loss_count}};
+    s.reals = {{"return_sum", return_sum}, {"loss_sum", loss_sum}};
+    save_transitions(replay, s);
+    std::ostringstream state;
+    state << random;
+    s.extra["mt19937"] = text_tensor(state.str());
+    const auto target_params = target->parameters();
+    for (size_t i = 0; i < target_params.size(); ++i) s.extra["target." + std::to_string(i)] = target_params[i];
+  };
+  training::ProgressBar progress(o.episodes, o.progress, "optimal");
+  const int64_t B = P::batch_transitions;
+
+  for (int64_t episode = first_episode; episode <= o.episodes; ++episode) {
+    // reinforcement.py:64-89: evaluate before the episode is played (episode 0: the untrained agent).
+    if (episode % o.eval_every == 0 || episode == o.episodes) {
+      const auto rollouts = rollout_returns(q, maze, P::rollouts, random);
+      const auto evaluation = evaluate_tmaze(q, length, o.stochasticity, &random);
+      if (evaluation.optimal && report.episode_optimality < 0) report.episode_optimality = episode;
+      const auto [vaa_star, vaa] = replay_vaa(q, replay, random, generator);
+      if (metrics)
+        *metrics << nlohmann::json{{"episode", episode},
+                                   {"epsilon", P::epsilon},
+                                   {"train_return", return_count ? return_sum / return_count : NAN},
+                                   {"loss", loss_count ? loss_sum / loss_count : NAN},
+                                   {"optimal", evaluation.optimal},
+                                   {"reached_goal", evaluation.reached_goal},
+                                   {"greedy_success", evaluation.success},  // = reached_goal, what plot draws
+                                   {"greedy_return", evaluation.mean_return},
+                                   {"greedy_steps", {evaluation.steps_up, evaluation.steps_down}},
+                                   {"rollout_return", rollouts},
+                                   {"vaa_star", vaa_star},
+                                   {"vaa", vaa},
+                                   {"target_copied_at", target_copied_at},
+                                   {"updates", report.updates}}
+                        .dump()
+                 << "\n"
+                 << std::flush;
+      progress.update(episode, loss_count ? loss_sum / loss_count : NAN, evaluation.optimal ? 1.0 : 0.0);
+      return_sum = loss_sum = 0;
+      return_count = loss_count = 0;
+      if (o.stop_when_solved && evaluation.optimal) break;
+    }
+    // The authors play one more episode after the last evaluation; nothing they report sees it.
+    if (episode == o.episodes) break;
+    if (episode % P::target_every_episodes == 0) {  // reinforcement.py:101-102
+      copy_parameters(q, target);
+      ++report.target_copies;
+      target_copied_at = episode;
+    }
+    const auto played = std::make_shared<const Episode>(play(q, maze, coin(random), P::epsilon, random,
+                                                             tmaze_exploration_action));
+    return_sum += played->total_return();
+    ++return_count;
+    replay.add(played);
+
+    for (int64_t u = 0; u < P::updates_per_episode; ++u) {  // reinforcement.py:107-112, agents.py:129-153
+      const auto picked = replay.sample(B, random);
+      int64_t T = 0;  // rows of the longest next history
+      for (auto i : picked) T = std::max(T, replay.slot(i).step + 2);
+      auto x = torch::zeros({T, B, kDrqnInputs});  // next histories x_0..x_{t+1}, zero-padded
+      auto last = torch::zeros({B}, torch::kLong);  // t: the history's last step
+      auto actions = torch::zeros({B, 1}, torch::kLong);
+      auto rewards = torch::zeros({B});
+      auto continues = torch::zeros({B});  // 1 - terminal
+      auto xa = x.accessor<float, 3>();
+      auto la = last.accessor<int64_t, 1>();
+      auto aa = actions.accessor<int64_t, 2>();
+      auto ra = rewards.accessor<float, 1>();
+      auto ca = continues.accessor<float, 1>();
+      for (int64_t b = 0; b < B; ++b) {
+        const auto& slot = replay.slot(picked[static_cast<size_t>(b)]);
+        const Episode& e = *slot.episode;
+        const int64_t t = slot.step;
+        for (int64_t r = 0; r <= t + 1; ++r)
+          for (int64_t k = 0; k < kDrqnInputs; ++k) xa[r][b][k] = e.inputs[static_cast<size_t>(r * kDrqnInputs + k)];
+        la[b] = t;
+        aa[b][0] = e.actions[static_cast<size_t>(t)];
+        ra[b] = e.rewards[static_cast<size_t>(t)];
+        ca[b] = (e.terminal && t == e.steps() - 1) ? 0.0f : 1.0f;
+      }
+      const auto batch = torch::arange(B, torch::kLong);
+      // The recurrence is causal: Q at step t of the next history is Q of the history itself.
+      const auto values = q->forward(x, T);                                          // (T, B, actions)
+      const auto taken = values.index({last, batch}).gather(1, actions).squeeze(1);  // (B)
+      torch::Tensor targets;
+      {
+        torch::NoGradGuard no_grad;
+        const auto next = std::get<0>(target->forward(x, T).index({last + 1, batch}).max(1));  // (B)
+        targets = rewards + kTmazeDiscount * continues * next;
+      }
+      const auto loss = torch::mse_loss(taken, targets);  // mean over the B transitions, no clipping
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      loss_sum += loss.item<double>();
+      ++loss_count;
+      ++report.updates;
+    }
+    report.episodes_done = episode + 1;
+    checkpoints.after_update(episode + 1, o.episodes, (episode + 1) % o.eval_every == 0, fill);
+  }
+  progress.finish();
+  report.final_evaluation = evaluate_tmaze(q, length, o.stochasticity, &random);
+  report.solved = report.final_evaluation.success == 1.0;
+  report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+// --protocol neurocell; o is resolved (every optional field set).
+DrqnReport train_neurocell(SequenceModel& q, int64_t length, const DrqnOptions& o, const TrainOutput& output) {
+  std::ostream* metrics = output.metrics;
+  const auto start = std::chrono::steady_clock::now();
+  Tmaze maze(length, o.stochasticity);
   std::mt19937_64 random(o.seed);
   std::bernoulli_distribution coin(0.5);
   SequenceModel target(q->config);
@@ -212,6 +615,8 @@ DrqnReport train_drqn(SequenceModel& q, int64_t length, const DrqnOptions& o, co
     loss_count = resumed->integer("loss_count");
     return_sum = resumed->real("return_sum");
     loss_sum = resumed->real("loss_sum");
+    // absent from the checkpoints of runs started before the optimality criterion was logged
+    if (resumed->integers.count("episode_optimality")) report.episode_optimality = resumed->integer("episode_optimality");
     replay = load_replay(resumed->extra);
     std::istringstream(tensor_text(resumed->extra.at("mt19937"))) >> random;
     torch::NoGradGuard no_grad;
@@ -220,7 +625,10 @@ DrqnReport train_drqn(SequenceModel& q, int64_t length, const DrqnOptions& o, co
       target_params[i].copy_(resumed->extra.at("target." + std::to_string(i)));
   }
   const auto fill = [&](TrainingState& s) {
-    s.integers = {{"updates", report.updates}, {"return_count", return_count}, {"loss_count", loss_count}};
+    s.integers = {{"updates", report.updates},
+                  {"return_count", return_count},
+                  {"loss_count", loss_count},
+                  {"episode_optimality", report.episode_optimality}};
     s.reals = {{"return_sum", return_sum}, {"loss_sum", loss_sum}};
     save_replay(replay, s.extra);
     std::ostringstream state;
@@ -232,25 +640,25 @@ DrqnReport train_drqn(SequenceModel& q, int64_t length, const DrqnOptions& o, co
   training::ProgressBar progress(o.episodes, o.progress, "greedy success");
 
   for (int64_t episode = first_episode; episode <= o.episodes; ++episode) {
-    const double decay_episodes = o.epsilon_decay * static_cast<double>(o.episodes);
-    const double epsilon = o.epsilon_end + (o.epsilon_start - o.epsilon_end) *
+    const double decay_episodes = *o.epsilon_decay * static_cast<double>(o.episodes);
+    const double epsilon = *o.epsilon_end + (*o.epsilon_start - *o.epsilon_end) *
                                                std::max(0.0, 1.0 - static_cast<double>(episode - 1) / decay_episodes);
     replay.push_back(play(q, maze, coin(random), epsilon, random));
-    if (static_cast<int64_t>(replay.size()) > o.replay_capacity) replay.pop_front();
+    if (static_cast<int64_t>(replay.size()) > *o.replay_capacity) replay.pop_front();
     for (float r : replay.back().rewards) return_sum += r;
     ++return_count;
 
-    if (episode >= o.start_episodes) {
-      for (int64_t u = 0; u < o.updates_per_episode; ++u) {
+    if (episode >= *o.start_episodes) {
+      for (int64_t u = 0; u < *o.updates_per_episode; ++u) {
         // A batch of whole episodes, zero-padded to the longest; mask marks the real steps.
         std::uniform_int_distribution<size_t> pick(0, replay.size() - 1);
         std::vector<const Episode*> batch;
         int64_t longest = 0;
-        for (int64_t b = 0; b < o.batch_episodes; ++b) {
+        for (int64_t b = 0; b < *o.batch_episodes; ++b) {
           batch.push_back(&replay[pick(random)]);
           longest = std::max(longest, batch.back()->steps());
         }
-        const int64_t B = o.batch_episodes, T = longest;
+        const int64_t B = *o.batch_episodes, T = longest;
         auto x = torch::zeros({T + 1, B, kDrqnInputs});
         auto actions = torch::zeros({T, B, 1}, torch::kLong);
         auto rewards = torch::zeros({T, B});
@@ -291,20 +699,26 @@ DrqnReport train_drqn(SequenceModel& q, int64_t length, const DrqnOptions& o, co
         optimizer.step();
         loss_sum += loss.item<double>();
         ++loss_count;
-        if (++report.updates % o.target_every == 0) copy_parameters(q, target);
+        if (++report.updates % *o.target_every == 0) {
+          copy_parameters(q, target);
+          ++report.target_copies;
+        }
       }
     }
     report.episodes_done = episode;
 
     const bool evaluate = episode % o.eval_every == 0 || episode == o.episodes;
     if (evaluate) {
-      const auto evaluation = evaluate_tmaze(q, length);
+      const auto evaluation = evaluate_tmaze(q, length, o.stochasticity, &random);
+      if (evaluation.optimal && report.episode_optimality < 0) report.episode_optimality = episode;
       if (metrics)
         *metrics << nlohmann::json{{"episode", episode},
                                    {"epsilon", epsilon},
                                    {"train_return", return_count ? return_sum / return_count : 0.0},
                                    {"loss", loss_count ? loss_sum / loss_count : NAN},
                                    {"greedy_success", evaluation.success},
+                                   {"reached_goal", evaluation.reached_goal},
+                                   {"optimal", evaluation.optimal},
                                    {"greedy_return", evaluation.mean_return},
                                    {"updates", report.updates}}
                         .dump()
@@ -318,9 +732,23 @@ DrqnReport train_drqn(SequenceModel& q, int64_t length, const DrqnOptions& o, co
     checkpoints.after_update(episode, o.episodes, evaluate, fill);
   }
   progress.finish();
-  report.final_evaluation = evaluate_tmaze(q, length);
+  report.final_evaluation = evaluate_tmaze(q, length, o.stochasticity, &random);
   report.solved = report.final_evaluation.success == 1.0;
   report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace
+
+DrqnReport train_drqn(SequenceModel& q, int64_t length, const DrqnOptions& options, const TrainOutput& output) {
+  options.validate();
+  require(q->config.input_size == kDrqnInputs && q->config.output_size == kTmazeActions,
+          "the Q-network must read " + std::to_string(kDrqnInputs) + " inputs and give " +
+              std::to_string(kTmazeActions) + " values");
+  const DrqnOptions o = options.resolved();
+  DrqnReport report = o.protocol == DrqnProtocol::warmup_paper ? train_warmup_paper(q, length, o, output)
+                                                                : train_neurocell(q, length, o, output);
+  report.protocol = o.protocol;
   return report;
 }
 

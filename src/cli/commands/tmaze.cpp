@@ -11,8 +11,14 @@ namespace {
 
 struct TmazeCommand {
   TmazeRunConfig config;
-  std::string out_dir;
+  std::string out_dir, protocol = "neurocell";
   bool overwrite = false, resume = false, quiet = false;
+  // Options of one protocol only: set in the config only when given, so that the other
+  // protocol can refuse them (DrqnOptions::validate).
+  int64_t batch_episodes = 16, target_every = 50, replay_transitions = 8192;
+  double epsilon_decay = 0.5;
+  CLI::Option *batch_episodes_flag = nullptr, *target_every_flag = nullptr, *epsilon_decay_flag = nullptr,
+              *replay_transitions_flag = nullptr;
 };
 
 }  // namespace
@@ -36,17 +42,32 @@ void register_tmaze(CLI::App& app) {
   tmaze->add_option("--length", o.config.length, "Corridor length L for training")->capture_default_str();
   tmaze->add_option("--eval-lengths", o.config.eval_lengths, "Lengths of the greedy evaluation after training")
       ->delimiter(',')->capture_default_str();
-  tmaze->add_option("--episodes", o.config.drqn.episodes, "Training episodes")->capture_default_str();
-  tmaze->add_option("--batch-episodes", o.config.drqn.batch_episodes, "Episodes per update")->capture_default_str();
-  tmaze->add_option("--lr", o.config.drqn.learning_rate, "Adam learning rate")->capture_default_str();
-  tmaze->add_option("--target-every", o.config.drqn.target_every, "Updates between target-network copies")
+  tmaze->add_option("--protocol", o.protocol,
+                    "DRQN protocol: neurocell (episode replay, decaying epsilon) or warmup-paper (the warmup "
+                    "paper's: transition replay, epsilon 0.2, optimality criterion; docs/tasks.md)")
+      ->check(CLI::IsMember({"neurocell", "warmup-paper"}))->capture_default_str();
+  tmaze->add_option("--stochasticity", o.config.drqn.stochasticity,
+                    "Probability that the maze replaces the action by a random one in the corridor (lambda)")
       ->capture_default_str();
-  tmaze->add_option("--epsilon-decay", o.config.drqn.epsilon_decay,
-                    "Fraction of the episodes over which epsilon falls from 1 to 0.05")->capture_default_str();
-  tmaze->add_option("--eval-every", o.config.drqn.eval_every, "Episodes between greedy evaluations")
+  tmaze->add_option("--episodes", o.config.drqn.episodes,
+                    "Training episodes (0 = the protocol's: 3000 neurocell, 2000 warmup-paper)")->capture_default_str();
+  o.batch_episodes_flag = tmaze->add_option("--batch-episodes", o.batch_episodes, "neurocell: episodes per update")
+                              ->capture_default_str();
+  tmaze->add_option("--lr", o.config.drqn.learning_rate, "Adam learning rate")->capture_default_str();
+  o.target_every_flag =
+      tmaze->add_option("--target-every", o.target_every, "neurocell: updates between target-network copies")
+          ->capture_default_str();
+  o.epsilon_decay_flag = tmaze->add_option("--epsilon-decay", o.epsilon_decay,
+                                           "neurocell: fraction of the episodes over which epsilon falls from 1 to 0.05")
+                             ->capture_default_str();
+  o.replay_transitions_flag =
+      tmaze->add_option("--replay-transitions", o.replay_transitions,
+                        "warmup-paper: transitions the replay keeps (the paper's 8192)")->capture_default_str();
+  tmaze->add_option("--eval-every", o.config.drqn.eval_every,
+                    "Episodes between greedy evaluations (0 = the protocol's: 100 neurocell, 20 warmup-paper)")
       ->capture_default_str();
   tmaze->add_flag("--stop-when-solved", o.config.drqn.stop_when_solved,
-                  "Stop at the first evaluation where both cues lead to the right goal");
+                  "Stop at the first evaluation where both cues lead to the right goal (warmup-paper: optimally)");
   tmaze->add_option("--seed", o.config.drqn.seed, "Seed of initialisation, exploration and replay")
       ->capture_default_str();
   o.config.warmup.steps = 0;
@@ -67,6 +88,11 @@ void register_tmaze(CLI::App& app) {
     auto& o = *options;
     require(!(o.overwrite && o.resume), "--overwrite and --resume exclude each other: replace the run, or continue it");
     o.config.drqn.progress = !o.quiet;
+    o.config.drqn.protocol = drqn_protocol_from_name(o.protocol);
+    if (o.batch_episodes_flag->count()) o.config.drqn.batch_episodes = o.batch_episodes;
+    if (o.target_every_flag->count()) o.config.drqn.target_every = o.target_every;
+    if (o.epsilon_decay_flag->count()) o.config.drqn.epsilon_decay = o.epsilon_decay;
+    if (o.replay_transitions_flag->count()) o.config.drqn.replay_transitions = o.replay_transitions;
     install_stop_handlers();  // SIGINT/SIGTERM: checkpoint, then exit with the command that resumes
     print(runs::train(o.config, o.out_dir,
                       o.resume ? ExistingRun::resume : o.overwrite ? ExistingRun::overwrite : ExistingRun::refuse));
