@@ -265,6 +265,7 @@ TmazeEvaluation evaluate_tmaze(SequenceModel& q, int64_t length, double stochast
 
 namespace {
 
+
 const Episode* as_pointer(const Episode& e) { return &e; }
 const Episode* as_pointer(const std::shared_ptr<const Episode>& e) { return e.get(); }
 
@@ -367,6 +368,23 @@ std::string tensor_text(const torch::Tensor& t) {
   return std::string(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), static_cast<size_t>(bytes.numel()));
 }
 
+// What both protocols' checkpoints keep beside the Q-network and Adam: the agent's generator
+// (as text) and the target network's parameters.
+void save_agent_extras(TrainingState& s, const std::mt19937_64& random, SequenceModel& target) {
+  std::ostringstream state;
+  state << random;
+  s.extra["mt19937"] = text_tensor(state.str());
+  const auto target_params = target->parameters();
+  for (size_t i = 0; i < target_params.size(); ++i) s.extra["target." + std::to_string(i)] = target_params[i];
+}
+
+void restore_agent_extras(const TrainingState& s, std::mt19937_64& random, SequenceModel& target) {
+  std::istringstream(tensor_text(s.extra.at("mt19937"))) >> random;
+  torch::NoGradGuard no_grad;
+  auto target_params = target->parameters();
+  for (size_t i = 0; i < target_params.size(); ++i) target_params[i].copy_(s.extra.at("target." + std::to_string(i)));
+}
+
 }  // namespace
 
 namespace {
@@ -467,11 +485,7 @@ DrqnReport train_warmup_paper(SequenceModel& q, int64_t length, const DrqnOption
     return_sum = resumed->real("return_sum");
     loss_sum = resumed->real("loss_sum");
     load_transitions(*resumed, replay);
-    std::istringstream(tensor_text(resumed->extra.at("mt19937"))) >> random;
-    torch::NoGradGuard no_grad;
-    auto target_params = target->parameters();
-    for (size_t i = 0; i < target_params.size(); ++i)
-      target_params[i].copy_(resumed->extra.at("target." + std::to_string(i)));
+    restore_agent_extras(*resumed, random, target);
   } else {
     // reinforcement.py:50-51: the replay filled to capacity by epsilon = 1 episodes (the last
     // one may wrap around and overwrite the first transitions, as the authors' ring does).
@@ -484,11 +498,7 @@ DrqnReport train_warmup_paper(SequenceModel& q, int64_t length, const DrqnOption
                   {"return_count", return_count},         {"loss_count", loss_count}};
     s.reals = {{"return_sum", return_sum}, {"loss_sum", loss_sum}};
     save_transitions(replay, s);
-    std::ostringstream state;
-    state << random;
-    s.extra["mt19937"] = text_tensor(state.str());
-    const auto target_params = target->parameters();
-    for (size_t i = 0; i < target_params.size(); ++i) s.extra["target." + std::to_string(i)] = target_params[i];
+    save_agent_extras(s, random, target);
   };
   training::ProgressBar progress(o.episodes, o.progress, "optimal");
   const int64_t B = P::batch_transitions;
@@ -618,11 +628,7 @@ DrqnReport train_neurocell(SequenceModel& q, int64_t length, const DrqnOptions& 
     // absent from the checkpoints of runs started before the optimality criterion was logged
     if (resumed->integers.count("episode_optimality")) report.episode_optimality = resumed->integer("episode_optimality");
     replay = load_replay(resumed->extra);
-    std::istringstream(tensor_text(resumed->extra.at("mt19937"))) >> random;
-    torch::NoGradGuard no_grad;
-    auto target_params = target->parameters();
-    for (size_t i = 0; i < target_params.size(); ++i)
-      target_params[i].copy_(resumed->extra.at("target." + std::to_string(i)));
+    restore_agent_extras(*resumed, random, target);
   }
   const auto fill = [&](TrainingState& s) {
     s.integers = {{"updates", report.updates},
@@ -631,11 +637,7 @@ DrqnReport train_neurocell(SequenceModel& q, int64_t length, const DrqnOptions& 
                   {"episode_optimality", report.episode_optimality}};
     s.reals = {{"return_sum", return_sum}, {"loss_sum", loss_sum}};
     save_replay(replay, s.extra);
-    std::ostringstream state;
-    state << random;
-    s.extra["mt19937"] = text_tensor(state.str());
-    const auto target_params = target->parameters();
-    for (size_t i = 0; i < target_params.size(); ++i) s.extra["target." + std::to_string(i)] = target_params[i];
+    save_agent_extras(s, random, target);
   };
   training::ProgressBar progress(o.episodes, o.progress, "greedy success");
 
