@@ -18,18 +18,10 @@ namespace neurocell {
 namespace {
 
 using testing::TempDir;
+using testing::expect_error_containing;
 
 void write_raw(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
-}
-
-void expect_error_containing(const std::function<void()>& f, const std::string& text) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error containing '" << text << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
 }
 
 TEST(Npy, RoundTripFloat32AndFloat64) {

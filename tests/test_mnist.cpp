@@ -18,6 +18,7 @@ namespace neurocell {
 namespace {
 
 using testing::TempDir;
+using testing::expect_error_containing;
 
 std::string idx_bytes(uint32_t magic, const std::vector<uint32_t>& dims, const torch::Tensor& data) {
   std::string bytes;
@@ -56,17 +57,6 @@ ImageSet write_split(const std::string& root, const std::string& dataset, int64_
   write_file(dir + "/t10k-labels-idx1-ubyte" + suffix,
              idx_bytes(0x801, {uint32_t(labels.size(0))}, labels), fashion);
   return {images.view({n, 784}), labels.to(torch::kLong)};
-}
-
-void expect_error_containing(const std::function<void()>& f, const std::vector<std::string>& texts) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error";
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    for (const auto& text : texts) EXPECT_NE(message.find(text), std::string::npos) << message;
-  }
 }
 
 TEST(IdxFormat, RoundTripPlainAndGzip) {

@@ -20,16 +20,8 @@ namespace neurocell {
 namespace {
 
 using testing::TempDir;
+using testing::expect_error_containing;
 using Tensors = std::map<std::string, torch::Tensor>;
-
-void expect_error_containing(const std::function<void()>& f, const std::vector<std::string>& texts) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error containing '" << texts.front() << "'";
-  } catch (const Error& e) {
-    for (const auto& text : texts) EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
 
 std::string from_hex(const std::string& hex) {
   std::string out;

@@ -24,6 +24,8 @@
 namespace neurocell {
 namespace {
 
+using testing::expect_error_containing;
+
 
 
 struct Schedule {
@@ -40,13 +42,13 @@ std::string name_of(const Schedule& s) {
   return "chunked/" + (s.chunk ? std::to_string(s.chunk) : std::string("auto"));
 }
 
-struct Shape {
+struct ScanShape {
   int64_t T, B, H;
 };
 // T = 1, primes, non-multiples of the chunks; B = 1; odd H on both sides of the SIMD width.
-const Shape kShapes[] = {{1, 1, 1}, {13, 1, 5}, {97, 1, 3}, {130, 2, 17}, {31, 4, 9}};
+const ScanShape kScanShapes[] = {{1, 1, 1}, {13, 1, 5}, {97, 1, 3}, {130, 2, 17}, {31, 4, 9}};
 
-std::string name_of(const Shape& s) {
+std::string name_of(const ScanShape& s) {
   return "T=" + std::to_string(s.T) + " B=" + std::to_string(s.B) + " H=" + std::to_string(s.H);
 }
 
@@ -81,7 +83,7 @@ struct MruInputs {
 
 // Mostly holds with occasional sets, so that held runs cross chunk boundaries, and h0 partly
 // outside [-1, 1] (CMRU's first step must clip it).
-MruInputs make_mru_inputs(MruKind kind, const Shape& s, torch::ScalarType dtype, uint64_t seed) {
+MruInputs make_mru_inputs(MruKind kind, const ScanShape& s, torch::ScalarType dtype, uint64_t seed) {
   torch::manual_seed(seed);
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
   const auto sets = torch::rand({s.T, s.B, s.H}, f64) < 0.15;
@@ -144,7 +146,7 @@ std::string name_of(const MruCase& c) {
   return std::string(name_of(c.kind)) + " levels " + std::to_string(c.levels) + (c.on_grid ? " h0 on the levels" : "");
 }
 
-MruInputs make_mru_inputs(const MruCase& c, const Shape& s, torch::ScalarType dtype, uint64_t seed) {
+MruInputs make_mru_inputs(const MruCase& c, const ScanShape& s, torch::ScalarType dtype, uint64_t seed) {
   auto in = make_mru_inputs(c.kind, s, dtype, seed);
   const double delta = 2.0 / static_cast<double>(c.levels - 1);
   if (c.on_grid) in.h0 = torch::clamp(torch::round(in.h0 / delta) * delta, -1, 1);
@@ -155,7 +157,7 @@ TEST(ScanForward, MruChunkedEqualsSequentialEqualsReference) {
   for (const auto& c : kMruCases) {
     for (auto dtype : {torch::kFloat64, torch::kFloat32}) {
       if (!c.exact && dtype == torch::kFloat32) continue;
-      for (const auto& s : kShapes) {
+      for (const auto& s : kScanShapes) {
         const auto in = make_mru_inputs(c, s, dtype, 100 + s.T);
         torch::NoGradGuard no_grad;
         const auto expected = reference::mru_scan(in.drive, in.beta, in.alpha, in.h0, mru_options(c.kind, c.levels, {}));
@@ -176,7 +178,7 @@ TEST(ScanForward, MruChunkedEqualsSequentialEqualsReference) {
 // The automatic chunk plan depends on the number of threads: check it on 1, 3 and 4 as well.
 TEST(ScanForward, ChunkedIndependentOfThreadCount) {
   const int threads = at::get_num_threads();
-  const Shape s{211, 1, 6};
+  const ScanShape s{211, 1, 6};
   for (int n : {1, 3, 4}) {
     at::set_num_threads(n);
     for (const auto& c : kMruCases) {
@@ -193,7 +195,7 @@ TEST(ScanForward, ChunkedIndependentOfThreadCount) {
 
 TEST(ScanBackward, MruMatchesReferenceAutograd) {
   for (const auto& c : kMruCases) {
-    for (const auto& s : kShapes) {
+    for (const auto& s : kScanShapes) {
       const auto in = make_mru_inputs(c, s, torch::kFloat64, 200 + s.T);
       const auto probe = torch::randn({s.T, s.B, s.H}, torch::kFloat64);
       const auto expected = run_mru(in, mru_options(c.kind, c.levels, {}), false, probe);
@@ -248,7 +250,7 @@ TEST(ScanBmru, HoldsItsBitForAMillionSteps) {
 // ---- minGRU
 
 TEST(ScanForward, MinGruChunkedEqualsSequentialEqualsReference) {
-  for (const auto& s : kShapes) {
+  for (const auto& s : kScanShapes) {
     torch::manual_seed(300 + s.T);
     const auto drive = torch::randn({s.T, s.B, 2 * s.H}, torch::kFloat64) * 2;
     const auto h0 = torch::randn({s.B, s.H}, torch::kFloat64);
@@ -261,7 +263,7 @@ TEST(ScanForward, MinGruChunkedEqualsSequentialEqualsReference) {
 }
 
 TEST(ScanBackward, MinGruMatchesReferenceAutograd) {
-  for (const auto& s : kShapes) {
+  for (const auto& s : kScanShapes) {
     torch::manual_seed(400 + s.T);
     const auto drive = torch::randn({s.T, s.B, 2 * s.H}, torch::kFloat64) * 2;
     const auto h0 = torch::randn({s.B, s.H}, torch::kFloat64);
@@ -294,7 +296,7 @@ struct ComplexInputs {
   std::vector<torch::Tensor> all() const { return {g_re, g_im, lambda_re, lambda_im, s0_re, s0_im}; }
 };
 
-ComplexInputs make_complex_inputs(const Shape& s, uint64_t seed) {
+ComplexInputs make_complex_inputs(const ScanShape& s, uint64_t seed) {
   torch::manual_seed(seed);
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
   // |lambda| in [0.5, 0.999], any phase: the LRU's ring.
@@ -311,7 +313,7 @@ std::pair<torch::Tensor, torch::Tensor> run_complex(const std::vector<torch::Ten
 }
 
 TEST(ScanForward, ComplexDiagonalChunkedEqualsSequentialEqualsReference) {
-  for (const auto& s : kShapes) {
+  for (const auto& s : kScanShapes) {
     const auto in = make_complex_inputs(s, 500 + s.T);
     torch::NoGradGuard no_grad;
     const auto expected = run_complex(in.all(), false, {});
@@ -324,7 +326,7 @@ TEST(ScanForward, ComplexDiagonalChunkedEqualsSequentialEqualsReference) {
 }
 
 TEST(ScanBackward, ComplexDiagonalMatchesReferenceAutograd) {
-  for (const auto& s : kShapes) {
+  for (const auto& s : kScanShapes) {
     const auto in = make_complex_inputs(s, 600 + s.T);
     const auto probe_re = torch::randn({s.T, s.B, s.H}, torch::kFloat64),
                probe_im = torch::randn({s.T, s.B, s.H}, torch::kFloat64);
@@ -355,7 +357,7 @@ TEST(ScanReference, ComplexDiagonalMatchesFiniteDifferences) {
 
 // More lanes than one kernel block holds (16384), so that blocks and threads start mid-row.
 TEST(ScanBackward, ManyLanesMatchReference) {
-  const Shape s{5, 3, 5463};
+  const ScanShape s{5, 3, 5463};
   const Schedule schedules[] = {{ScanAlgorithm::sequential, 0}, {ScanAlgorithm::chunked, 0}, {ScanAlgorithm::chunked, 2}};
   for (const auto& c : {MruCase{MruKind::bmru, 2, true, false}, MruCase{MruKind::cmru, 4, false, false},
                         MruCase{MruKind::acmru, 2, false, false}, MruCase{MruKind::fq_bmru, 2, true, false}}) {
@@ -457,43 +459,32 @@ TEST(ScanCompose, AffineIsAssociative) {
 
 // ---- Bad inputs: one-line errors naming the argument.
 
-template <class F>
-void expect_error(F&& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no error, expected one mentioning '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
-  }
-}
-
 TEST(ScanErrors, BadInputsAreRejected) {
   const auto drive = torch::randn({5, 2, 3}), beta = torch::rand({3}), h0 = torch::zeros({2, 3});
   MruOptions o;
-  expect_error([&] { fused::mru_scan(drive, beta, {}, torch::zeros({2, 4}), o); }, "h0 must be (B, H) = (2, 3), got (2, 4)");
-  expect_error([&] { fused::mru_scan(drive, torch::rand({4}), {}, h0, o); }, "beta must be (H) = (3)");
-  expect_error([&] { fused::mru_scan(drive, {}, {}, h0, o); }, "beta is required");
-  expect_error([&] { fused::mru_scan(drive.to(torch::kFloat64), beta, {}, h0, o); }, "h0 must have the dtype of drive");
-  expect_error([&] { fused::mru_scan(drive.to(torch::kInt32), beta, {}, h0, o); }, "float32 or float64");
-  expect_error([&] { fused::mru_scan(drive[0], beta, {}, h0, o); }, "drive must be (T, B, H)");
-  expect_error([&] { fused::mru_scan(torch::randn({0, 2, 3}), beta, {}, h0, o); }, "must not be empty");
+  expect_error_containing([&] { fused::mru_scan(drive, beta, {}, torch::zeros({2, 4}), o); }, "h0 must be (B, H) = (2, 3), got (2, 4)");
+  expect_error_containing([&] { fused::mru_scan(drive, torch::rand({4}), {}, h0, o); }, "beta must be (H) = (3)");
+  expect_error_containing([&] { fused::mru_scan(drive, {}, {}, h0, o); }, "beta is required");
+  expect_error_containing([&] { fused::mru_scan(drive.to(torch::kFloat64), beta, {}, h0, o); }, "h0 must have the dtype of drive");
+  expect_error_containing([&] { fused::mru_scan(drive.to(torch::kInt32), beta, {}, h0, o); }, "float32 or float64");
+  expect_error_containing([&] { fused::mru_scan(drive[0], beta, {}, h0, o); }, "drive must be (T, B, H)");
+  expect_error_containing([&] { fused::mru_scan(torch::randn({0, 2, 3}), beta, {}, h0, o); }, "must not be empty");
   o.kind = MruKind::acmru;
-  expect_error([&] { fused::mru_scan(drive, beta, {}, h0, o); }, "alpha is required");
+  expect_error_containing([&] { fused::mru_scan(drive, beta, {}, h0, o); }, "alpha is required");
   o.kind = MruKind::cmru;
-  expect_error([&] { fused::mru_scan(drive, beta, torch::rand({3}), h0, o); }, "alpha is used by acmru only");
+  expect_error_containing([&] { fused::mru_scan(drive, beta, torch::rand({3}), h0, o); }, "alpha is used by acmru only");
   o.levels = 1;
-  expect_error([&] { fused::mru_scan(drive, beta, {}, h0, o); }, "levels must be >= 2");
+  expect_error_containing([&] { fused::mru_scan(drive, beta, {}, h0, o); }, "levels must be >= 2");
   o = {};
   o.chunk = -1;
-  expect_error([&] { fused::mru_scan(drive, beta, {}, h0, o); }, "chunk must be >= 0");
-  expect_error([&] { fused::mingru_scan(torch::randn({5, 2, 5}), h0); }, "(T, B, 2H)");
-  expect_error([&] { fused::mingru_scan(torch::randn({5, 2, 6}), torch::zeros({3, 3})); }, "h0 must be (B, H) = (2, 3)");
+  expect_error_containing([&] { fused::mru_scan(drive, beta, {}, h0, o); }, "chunk must be >= 0");
+  expect_error_containing([&] { fused::mingru_scan(torch::randn({5, 2, 5}), h0); }, "(T, B, 2H)");
+  expect_error_containing([&] { fused::mingru_scan(torch::randn({5, 2, 6}), torch::zeros({3, 3})); }, "h0 must be (B, H) = (2, 3)");
   const auto g = torch::randn({5, 2, 3}), lambda = torch::rand({3}), s0 = torch::zeros({2, 3});
-  expect_error([&] { fused::complex_diagonal_scan(g, g, lambda, torch::rand({2}), s0, s0); }, "lambda_im must be (N) = (3)");
-  expect_error([&] { fused::complex_diagonal_scan(g, g.to(torch::kFloat64), lambda, lambda, s0, s0); },
+  expect_error_containing([&] { fused::complex_diagonal_scan(g, g, lambda, torch::rand({2}), s0, s0); }, "lambda_im must be (N) = (3)");
+  expect_error_containing([&] { fused::complex_diagonal_scan(g, g.to(torch::kFloat64), lambda, lambda, s0, s0); },
                "g_im must have the dtype of g_re");
-  expect_error([&] { fused::complex_diagonal_scan(g, g, lambda, lambda, s0, torch::zeros({1, 3})); }, "s0_im must be (B, N)");
+  expect_error_containing([&] { fused::complex_diagonal_scan(g, g, lambda, lambda, s0, torch::zeros({1, 3})); }, "s0_im must be (B, N)");
 }
 
 // `bench --scan` at tiny shapes (disabled: a benchmark, not a test; run it with

@@ -32,7 +32,7 @@ using testing::TempDir;
 
 // `f` throws Error (or ncrt::Error) whose one-line message contains every fragment.
 template <class F>
-void expect_error(F f, const std::vector<std::string>& fragments) {
+void expect_refused(F f, const std::vector<std::string>& fragments) {
   try {
     f();
     ADD_FAILURE() << "accepted; expected an error containing '" << fragments.at(0) << "'";
@@ -59,26 +59,26 @@ TEST(StrictInputs, NpyShapeIsParsedStrictly) {
   EXPECT_EQ(parse_npy(npy_with_shape("(3,)", 3), "a.npy").sizes(), c10::IntArrayRef({3}));
   EXPECT_EQ(parse_npy(npy_with_shape("()", 1), "a.npy").dim(), 0);
   // Review: "(-5, 2, 1)" and "(5, 2. 1)" were read as (5, 2, 1).
-  expect_error([] { parse_npy(npy_with_shape("(-5, 2, 1)", 10), "'x.npy'"); }, {"'x.npy'", "shape (-5, 2, 1)"});
-  expect_error([] { parse_npy(npy_with_shape("(5, 2. 1)", 10), "'x.npy'"); }, {"'x.npy'", "whole numbers"});
-  expect_error([] { parse_npy(npy_with_shape("(5,, 2)", 10), "'x.npy'"); }, {"'x.npy'", "whole numbers"});
-  expect_error([] { parse_npy(npy_with_shape("(+5, 2)", 10), "'x.npy'"); }, {"'x.npy'", "whole numbers"});
+  expect_refused([] { parse_npy(npy_with_shape("(-5, 2, 1)", 10), "'x.npy'"); }, {"'x.npy'", "shape (-5, 2, 1)"});
+  expect_refused([] { parse_npy(npy_with_shape("(5, 2. 1)", 10), "'x.npy'"); }, {"'x.npy'", "whole numbers"});
+  expect_refused([] { parse_npy(npy_with_shape("(5,, 2)", 10), "'x.npy'"); }, {"'x.npy'", "whole numbers"});
+  expect_refused([] { parse_npy(npy_with_shape("(+5, 2)", 10), "'x.npy'"); }, {"'x.npy'", "whole numbers"});
   // A 99-digit dimension said "error: stoll".
-  expect_error([] { parse_npy(npy_with_shape("(" + std::string(99, '9') + ",)", 0), "'x.npy'"); },
+  expect_refused([] { parse_npy(npy_with_shape("(" + std::string(99, '9') + ",)", 0), "'x.npy'"); },
                {"'x.npy'", "implausibly large"});
-  expect_error([] { parse_npy(npy_with_shape("(1099511627777,)", 0), "'x.npy'"); }, {"implausibly large"});
+  expect_refused([] { parse_npy(npy_with_shape("(1099511627777,)", 0), "'x.npy'"); }, {"implausibly large"});
   // A long header overflowed the stack of the std::regex that read it (found by fuzz_npy).
   for (const std::string& header : {"{'descr': '" + std::string(1 << 20, 'a') + "'}",
                                     "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::string(1 << 20, '1') + ")}"}) {
     std::string bytes("\x93NUMPY\x02\x00", 8);
     for (int i = 0; i < 4; ++i) bytes += static_cast<char>((header.size() >> (8 * i)) & 0xff);
-    expect_error([&] { parse_npy(bytes + header, "'x.npy'"); }, {"'x.npy'"});
+    expect_refused([&] { parse_npy(bytes + header, "'x.npy'"); }, {"'x.npy'"});
   }
 }
 
 TEST(StrictInputs, NpzEntryWithNegativeDimIsRefused) {
   const auto zip = zip_bytes({{"l0_bias.npy", npy_with_shape("(-12,)", 12)}});
-  expect_error([&] { parse_npz(zip, "'m.zip': arrays.npz"); }, {"'m.zip': arrays.npz", "shape (-12,)"});
+  expect_refused([&] { parse_npz(zip, "'m.zip': arrays.npz"); }, {"'m.zip': arrays.npz", "shape (-12,)"});
 }
 
 // The bytes of a safetensors file with `header` as its JSON and `data` after it.
@@ -95,31 +95,31 @@ TEST(StrictInputs, SafetensorsLayoutAndMetadataAreChecked) {
   ASSERT_EQ(read.size(), 2u);
   EXPECT_TRUE(torch::equal(read[1].second, tensors[1].second));
   // 36 bytes appended after the data.
-  expect_error([&] { parse_safetensors(good + std::string(36, 'x'), "'m.safetensors'"); },
+  expect_refused([&] { parse_safetensors(good + std::string(36, 'x'), "'m.safetensors'"); },
                {"'m.safetensors'", "36 bytes after its last tensor"});
   const std::string data(16 + 24, '\0');
   // The second tensor's data_offsets equal to the first's (aliased weights).
-  expect_error([&] {
+  expect_refused([&] {
     parse_safetensors(safetensors_with(R"({"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
                                        R"("b":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})",
                                        data.substr(0, 16)),
                       "'m.safetensors'");
   }, {"'m.safetensors'", "overlaps"});
   // A gap between two tensors.
-  expect_error([&] {
+  expect_refused([&] {
     parse_safetensors(safetensors_with(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                                        R"("b":{"dtype":"F32","shape":[2],"data_offsets":[16,24]}})",
                                        data.substr(0, 24)),
                       "'m.safetensors'");
   }, {"unused bytes before tensor 'b'"});
   // Metadata that is not a string-to-string map.
-  expect_error([&] {
+  expect_refused([&] {
     parse_safetensors(safetensors_with(R"({"__metadata__":{"x":[1,{"y":null}]},)"
                                        R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
                                        data.substr(0, 8)),
                       "'m.safetensors'");
   }, {"'m.safetensors'", "\"__metadata__\" entry 'x' is not a string"});
-  expect_error([&] {
+  expect_refused([&] {
     parse_safetensors(safetensors_with(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", data.substr(0, 8)),
                       "'m.safetensors'");
   }, {"tensor 'a'", "non-negative integers"});
@@ -227,16 +227,16 @@ TEST(StrictInputs, AuthorsSrcImportRefusesNanWeightsAndLongPrefixes) {
   EXPECT_EQ(model.layers.size(), 1u);
   auto nan = arrays;
   nan["l0_forward_weights"] = torch::full({2, 4}, std::numeric_limits<float>::quiet_NaN());
-  expect_error([&] { parse_authors_src_model(config.dump(), encode_npz(nan), "'m.zip'"); },
+  expect_refused([&] { parse_authors_src_model(config.dump(), encode_npz(nan), "'m.zip'"); },
                {"'m.zip': arrays.npz", "l0_forward_weights", "NaN or Inf"});
   auto inf = arrays;
   inf["readout"] = torch::full({2, 2}, std::numeric_limits<float>::infinity());
-  expect_error([&] { parse_authors_src_model(config.dump(), encode_npz(inf), "'m.zip'"); }, {"'readout'", "NaN or Inf"});
+  expect_refused([&] { parse_authors_src_model(config.dump(), encode_npz(inf), "'m.zip'"); }, {"'readout'", "NaN or Inf"});
   auto long_prefix = config;
   long_prefix["dataset_config"]["prefix_length"] = 50;
-  expect_error([&] { parse_authors_src_model(long_prefix.dump(), encode_npz(arrays), "'m.zip'"); },
+  expect_refused([&] { parse_authors_src_model(long_prefix.dump(), encode_npz(arrays), "'m.zip'"); },
                {"'m.zip': config.json", "prefix_length 50 exceeds dataset_config.seq_length 30"});
-  expect_error([&] { parse_authors_src_model(config.dump() + std::string("\0x", 2), encode_npz(arrays), "'m.zip'"); },
+  expect_refused([&] { parse_authors_src_model(config.dump() + std::string("\0x", 2), encode_npz(arrays), "'m.zip'"); },
                {"'m.zip': config.json", "NUL byte"});
 }
 
@@ -264,17 +264,17 @@ std::string ncm_with_header_edit(const std::string& from, const std::string& to)
 
 TEST(StrictInputs, NcmHeaderCellLineAndConstantsAreChecked) {
   EXPECT_EQ(ncrt::Model::parse(ncm_with_header_edit("cell", "cell gru"), "m.ncm").cell(), "gru");
-  expect_error([] { ncrt::Model::parse(ncm_with_header_edit("cell", std::string("cell g\0ru", 9)), "m.ncm"); },
+  expect_refused([] { ncrt::Model::parse(ncm_with_header_edit("cell", std::string("cell g\0ru", 9)), "m.ncm"); },
                {"m.ncm", "'cell' line"});
-  expect_error([] { ncrt::Model::parse(ncm_with_header_edit("cell", "cell lstm"), "m.ncm"); },
+  expect_refused([] { ncrt::Model::parse(ncm_with_header_edit("cell", "cell lstm"), "m.ncm"); },
                {"m.ncm", "layer 0 is 'gru' but the header says cell 'lstm'"});
-  expect_error([] { ncrt::Model::parse(ncm_with_header_edit("cell", ""), "m.ncm"); }, {"m.ncm", "'cell' line"});
+  expect_refused([] { ncrt::Model::parse(ncm_with_header_edit("cell", ""), "m.ncm"); }, {"m.ncm", "'cell' line"});
   // Said "constant cmru_levels must be >= 2" (wrapped to a negative number).
-  expect_error([] {
+  expect_refused([] {
     ncrt::Model::parse(ncm_with_header_edit("constant cmru_levels", "constant cmru_levels 99999999999999999999"),
                        "m.ncm");
   }, {"m.ncm", "cmru_levels must be a whole number from 2 to 1000000, got 99999999999999999999"});
-  expect_error([] { ncrt::Model::parse(ncm_with_header_edit("constant cmru_levels", "constant cmru_levels 2.5"), "m.ncm"); },
+  expect_refused([] { ncrt::Model::parse(ncm_with_header_edit("constant cmru_levels", "constant cmru_levels 2.5"), "m.ncm"); },
                {"cmru_levels must be a whole number"});
 }
 
@@ -387,13 +387,13 @@ TEST(StrictInputs, SuiteFilesAreCheckedWhenRead) {
       {[](nlohmann::json& e) { e["variants"] = {{{"name", "a/b"}}}; }, "variant name 'a/b' must be a folder name"},
   };
   for (const auto& [edit, fragment] : bad)
-    expect_error([&] { parse(suite_text(edit)); }, {"suite file 's.json'", fragment});
+    expect_refused([&] { parse(suite_text(edit)); }, {"suite file 's.json'", fragment});
   // Two experiments with one id would share one folder.
   auto two = nlohmann::json::parse(suite_text([](nlohmann::json&) {}));
   two["experiments"].push_back(two["experiments"][0]);
-  expect_error([&] { parse(two.dump()); }, {"experiment 'copy-5'", "two experiments have this id"});
-  expect_error([&] { parse(suite_text([](nlohmann::json&) {}) + std::string("\0GARBAGE", 8)); }, {"NUL byte"});
-  expect_error([&] { parse(suite_text([](nlohmann::json&) {}) + "GARBAGE"); }, {"is not valid JSON"});
+  expect_refused([&] { parse(two.dump()); }, {"experiment 'copy-5'", "two experiments have this id"});
+  expect_refused([&] { parse(suite_text([](nlohmann::json&) {}) + std::string("\0GARBAGE", 8)); }, {"NUL byte"});
+  expect_refused([&] { parse(suite_text([](nlohmann::json&) {}) + "GARBAGE"); }, {"is not valid JSON"});
 }
 
 TEST(StrictInputs, SuiteListRefusesAnEscapingId) {

@@ -43,6 +43,21 @@ inline void expect_gradients_match_finite_differences(
   }
 }
 
+// f() must throw a neurocell Error whose message is one line and contains every fragment.
+inline void expect_error_containing(const std::function<void()>& f, const std::vector<std::string>& fragments) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one containing '" << fragments.at(0) << "'";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(message.find('\n'), std::string::npos) << "not one line: " << message;
+    for (const auto& fragment : fragments) EXPECT_NE(message.find(fragment), std::string::npos) << message;
+  }
+}
+inline void expect_error_containing(const std::function<void()>& f, const char* fragment) {
+  expect_error_containing(f, std::vector<std::string>{fragment});
+}
+
 // Whether MNIST is installed (scripts/install.sh); tests that need it skip otherwise.
 inline bool have_mnist() {
   try {

@@ -22,24 +22,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
-// Median seconds of `run` over n repetitions, after one warm-up.
-template <class F>
-double time_median(int64_t n, F&& run) {
-  run();
-  std::vector<double> times;
-  for (int64_t i = 0; i < n; ++i) {
-    const auto start = Clock::now();
-    run();
-    times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
-  }
-  return median(times);
-}
-
 // GEMM FLOPs of one forward+backward of a layer, the input not requiring a gradient (as for
 // the first layer in training): input projections (forward, weight gradient) and the
 // recurrent products (forward, state gradient, weight gradient).
@@ -55,7 +37,7 @@ double gemm_flops(CellKind kind, const BenchShape& s) {
 double measure_gemm_flops_per_second(torch::ScalarType dtype) {
   const auto a = torch::randn({512, 6400}, torch::TensorOptions().dtype(dtype));
   const auto b = torch::randn({6400, 512}, torch::TensorOptions().dtype(dtype));
-  const double seconds = time_median(5, [&] { fused::parallel_mm(a, b); });
+  const double seconds = median_seconds(5, [&] { fused::parallel_mm(a, b); });
   return 2.0 * 512 * 6400 * 512 / seconds;
 }
 
@@ -72,7 +54,7 @@ nlohmann::json benchmark_src(const BenchOptions& options, torch::ScalarType dtyp
   auto time = [&](Impl impl, bool sparse) {
     layer->impl = impl;
     layer->sparse_input = sparse;
-    return time_median(options.repetitions, [&] {
+    return median_seconds(options.repetitions, [&] {
       layer->zero_grad();
       layer->forward(x).spikes.sum().backward();
     });
@@ -97,6 +79,19 @@ nlohmann::json benchmark_src(const BenchOptions& options, torch::ScalarType dtyp
 }
 
 }  // namespace
+
+double median_seconds(int64_t repetitions, const std::function<void()>& run) {
+  run();  // warm-up: first-touch page faults, thread start-up, caches
+  std::vector<double> times;
+  for (int64_t i = 0; i < repetitions; ++i) {
+    const auto start = Clock::now();
+    run();
+    times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  std::sort(times.begin(), times.end());
+  const size_t n = times.size();
+  return n == 0 ? 0 : n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
+}
 
 std::vector<std::string> bench_default_cells() {
   return cell_names_where([](const CellInfo& c) { return c.sequential() && c.benchmark_default; });
@@ -135,9 +130,9 @@ nlohmann::json run_benchmark(const BenchOptions& options) {
         loss.backward();
       };
       layer->set_impl(Impl::fused);
-      const double fused_s = time_median(options.repetitions, step);
+      const double fused_s = median_seconds(options.repetitions, step);
       layer->set_impl(Impl::reference);
-      const double reference_s = time_median(options.repetitions, step);
+      const double reference_s = median_seconds(options.repetitions, step);
       double torch_nn_s = 0;
       if (kind == CellKind::gru || kind == CellKind::lstm) {
         torch::nn::GRU gru{nullptr};
@@ -149,7 +144,7 @@ nlohmann::json run_benchmark(const BenchOptions& options) {
           lstm = torch::nn::LSTM(torch::nn::LSTMOptions(s.input, s.hidden));
           lstm->to(dtype);
         }
-        torch_nn_s = time_median(options.repetitions, [&] {
+        torch_nn_s = median_seconds(options.repetitions, [&] {
           if (gru) {
             gru->zero_grad();
             std::get<0>(gru->forward(x)).sum().backward();

@@ -4,6 +4,7 @@
 // the arithmetic bound (GEMM FLOPs / measured GEMM throughput).
 #include <nlohmann/json_fwd.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct BenchOptions {
 // The cells `neurocell bench` times when none are named: the registry's benchmark defaults
 // among the sequential cells, then SRC (its own table).
 std::vector<std::string> bench_default_cells();
+
+// Median wall seconds of `run` over `repetitions` calls, after one warm-up call (both benchmarks).
+double median_seconds(int64_t repetitions, const std::function<void()>& run);
 
 // Median seconds of one training update of a SequenceModel, all in C++: forward of the stack
 // and the readout of the last state, MSE against the first input, backward, Adam step: the

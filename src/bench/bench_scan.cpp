@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 
+#include "bench/bench.h"
 #include "core/error.h"
 #include "kernels/cpu/kernels_cpu.h"
 #include "kernels/scan.h"
@@ -21,33 +22,13 @@ namespace neurocell {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
-// Median seconds of `run` over n repetitions, after one warm-up.
-template <class F>
-double time_median(int64_t n, F&& run) {
-  run();
-  std::vector<double> times;
-  for (int64_t i = 0; i < n; ++i) {
-    const auto start = Clock::now();
-    run();
-    times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
-  }
-  return median(times);
-}
-
 // GB/s (reads plus writes) of std::memcpy of `bytes` bytes split across the current threads.
 double memcpy_gigabytes_per_second(int64_t bytes, int64_t repetitions) {
   const auto source = torch::ones({bytes}, torch::kUInt8);
   auto destination = torch::zeros({bytes}, torch::kUInt8);
   const auto* from = source.data_ptr<uint8_t>();
   auto* to = destination.data_ptr<uint8_t>();
-  const double seconds = time_median(repetitions, [&] {
+  const double seconds = median_seconds(repetitions, [&] {
     at::parallel_for(0, bytes, int64_t{1} << 20, [&](int64_t b0, int64_t b1) { std::memcpy(to + b0, from + b0, b1 - b0); });
   });
   return 2.0 * static_cast<double>(bytes) / seconds / 1e9;
@@ -311,14 +292,14 @@ nlohmann::json run_scan_benchmark(const ScanBenchOptions& options) {
                                                                                         s.batch * s.hidden)}});
         };
         for (bool chunked : {true, false}) {
-          const double forward_s = time_median(options.repetitions, [&] { bench.forward(chunked); });
-          const double total_s = time_median(options.repetitions, [&] { bench.forward_backward(chunked); });
+          const double forward_s = median_seconds(options.repetitions, [&] { bench.forward(chunked); });
+          const double total_s = median_seconds(options.repetitions, [&] { bench.forward_backward(chunked); });
           report(chunked ? "chunked" : "sequential", forward_s, total_s);
         }
         if (with_reference) {
           for (const auto& [name, run] : {std::make_pair("api", bench.api), std::make_pair("reference", bench.reference)}) {
-            const double forward_s = time_median(options.repetitions, [&] { run(false); });
-            report(name, forward_s, time_median(options.repetitions, [&] { run(true); }));
+            const double forward_s = median_seconds(options.repetitions, [&] { run(false); });
+            report(name, forward_s, median_seconds(options.repetitions, [&] { run(true); }));
           }
         }
       }

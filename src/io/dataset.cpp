@@ -1,4 +1,5 @@
 #include "io/dataset.h"
+#include "io/zip.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -50,15 +51,6 @@ DatasetConfig dataset_config_from_json(const nlohmann::json& j) {
 
 namespace {
 
-uint32_t crc32_of(const std::string& bytes) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  for (size_t done = 0; done < bytes.size();) {
-    const size_t n = std::min<size_t>(bytes.size() - done, 1u << 30);
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + done), static_cast<uInt>(n));
-    done += n;
-  }
-  return static_cast<uint32_t>(crc);
-}
 
 struct Split {
   torch::Tensor inputs, targets;  // (N, T, I) float32; (N, K, O) float32 or (N) int64
@@ -170,7 +162,7 @@ class DatasetTask : public Task {
 Dataset load_dataset(DatasetConfig& c) {
   c.validate();
   const std::string bytes = read_file(c.path, "data file (--data)");
-  const uint32_t crc = crc32_of(bytes);
+  const uint32_t crc = crc32_of(bytes.data(), bytes.size());
   if (c.crc32 != 0 || c.bytes != 0)
     require(crc == c.crc32 && static_cast<int64_t>(bytes.size()) == c.bytes,
             "'" + c.path + "' has changed since the run was trained (CRC-32 or size differ): restore the file or train again");

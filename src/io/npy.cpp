@@ -12,14 +12,13 @@ namespace neurocell {
 
 namespace {
 
-const char kMagic[] = "\x93NUMPY";
 
 struct DtypeInfo {
   const char* descr;
   torch::ScalarType type;
   size_t bytes;
 };
-const DtypeInfo kDtypes[] = {{"<f4", torch::kFloat32, 4}, {"<f8", torch::kFloat64, 8},
+const DtypeInfo kNpyDtypes[] = {{"<f4", torch::kFloat32, 4}, {"<f8", torch::kFloat64, 8},
                              {"<i8", torch::kInt64, 8},   {"<i4", torch::kInt32, 4},
                              {"|u1", torch::kUInt8, 1},   {"<u1", torch::kUInt8, 1},
                              {"|b1", torch::kBool, 1}};
@@ -29,7 +28,7 @@ const DtypeInfo kDtypes[] = {{"<f4", torch::kFloat32, 4}, {"<f8", torch::kFloat6
 torch::Tensor parse_npy(const std::string& bytes, const std::string& what) {
   const NpyHeader header = parse_npy_header(bytes, what);
   const DtypeInfo* dtype = nullptr;
-  for (const auto& d : kDtypes)
+  for (const auto& d : kNpyDtypes)
     if (header.descr == d.descr) dtype = &d;
   require(dtype != nullptr, what + ": unsupported dtype '" + header.descr + "'");
   auto tensor = torch::empty(header.shape, torch::TensorOptions().dtype(dtype->type));
@@ -45,7 +44,7 @@ torch::Tensor read_npy(const std::string& path) {
 std::string encode_npy(const torch::Tensor& input) {
   const auto tensor = input.detach().cpu().contiguous();
   const DtypeInfo* dtype = nullptr;
-  for (const auto& d : kDtypes)
+  for (const auto& d : kNpyDtypes)
     if (d.type == tensor.scalar_type() && !dtype) dtype = &d;
   require(dtype != nullptr, "cannot save dtype " + std::string(c10::toString(tensor.scalar_type())) +
                                 " as .npy");
@@ -59,7 +58,7 @@ std::string encode_npy(const torch::Tensor& input) {
   const size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
-  std::string out(kMagic, 6);
+  std::string out(kNpyMagic, 6);
   out += '\x01';
   out += '\x00';
   out += static_cast<char>(header.size() & 0xff);

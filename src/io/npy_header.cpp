@@ -8,8 +8,7 @@ namespace neurocell {
 
 namespace {
 
-const char kMagic[] = "\x93NUMPY";
-constexpr int64_t kMaxElements = int64_t{1} << 40;
+constexpr int64_t kMaxNpyElements = int64_t{1} << 40;
 
 struct DtypeBytes {
   const char* descr;
@@ -78,10 +77,10 @@ std::vector<int64_t> parse_npy_shape(const std::string& tuple, const std::string
             bad + shown + " must list non-negative whole numbers separated by commas");
     int64_t d = 0;
     for (char c : item) {
-      require(d <= (kMaxElements - (c - '0')) / 10, bad + shown + " is implausibly large");
+      require(d <= (kMaxNpyElements - (c - '0')) / 10, bad + shown + " is implausibly large");
       d = d * 10 + (c - '0');
     }
-    require(d == 0 || count <= kMaxElements / d, bad + shown + " is implausibly large");
+    require(d == 0 || count <= kMaxNpyElements / d, bad + shown + " is implausibly large");
     count *= d;
     shape.push_back(d);
   }
@@ -91,7 +90,7 @@ std::vector<int64_t> parse_npy_shape(const std::string& tuple, const std::string
 
 NpyHeader parse_npy_header(const std::string& bytes, const std::string& what) {
   const std::string bad = what + " is not a valid .npy file: ";
-  require(bytes.size() >= 10 && std::memcmp(bytes.data(), kMagic, 6) == 0,
+  require(bytes.size() >= 10 && std::memcmp(bytes.data(), kNpyMagic, 6) == 0,
           bad + "missing the \\x93NUMPY magic");
   const int major = static_cast<unsigned char>(bytes[6]);
   size_t header_len = 0, header_start = 0;

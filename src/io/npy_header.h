@@ -8,6 +8,9 @@
 
 namespace neurocell {
 
+// The first six bytes of every .npy file.
+inline constexpr char kNpyMagic[] = "\x93NUMPY";
+
 struct NpyHeader {
   std::string descr;           // e.g. "<f4", one of the dtypes npy.cpp reads
   size_t item_bytes = 0;       // bytes per element of descr

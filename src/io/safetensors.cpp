@@ -17,13 +17,13 @@ struct DtypeName {
   const char* name;
   torch::ScalarType type;
 };
-const DtypeName kDtypes[] = {{"F32", torch::kFloat32}, {"F64", torch::kFloat64},
+const DtypeName kSafetensorsDtypes[] = {{"F32", torch::kFloat32}, {"F64", torch::kFloat64},
                              {"I64", torch::kInt64},   {"I32", torch::kInt32},
                              {"U8", torch::kUInt8},    {"I8", torch::kInt8},
                              {"I16", torch::kInt16},   {"BOOL", torch::kBool}};
 
 const char* dtype_name(torch::ScalarType type) {
-  for (const auto& d : kDtypes)
+  for (const auto& d : kSafetensorsDtypes)
     if (d.type == type) return d.name;
   throw Error("safetensors: cannot store dtype " + std::string(c10::toString(type)));
 }
@@ -69,7 +69,7 @@ NamedTensors parse_safetensors(const std::string& bytes, const std::string& what
   NamedTensors out;
   for (const auto& e : header.entries) {  // in data order
     const DtypeName* d = nullptr;
-    for (const auto& candidate : kDtypes)
+    for (const auto& candidate : kSafetensorsDtypes)
       if (e.dtype == candidate.name) d = &candidate;
     require(d != nullptr, what + ": tensor '" + e.name + "' has unsupported dtype " + e.dtype);
     auto tensor = torch::empty(e.shape, torch::TensorOptions().dtype(d->type));

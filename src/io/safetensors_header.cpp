@@ -16,7 +16,7 @@ struct DtypeSize {
 };
 const DtypeSize kDtypeSizes[] = {{"F32", 4}, {"F64", 8}, {"I64", 8}, {"I32", 4},
                                  {"U8", 1},  {"I8", 1},  {"I16", 2}, {"BOOL", 1}};
-constexpr uint64_t kMaxElements = uint64_t{1} << 40;
+constexpr uint64_t kMaxSafetensorsElements = uint64_t{1} << 40;
 
 }  // namespace
 
@@ -69,7 +69,7 @@ SafetensorsHeader parse_safetensors_header(const std::string& bytes, const std::
       require(d.is_number_unsigned() || (d.is_number_integer() && d.get<int64_t>() >= 0),
               tensor + "has a \"shape\" that is not a list of non-negative integers");
       const uint64_t v = d.get<uint64_t>();
-      require(v == 0 || count <= kMaxElements / v, tensor + "has an implausibly large shape");
+      require(v == 0 || count <= kMaxSafetensorsElements / v, tensor + "has an implausibly large shape");
       count *= v;
       e.shape.push_back(static_cast<int64_t>(v));
     }

@@ -37,15 +37,6 @@ std::string hex32(uint32_t v) {
   return s;
 }
 
-uint32_t crc32_of(const char* data, uint64_t size) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  for (uint64_t done = 0; done < size;) {
-    const uint64_t n = std::min(kChunk, size - done);
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(data + done), static_cast<uInt>(n));
-    done += n;
-  }
-  return static_cast<uint32_t>(crc);
-}
 
 // Raw deflate stream (no zlib header) of exactly `size` output bytes; `fail` gets the reason.
 std::string inflate_raw(const char* in, uint64_t in_size, uint64_t size, const std::function<void(const std::string&)>& fail) {
@@ -345,6 +336,16 @@ std::string zip_bytes(const std::vector<std::pair<std::string, std::string>>& en
   put(out, zip64 ? kMax32 : cd_offset, 4);
   put(out, 0, 2);
   return out;
+}
+
+uint32_t crc32_of(const char* data, uint64_t size) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  for (uint64_t done = 0; done < size;) {
+    const uint64_t n = std::min(kChunk, size - done);
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(data + done), static_cast<uInt>(n));
+    done += n;
+  }
+  return static_cast<uint32_t>(crc);
 }
 
 }  // namespace neurocell

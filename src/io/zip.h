@@ -12,6 +12,9 @@
 
 namespace neurocell {
 
+// zlib's CRC-32 of `size` bytes (any size: zlib takes at most 4 GiB per call).
+uint32_t crc32_of(const char* data, uint64_t size);
+
 class ZipArchive {
  public:
   static ZipArchive open(const std::string& path);

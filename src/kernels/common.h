@@ -69,6 +69,17 @@ void run_kernel(const KernelTensors& t, Kernel&& kernel) {
   AT_DISPATCH_FLOATING_TYPES(t.h_seq.scalar_type(), "neurocell_kernel", [&] { kernel(kernel_args<scalar_t>(t)); });
 }
 
+// The same for kernels with their own argument struct (SRC, the scans): fill(args) sets up an
+// Args<float|double> for `dtype`, then kernel(args) runs.
+template <template <class> class Args, class Fill, class Kernel>
+void run_kernel_with(torch::ScalarType dtype, Fill&& fill, Kernel&& kernel) {
+  AT_DISPATCH_FLOATING_TYPES(dtype, "neurocell_kernel", [&] {
+    Args<scalar_t> args;
+    fill(args);
+    kernel(args);
+  });
+}
+
 // Shorthand: run_kernel(t, NEUROCELL_KERNEL(nbrc_forward)).
 #define NEUROCELL_KERNEL(name) [](const auto& args) { NEUROCELL_CPU_DISPATCH(name, args); }
 

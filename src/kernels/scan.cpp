@@ -55,15 +55,6 @@ kernels::ScanSchedule schedule_for(ScanAlgorithm algorithm, int64_t chunk, int64
   return s;
 }
 
-template <template <class> class Args, class Fill, class Kernel>
-void dispatch(torch::ScalarType dtype, Fill&& fill, Kernel&& kernel) {
-  AT_DISPATCH_FLOATING_TYPES(dtype, "neurocell_scan", [&] {
-    Args<scalar_t> args;
-    fill(args);
-    kernel(args);
-  });
-}
-
 // autograd::Function inputs must be defined tensors: an unused beta/alpha travels as an empty
 // placeholder, turned back into an undefined tensor (a null pointer for the kernel) inside.
 torch::Tensor placeholder_if_undefined(const torch::Tensor& t, const torch::Tensor& like) {
@@ -101,7 +92,7 @@ class MruScanFunction : public torch::autograd::Function<MruScanFunction> {
     const auto beta = unless_placeholder(beta_in), alpha = unless_placeholder(alpha_in);
     const MruSettings settings{static_cast<MruKind>(kind), tau, delta, theta_off, theta_on, {chunked, chunk}};
     auto h = torch::empty_like(drive);
-    dispatch<kernels::MruScanArgs>(
+    run_kernel_with<kernels::MruScanArgs>(
         drive.scalar_type(),
         [&](auto& a) {
           using T = ElementOf<std::decay_t<decltype(a)>>;
@@ -137,7 +128,7 @@ class MruScanFunction : public torch::autograd::Function<MruScanFunction> {
     torch::Tensor d_beta, d_alpha;  // (threads, H) partial sums, or undefined when not wanted
     if (beta.defined() && ctx->needs_input_grad(1)) d_beta = torch::zeros({threads, H}, drive.options());
     if (alpha.defined() && ctx->needs_input_grad(2)) d_alpha = torch::zeros({threads, H}, drive.options());
-    dispatch<kernels::MruScanArgs>(
+    run_kernel_with<kernels::MruScanArgs>(
         drive.scalar_type(),
         [&](auto& a) {
           using T = ElementOf<std::decay_t<decltype(a)>>;
@@ -169,7 +160,7 @@ class MinGruScanFunction : public torch::autograd::Function<MinGruScanFunction> 
                                bool chunked, int64_t chunk) {
     const auto drive = drive_in.contiguous(), h0 = h0_in.contiguous();
     auto h = torch::empty({drive.size(0), drive.size(1), h0.size(1)}, drive.options());
-    dispatch<kernels::MinGruScanArgs>(
+    run_kernel_with<kernels::MinGruScanArgs>(
         drive.scalar_type(),
         [&](auto& a) {
           using T = ElementOf<std::decay_t<decltype(a)>>;
@@ -189,7 +180,7 @@ class MinGruScanFunction : public torch::autograd::Function<MinGruScanFunction> 
     const kernels::ScanSchedule schedule{ctx->saved_data["chunked"].toBool(), ctx->saved_data["chunk"].toInt()};
     const auto d_h = output_gradient(grads[0], h);
     auto d_drive = torch::empty_like(drive), d_h0 = torch::empty_like(h0);
-    dispatch<kernels::MinGruScanArgs>(
+    run_kernel_with<kernels::MinGruScanArgs>(
         drive.scalar_type(),
         [&](auto& a) {
           using T = ElementOf<std::decay_t<decltype(a)>>;
@@ -215,7 +206,7 @@ class ComplexScanFunction : public torch::autograd::Function<ComplexScanFunction
     const auto lambda_re = lambda_re_in.contiguous(), lambda_im = lambda_im_in.contiguous();
     const auto s0_re = s0_re_in.contiguous(), s0_im = s0_im_in.contiguous();
     auto s_re = torch::empty_like(g_re), s_im = torch::empty_like(g_im);
-    dispatch<kernels::ComplexScanArgs>(
+    run_kernel_with<kernels::ComplexScanArgs>(
         g_re.scalar_type(),
         [&](auto& a) {
           using T = std::remove_const_t<std::remove_pointer_t<decltype(a.g_re)>>;
@@ -239,7 +230,7 @@ class ComplexScanFunction : public torch::autograd::Function<ComplexScanFunction
     auto d_g_re = torch::empty_like(s_re), d_g_im = torch::empty_like(s_im);
     auto d_s0_re = torch::empty_like(s0_re), d_s0_im = torch::empty_like(s0_im);
     auto d_lambda_re = torch::zeros({threads, N}, s_re.options()), d_lambda_im = torch::zeros({threads, N}, s_re.options());
-    dispatch<kernels::ComplexScanArgs>(
+    run_kernel_with<kernels::ComplexScanArgs>(
         s_re.scalar_type(),
         [&](auto& a) {
           using T = std::remove_const_t<std::remove_pointer_t<decltype(a.g_re)>>;

@@ -7,15 +7,6 @@ namespace neurocell::fused {
 
 namespace {
 
-template <template <class> class Args, class Fill, class Kernel>
-void dispatch(torch::ScalarType dtype, Fill&& fill, Kernel&& kernel) {
-  AT_DISPATCH_FLOATING_TYPES(dtype, "neurocell_src", [&] {
-    Args<scalar_t> args;
-    fill(args);
-    kernel(args);
-  });
-}
-
 class ProjectionFunction : public torch::autograd::Function<ProjectionFunction> {
  public:
   // x (R, K), weight (N, K) -> (R, N)
@@ -28,7 +19,7 @@ class ProjectionFunction : public torch::autograd::Function<ProjectionFunction> 
     if (!sparse) return {parallel_mm(x, weight.t())};
     const auto w_t = weight.t().contiguous();
     auto y = torch::empty({x.size(0), weight.size(0)}, x.options());
-    dispatch<kernels::SparseProjectionArgs>(
+    run_kernel_with<kernels::SparseProjectionArgs>(
         x.scalar_type(),
         [&](auto& a) {
           using T = std::remove_const_t<std::remove_pointer_t<decltype(a.x)>>;
@@ -49,7 +40,7 @@ class ProjectionFunction : public torch::autograd::Function<ProjectionFunction> 
       d_weight = parallel_mm(d_y.t().contiguous(), x);
     } else {
       auto d_w_t = torch::zeros({at::get_num_threads(), x.size(1), weight.size(0)}, x.options());
-      dispatch<kernels::SparseProjectionArgs>(
+      run_kernel_with<kernels::SparseProjectionArgs>(
           x.scalar_type(),
           [&](auto& a) {
             using T = std::remove_const_t<std::remove_pointer_t<decltype(a.x)>>;
@@ -75,7 +66,7 @@ class SrcFunction : public torch::autograd::Function<SrcFunction> {
     std::vector<torch::Tensor> constants = {bias.contiguous(), rho.contiguous(), r.contiguous(),
                                             r_s.contiguous(), z_hyp.contiguous(), z_dep.contiguous()};
     auto i_seq = torch::empty_like(drive), h_seq = torch::empty_like(drive), hs_seq = torch::empty_like(drive);
-    dispatch<kernels::SrcArgs>(
+    run_kernel_with<kernels::SrcArgs>(
         drive.scalar_type(),
         [&](auto& a) {
           using T = std::remove_const_t<std::remove_pointer_t<decltype(a.drive)>>;
@@ -108,7 +99,7 @@ class SrcFunction : public torch::autograd::Function<SrcFunction> {
     auto d_bias = torch::zeros({at::get_num_threads(), H}, h_seq.options());
     const double alpha = ctx->saved_data["alpha"].toDouble();
     const bool detach = ctx->saved_data["detach"].toBool();
-    dispatch<kernels::SrcArgs>(
+    run_kernel_with<kernels::SrcArgs>(
         h_seq.scalar_type(),
         [&](auto& a) {
           using T_ = std::remove_const_t<std::remove_pointer_t<decltype(a.drive)>>;

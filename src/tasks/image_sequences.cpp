@@ -13,9 +13,9 @@ namespace neurocell {
 
 namespace {
 
-constexpr int64_t kSide = 28, kPixels = 28 * 28;
+constexpr int64_t kImageSide = 28, kPixels = 28 * 28;
 
-uint64_t splitmix64(uint64_t& state) {
+uint64_t next_splitmix64(uint64_t& state) {
   uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -51,9 +51,9 @@ void ImageSequenceTaskConfig::validate() const {
 
 bool ImageSequenceTaskConfig::rows() const { return name == "row-mnist" || name == "prow-mnist" || name == "psmnist-rows"; }
 bool ImageSequenceTaskConfig::permuted() const { return name == "psmnist" || name == "prow-mnist" || name == "psmnist-rows"; }
-int64_t ImageSequenceTaskConfig::units() const { return name == "row-mnist" || name == "prow-mnist" ? kSide : kPixels; }
-int64_t ImageSequenceTaskConfig::length() const { return (rows() ? kSide : kPixels) + black; }
-int64_t ImageSequenceTaskConfig::input_size() const { return rows() ? kSide : 1; }
+int64_t ImageSequenceTaskConfig::units() const { return name == "row-mnist" || name == "prow-mnist" ? kImageSide : kPixels; }
+int64_t ImageSequenceTaskConfig::length() const { return (rows() ? kImageSide : kPixels) + black; }
+int64_t ImageSequenceTaskConfig::input_size() const { return rows() ? kImageSide : 1; }
 
 nlohmann::json to_json(const ImageSequenceTaskConfig& c) {
   return {{"name", c.name},
@@ -88,7 +88,7 @@ std::vector<int64_t> seeded_permutation(uint64_t seed, int64_t n) {
   std::iota(p.begin(), p.end(), 0);
   uint64_t state = seed;
   for (int64_t i = n - 1; i > 0; --i) {  // Fisher-Yates; the modulo bias is below 2^-50 here
-    const auto j = static_cast<int64_t>(splitmix64(state) % static_cast<uint64_t>(i + 1));
+    const auto j = static_cast<int64_t>(next_splitmix64(state) % static_cast<uint64_t>(i + 1));
     std::swap(p[i], p[j]);
   }
   return p;
