@@ -209,144 +209,67 @@ ClassifierReport train_classifier(const ImageClassifier& classifier, const Image
   const int64_t train_count = train_size > 0 ? std::min(train_size, available) : available;
   torch::nn::Module& model = *classifier.module;
 
-  auto generator = make_generator(options.seed, 0);
-  auto params = model.parameters();
-  torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.learning_rate));
-
-  ClassifierReport report;
-  report.best_validation_accuracy = -1;
-  auto best_params = snapshot(params);
-  int64_t validations_without_improvement = 0, images_seen = 0;
-  double loss_sum = 0, last_validation = NAN, training_seconds = 0, earlier_seconds = 0;
-  int64_t loss_count = 0, first_step = 1;
+  // The batch source: epochs over the first train_count images, each in a fresh shuffle.
   torch::Tensor order;
   int64_t cursor = train_count;  // start a new epoch at the first step
-  double chance_loss = 0;        // ln K: the cross-entropy of a uniform guess, known at the first batch
-  DivergenceWatch divergence(options.learning_rate);
+  int64_t images_seen = 0;
+  double chance_loss = 0;  // ln K: the cross-entropy of a uniform guess, known at the first batch
 
-  Checkpointer checkpoints(output, model, optimizer, &generator);
-  if (const TrainingState* resumed = checkpoints.restore()) {
-    first_step = resumed->step + 1;
-    report.resumed_from = resumed->step;
-    best_params = snapshot(resumed->best_params);
-    report.skipped_updates = resumed->integer("skipped_updates");
-    report.best_step = resumed->integer("best_step");
-    validations_without_improvement = resumed->integer("validations_without_improvement");
-    loss_count = resumed->integer("loss_count");
-    images_seen = resumed->integer("images_seen");
-    cursor = resumed->integer("cursor");
-    report.best_validation_accuracy = resumed->real("best_validation_accuracy");
-    loss_sum = resumed->real("loss_sum");
-    last_validation = resumed->real("last_validation");
-    training_seconds = resumed->real("training_seconds");
-    earlier_seconds = resumed->real("elapsed_s");
-    const auto it = resumed->extra.find("order");
-    if (it != resumed->extra.end()) order = it->second.clone();
-    divergence.restore(resumed->divergence);
-  }
-  const auto fill = [&](TrainingState& s) {
-    s.best_params = best_params;
-    s.integers = {{"skipped_updates", report.skipped_updates},
-                  {"best_step", report.best_step},
-                  {"validations_without_improvement", validations_without_improvement},
-                  {"loss_count", loss_count},
-                  {"images_seen", images_seen},
-                  {"cursor", cursor}};
-    s.reals = {{"best_validation_accuracy", report.best_validation_accuracy},
-               {"loss_sum", loss_sum},
-               {"last_validation", last_validation},
-               {"training_seconds", training_seconds},
-               {"elapsed_s", earlier_seconds + seconds_since(start)}};
-    if (order.defined()) s.extra["order"] = order;
-    s.divergence = divergence.reason();
-  };
-  ProgressBar progress(options.steps, options.progress, "val accuracy");
-  model.train();
-
-  for (int64_t step = first_step; step <= options.steps; ++step) {
-    const auto step_start = Clock::now();
+  SupervisedProblem problem;
+  problem.module = &model;
+  problem.loss = [&](torch::Generator& generator) {
     if (cursor + options.batch_size > train_count) {  // new epoch: a fresh shuffle
       order = torch::randperm(train_count, generator, torch::kLong);
       cursor = 0;
     }
     const auto index = order.narrow(0, cursor, std::min(options.batch_size, train_count));
     cursor += options.batch_size;
-    const auto images = train_set.images.index_select(0, index);
-    const auto labels = train_set.labels.index_select(0, index);
-    set_learning_rate(optimizer, scheduled_learning_rate(options, step));
-    optimizer.zero_grad();
-    const auto logits = classifier.logits(images, generator);
-    chance_loss = std::log(static_cast<double>(logits.size(1)));
-    const auto loss = torch::nn::functional::cross_entropy(logits, labels);
-    loss.backward();
-    const double loss_value = loss.item<double>();
-    divergence.observe_loss(loss_value, step);
-    if (options.skip_nonfinite && (!std::isfinite(loss_value) || !gradients_finite(params))) {
-      ++report.skipped_updates;
-    } else {
-      if (options.clip_norm > 0) torch::nn::utils::clip_grad_norm_(params, options.clip_norm);
-      optimizer.step();
-      if (classifier.after_update) classifier.after_update();
-      loss_sum += loss_value;
-      ++loss_count;
-    }
     images_seen += index.size(0);
-    training_seconds += seconds_since(step_start);
-    report.steps_done = step;
+    const auto logits = classifier.logits(train_set.images.index_select(0, index), generator);
+    chance_loss = std::log(static_cast<double>(logits.size(1)));
+    return torch::nn::functional::cross_entropy(logits, train_set.labels.index_select(0, index));
+  };
+  problem.score = "validation_accuracy";
+  problem.higher_is_better = true;
+  problem.progress_label = "val accuracy";
+  problem.validate = [&] {
+    model.eval();
+    const double accuracy = image_accuracy(classifier, train_set, available, options.validation_size,
+                                           make_generator(options.seed, 1));
+    model.train();
+    return accuracy;
+  };
+  problem.watch = [&](DivergenceWatch& watch, double, double mean_loss, int64_t step) {
+    if (!std::isnan(mean_loss)) watch.observe_error("training loss", mean_loss, chance_loss, step);
+  };
+  problem.after_update = classifier.after_update;
+  problem.save_weights = classifier.save_weights;
+  problem.metrics_fields = [&](nlohmann::json& line, int64_t, double training_seconds) {
+    line["epoch"] = static_cast<double>(images_seen) / train_count;
+    line["train_images_per_s"] = images_seen / training_seconds;
+  };
+  problem.save_state = [&](TrainingState& s) {
+    s.integers["images_seen"] = images_seen;
+    s.integers["cursor"] = cursor;
+    if (order.defined()) s.extra["order"] = order;
+  };
+  problem.restore_state = [&](const TrainingState& s) {
+    images_seen = s.integer("images_seen");
+    cursor = s.integer("cursor");
+    const auto it = s.extra.find("order");
+    if (it != s.extra.end()) order = it->second.clone();
+  };
+  const auto loop = train_supervised(problem, options, output);
 
-    const bool validate = step % options.eval_every == 0 || step == options.steps;
-    if (validate) {
-      model.eval();
-      last_validation = image_accuracy(classifier, train_set, available, options.validation_size,
-                                       make_generator(options.seed, 1));
-      model.train();
-      if (loss_count) divergence.observe_error("training loss", loss_sum / loss_count, chance_loss, step);
-      if (last_validation > report.best_validation_accuracy) {
-        report.best_validation_accuracy = last_validation;
-        report.best_step = step;
-        best_params = snapshot(params);
-        validations_without_improvement = 0;
-        if (!output.weights_path.empty()) classifier.save_weights(output.weights_path);
-      } else {
-        ++validations_without_improvement;
-      }
-      if (output.metrics) {
-        nlohmann::json line = {{"step", step},
-                               {"epoch", static_cast<double>(images_seen) / train_count},
-                               {"train_loss", loss_count ? loss_sum / loss_count : NAN},
-                               {"validation_accuracy", last_validation},
-                               {"best_validation_accuracy", report.best_validation_accuracy},
-                               {"skipped_updates", report.skipped_updates},
-                               {"train_images_per_s", images_seen / training_seconds},
-                               {"elapsed_s", earlier_seconds + seconds_since(start)}};
-        if (!divergence.reason().empty()) line["diverged"] = divergence.reason();
-        *output.metrics << line.dump() << "\n" << std::flush;
-      }
-      progress.update(step, loss_count ? loss_sum / loss_count : NAN, last_validation);
-      loss_sum = 0;
-      loss_count = 0;
-      if (options.patience > 0 && validations_without_improvement >= options.patience) {
-        report.early_stopped = true;
-        break;
-      }
-    } else {
-      progress.update(step, loss_value, last_validation);
-    }
-    checkpoints.after_update(step, options.steps, validate, fill);
-  }
-  progress.finish();
-  require_some_update(report.steps_done, report.skipped_updates, options.learning_rate);
-  report.divergence = divergence.reason();
-  {
-    torch::NoGradGuard no_grad;
-    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_params[i]);
-  }
+  ClassifierReport report;
+  static_cast<LoopSummary&>(report) = loop;
+  report.best_validation_accuracy = loop.best_score;
   model.eval();
   const auto test_set = test_split();
   report.test_images = std::min<int64_t>(options.test_size, test_set.labels.size(0));
   report.test_accuracy = image_accuracy(classifier, test_set, 0, report.test_images, make_generator(options.seed, 2));
-  report.train_images_per_second = images_seen / training_seconds;
-  report.wall_seconds = earlier_seconds + seconds_since(start);
+  report.train_images_per_second = images_seen / loop.training_seconds;
+  report.wall_seconds = loop.earlier_seconds + seconds_since(start);
   return report;
 }
 

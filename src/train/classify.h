@@ -40,11 +40,7 @@ nlohmann::json to_json(const SpikingTaskConfig& config);
 SpikingTaskConfig spiking_task_config_from_json(const nlohmann::json& json);
 bool is_spiking_task(const std::string& name);
 
-struct ClassifierReport {
-  int64_t steps_done = 0, skipped_updates = 0, best_step = 0;
-  bool early_stopped = false;
-  int64_t resumed_from = 0;  // the update a resumed run continued after (0 = not resumed)
-  std::string divergence;    // why the run looks diverged ("" = it does not), core/progress.h
+struct ClassifierReport : LoopSummary {
   double best_validation_accuracy = 0, test_accuracy = 0;
   int64_t test_images = 0;
   double wall_seconds = 0, train_images_per_second = 0;

@@ -151,6 +151,128 @@ int64_t evaluation_batch_size(int64_t training_batch, int64_t length) {
   return std::max(training_batch, std::min<int64_t>(500, steps_per_batch / std::max<int64_t>(length, 1)));
 }
 
+SupervisedResult train_supervised(const SupervisedProblem& problem, const TrainOptions& options,
+                                  const TrainOutput& output) {
+  options.validate();
+  const auto start = Clock::now();
+  torch::nn::Module& model = *problem.module;
+  auto generator = make_generator(options.seed, 0);
+  auto params = model.parameters();
+  torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.learning_rate));
+  const std::string best_score = "best_" + problem.score;
+  const auto better = [&](double a, double b) { return problem.higher_is_better ? a > b : a < b; };
+
+  SupervisedResult result;
+  result.best_score = problem.higher_is_better ? -std::numeric_limits<double>::infinity()
+                                               : std::numeric_limits<double>::infinity();
+  auto best_params = snapshot(params);
+  int64_t validations_without_improvement = 0, loss_count = 0, first_step = 1;
+  double loss_sum = 0, last_validation = NAN;
+  DivergenceWatch divergence(options.learning_rate);
+
+  Checkpointer checkpoints(output, model, optimizer, &generator);
+  if (const TrainingState* resumed = checkpoints.restore()) {
+    first_step = resumed->step + 1;
+    result.resumed_from = resumed->step;
+    best_params = snapshot(resumed->best_params);
+    result.skipped_updates = resumed->integer("skipped_updates");
+    result.best_step = resumed->integer("best_step");
+    validations_without_improvement = resumed->integer("validations_without_improvement");
+    loss_count = resumed->integer("loss_count");
+    result.best_score = resumed->real(best_score);
+    loss_sum = resumed->real("loss_sum");
+    last_validation = resumed->real("last_validation");
+    result.earlier_seconds = resumed->real("elapsed_s");
+    // (regression checkpoints written before the loops were merged have no training_seconds)
+    if (resumed->reals.count("training_seconds")) result.training_seconds = resumed->real("training_seconds");
+    divergence.restore(resumed->divergence);
+    if (problem.restore_state) problem.restore_state(*resumed);
+  }
+  const auto elapsed = [&] { return result.earlier_seconds + seconds_since(start); };
+  const auto fill = [&](TrainingState& s) {
+    s.best_params = best_params;
+    s.integers = {{"skipped_updates", result.skipped_updates},
+                  {"best_step", result.best_step},
+                  {"validations_without_improvement", validations_without_improvement},
+                  {"loss_count", loss_count}};
+    s.reals = {{best_score, result.best_score},
+               {"loss_sum", loss_sum},
+               {"last_validation", last_validation},
+               {"training_seconds", result.training_seconds},
+               {"elapsed_s", elapsed()}};
+    s.divergence = divergence.reason();
+    if (problem.save_state) problem.save_state(s);
+  };
+  ProgressBar progress(options.steps, options.progress, problem.progress_label);
+  model.train();
+
+  for (int64_t step = first_step; step <= options.steps; ++step) {
+    const auto step_start = Clock::now();
+    set_learning_rate(optimizer, scheduled_learning_rate(options, step));
+    optimizer.zero_grad();
+    const auto loss = problem.loss(generator);
+    loss.backward();
+    const double loss_value = loss.item<double>();
+    divergence.observe_loss(loss_value, step);
+    if (options.skip_nonfinite && (!std::isfinite(loss_value) || !gradients_finite(params))) {
+      ++result.skipped_updates;  // the nBRC paper's rule: drop the whole update
+    } else {
+      if (options.clip_norm > 0) torch::nn::utils::clip_grad_norm_(params, options.clip_norm);
+      optimizer.step();
+      if (problem.after_update) problem.after_update();
+      loss_sum += loss_value;
+      ++loss_count;
+    }
+    result.training_seconds += seconds_since(step_start);
+    result.steps_done = step;
+
+    const bool validate = step % options.eval_every == 0 || step == options.steps;
+    if (validate) {
+      last_validation = problem.validate();
+      const double mean_loss = loss_count ? loss_sum / loss_count : NAN;
+      if (problem.watch) problem.watch(divergence, last_validation, mean_loss, step);
+      if (better(last_validation, result.best_score)) {
+        result.best_score = last_validation;
+        result.best_step = step;
+        best_params = snapshot(params);
+        validations_without_improvement = 0;
+        if (!output.weights_path.empty() && problem.save_weights) problem.save_weights(output.weights_path);
+      } else {
+        ++validations_without_improvement;
+      }
+      if (output.metrics) {
+        nlohmann::json line = {{"step", step},
+                               {"train_loss", mean_loss},
+                               {problem.score, last_validation},
+                               {best_score, result.best_score},
+                               {"skipped_updates", result.skipped_updates},
+                               {"elapsed_s", elapsed()}};
+        if (!divergence.reason().empty()) line["diverged"] = divergence.reason();
+        if (problem.metrics_fields) problem.metrics_fields(line, step, result.training_seconds);
+        *output.metrics << line.dump() << "\n" << std::flush;
+      }
+      progress.update(step, mean_loss, last_validation);
+      loss_sum = 0;
+      loss_count = 0;
+      if (options.patience > 0 && validations_without_improvement >= options.patience) {
+        result.early_stopped = true;
+        break;
+      }
+    } else {
+      progress.update(step, loss_value, last_validation);
+    }
+    checkpoints.after_update(step, options.steps, validate, fill);
+  }
+  progress.finish();
+  require_some_update(result.steps_done, result.skipped_updates, options.learning_rate);
+  result.divergence = divergence.reason();
+  {  // Restore the best validation weights (also the ones on disk).
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_params[i]);
+  }
+  return result;
+}
+
 TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptions& options,
                         const TrainOutput& output, const ValidationHook& on_validation) {
   options.validate();
@@ -161,122 +283,35 @@ TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptio
   const int64_t eval_batch = evaluation_batch_size(options.batch_size, task.config.length);
   const auto validation = make_fixed_set(task, options.validation_size, eval_batch, options.seed, 1);
   const double validation_chance = chance_mse(validation);
-  auto generator = make_generator(options.seed, 0);
   const auto dtype = model->readout->weight.scalar_type();
 
-  auto params = model->parameters();
-  torch::optim::Adam optimizer(params, torch::optim::AdamOptions(options.learning_rate));
+  SupervisedProblem problem;
+  problem.module = model.ptr().get();
+  problem.loss = [&](torch::Generator& generator) {
+    const auto batch = task.sample(options.batch_size, generator);
+    const auto prediction = model->forward(batch.inputs.to(dtype), task.readout_steps);
+    return batch.mask.defined() ? weighted_mse(prediction, batch.targets.to(dtype), batch.mask.to(dtype))
+                                : torch::mse_loss(prediction, batch.targets.to(dtype));
+  };
+  problem.validate = [&] { return evaluate_mse(model, validation, task.readout_steps); };
+  problem.watch = [&](DivergenceWatch& watch, double validation_mse, double, int64_t step) {
+    watch.observe_error("validation MSE", validation_mse, validation_chance, step);
+  };
+  problem.save_weights = [&](const std::string& path) { save_weights(path, model); };
+  if (on_validation)
+    problem.metrics_fields = [&](nlohmann::json& line, int64_t step, double) {
+      const auto extra = on_validation(step);
+      if (extra.is_object()) line.update(extra);
+    };
+  const auto loop = train_supervised(problem, options, output);
 
   TrainReport report;
-  report.best_validation_mse = std::numeric_limits<double>::infinity();
-  auto best_params = snapshot(params);
-  int64_t validations_without_improvement = 0;
-  double loss_sum = 0, last_validation = NAN, earlier_seconds = 0;
-  int64_t loss_count = 0, first_step = 1;
-  DivergenceWatch divergence(options.learning_rate);
-
-  Checkpointer checkpoints(output, *model, optimizer, &generator);
-  if (const TrainingState* resumed = checkpoints.restore()) {
-    first_step = resumed->step + 1;
-    report.resumed_from = resumed->step;
-    best_params = snapshot(resumed->best_params);
-    report.skipped_updates = resumed->integer("skipped_updates");
-    report.best_step = resumed->integer("best_step");
-    validations_without_improvement = resumed->integer("validations_without_improvement");
-    loss_count = resumed->integer("loss_count");
-    report.best_validation_mse = resumed->real("best_validation_mse");
-    loss_sum = resumed->real("loss_sum");
-    last_validation = resumed->real("last_validation");
-    earlier_seconds = resumed->real("elapsed_s");
-    divergence.restore(resumed->divergence);
-  }
-  const auto fill = [&](TrainingState& s) {
-    s.best_params = best_params;
-    s.integers = {{"skipped_updates", report.skipped_updates},
-                  {"best_step", report.best_step},
-                  {"validations_without_improvement", validations_without_improvement},
-                  {"loss_count", loss_count}};
-    s.reals = {{"best_validation_mse", report.best_validation_mse},
-               {"loss_sum", loss_sum},
-               {"last_validation", last_validation},
-               {"elapsed_s", earlier_seconds + seconds_since(start)}};
-    s.divergence = divergence.reason();
-  };
-  ProgressBar progress(options.steps, options.progress, "val MSE");
-  model->train();
-
-  for (int64_t step = first_step; step <= options.steps; ++step) {
-    const auto batch = task.sample(options.batch_size, generator);
-    set_learning_rate(optimizer, scheduled_learning_rate(options, step));
-    optimizer.zero_grad();
-    const auto prediction = model->forward(batch.inputs.to(dtype), task.readout_steps);
-    const auto loss = batch.mask.defined() ? weighted_mse(prediction, batch.targets.to(dtype), batch.mask.to(dtype))
-                                           : torch::mse_loss(prediction, batch.targets.to(dtype));
-    loss.backward();
-    const double loss_value = loss.item<double>();
-    divergence.observe_loss(loss_value, step);
-    if (options.skip_nonfinite && (!std::isfinite(loss_value) || !gradients_finite(params))) {
-      ++report.skipped_updates;  // the nBRC paper's rule: drop the whole update
-    } else {
-      if (options.clip_norm > 0) torch::nn::utils::clip_grad_norm_(params, options.clip_norm);
-      optimizer.step();
-      loss_sum += loss_value;
-      ++loss_count;
-    }
-    report.steps_done = step;
-
-    const bool validate = step % options.eval_every == 0 || step == options.steps;
-    if (validate) {
-      last_validation = evaluate_mse(model, validation, task.readout_steps);
-      divergence.observe_error("validation MSE", last_validation, validation_chance, step);
-      const bool improved = last_validation < report.best_validation_mse;
-      if (improved) {
-        report.best_validation_mse = last_validation;
-        report.best_step = step;
-        best_params = snapshot(params);
-        validations_without_improvement = 0;
-        if (!output.weights_path.empty()) save_weights(output.weights_path, model);
-      } else {
-        ++validations_without_improvement;
-      }
-      if (output.metrics) {
-        nlohmann::json line = {{"step", step},
-                               {"train_loss", loss_count ? loss_sum / loss_count : NAN},
-                               {"validation_mse", last_validation},
-                               {"best_validation_mse", report.best_validation_mse},
-                               {"skipped_updates", report.skipped_updates},
-                               {"elapsed_s", earlier_seconds + seconds_since(start)}};
-        if (!divergence.reason().empty()) line["diverged"] = divergence.reason();
-        if (on_validation) {
-          const auto extra = on_validation(step);
-          if (extra.is_object()) line.update(extra);
-        }
-        *output.metrics << line.dump() << "\n" << std::flush;
-      }
-      progress.update(step, loss_count ? loss_sum / loss_count : NAN, last_validation);
-      loss_sum = 0;
-      loss_count = 0;
-      if (options.patience > 0 && validations_without_improvement >= options.patience) {
-        report.early_stopped = true;
-        break;
-      }
-    } else {
-      progress.update(step, loss_value, last_validation);
-    }
-    checkpoints.after_update(step, options.steps, validate, fill);
-  }
-  progress.finish();
-  require_some_update(report.steps_done, report.skipped_updates, options.learning_rate);
-  report.divergence = divergence.reason();
-
-  {  // Restore the best validation weights (also the ones on disk).
-    torch::NoGradGuard no_grad;
-    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_params[i]);
-  }
+  static_cast<LoopSummary&>(report) = loop;
+  report.best_validation_mse = loop.best_score;
   const auto test = make_fixed_set(task, options.test_size, eval_batch, options.seed, 2);
   report.test_mse = evaluate_mse(model, test, task.readout_steps);
   report.chance_mse = chance_mse(test);
-  report.wall_seconds = earlier_seconds + seconds_since(start);
+  report.wall_seconds = loop.earlier_seconds + seconds_since(start);
   return report;
 }
 

@@ -36,13 +36,17 @@ struct TrainOptions {
 nlohmann::json to_json(const TrainOptions& options);
 TrainOptions train_options_from_json(const nlohmann::json& json);
 
-struct TrainReport {
+// What every supervised run reports of its loop (train_supervised below).
+struct LoopSummary {
   int64_t steps_done = 0;
   int64_t skipped_updates = 0;
   int64_t best_step = 0;
   bool early_stopped = false;
   int64_t resumed_from = 0;  // the update a resumed run continued after (0 = not resumed)
   std::string divergence;    // why the run looks diverged ("" = it does not), see Divergence
+};
+
+struct TrainReport : LoopSummary {
   double best_validation_mse = 0;
   double test_mse = 0;
   double chance_mse = 0;  // MSE of the best constant prediction on the test set
@@ -68,6 +72,48 @@ struct TrainOutput {
   const TrainingState* resume_from = nullptr;
   const nlohmann::json* run_state = nullptr;
 };
+
+namespace training {
+class DivergenceWatch;  // core/progress.h
+}
+
+// ---- The supervised loop, shared by regression (train_model) and the image classifiers
+// (train_classifier, train/classify.h): Adam under the --lr schedule, the skip rule for
+// non-finite updates, --clip, a validation every eval_every updates with early stopping and
+// the best weights kept (and restored at the end), metrics lines, divergence, resumable
+// checkpoints. What differs between the two is a SupervisedProblem.
+struct SupervisedProblem {
+  torch::nn::Module* module = nullptr;  // its parameters are trained
+  // The loss of one training batch, the batch drawn with `generator` (the loop's, checkpointed).
+  std::function<torch::Tensor(torch::Generator& generator)> loss;
+  // The validation score (no gradients), its metrics key and which way is better.
+  std::function<double()> validate;
+  std::string score = "validation_mse";  // the metrics and checkpoint keys: score and "best_" + score
+  bool higher_is_better = false;
+  std::string progress_label = "val MSE";
+  // At each validation, what the divergence watch sees: the score or the mean training loss
+  // (NaN when every update of the period was skipped) against its chance level.
+  std::function<void(training::DivergenceWatch& watch, double score, double mean_loss, int64_t step)> watch;
+  std::function<void()> after_update;                         // after each optimiser step (SRC: the bias clamp)
+  std::function<void(const std::string& path)> save_weights;  // at each new best score
+  // Extra fields of a validation's metrics line (epoch, images/s, VAA); training_seconds is
+  // the time spent in updates so far, without validations.
+  std::function<void(nlohmann::json& line, int64_t step, double training_seconds)> metrics_fields;
+  // The batch source's own resumable state (a shuffled order and its cursor).
+  std::function<void(TrainingState& state)> save_state;
+  std::function<void(const TrainingState& state)> restore_state;
+};
+
+struct SupervisedResult : LoopSummary {
+  double best_score = 0;
+  double training_seconds = 0;  // in updates, over every session of a resumed run
+  double earlier_seconds = 0;   // wall time of the sessions before this one (resumed runs)
+};
+
+// Trains problem.module until options.steps (or early stopping) and leaves it at its best
+// validation score.
+SupervisedResult train_supervised(const SupervisedProblem& problem, const TrainOptions& options,
+                                  const TrainOutput& output);
 
 // Trains `model` on `task`, writing the metrics lines and best weights to `output`.
 TrainReport train_model(SequenceModel& model, const Task& task, const TrainOptions& options,
