@@ -456,6 +456,11 @@ TEST(MultistabilityCli, UnitBifurcationDiagram) {
   const auto src = cli({"attractors", "--cell", "src", "--u-range", "0:4:81"});
   ASSERT_EQ(src.code, 0) << src.err;
   EXPECT_NE(src.out.find("spiking"), std::string::npos) << src.out;
+  // The choices are the registry's cells with a unit diagram, named in the refusal.
+  const auto gru = cli({"attractors", "--cell", "gru"});
+  EXPECT_NE(gru.code, 0);
+  EXPECT_NE(gru.err.find("brc"), std::string::npos) << gru.err;
+  EXPECT_NE(gru.err.find("src"), std::string::npos) << gru.err;
 }
 
 TEST(MultistabilityCli, NetworkFixedPoints) {

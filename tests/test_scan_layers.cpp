@@ -28,7 +28,7 @@ std::vector<CellKind> scan_kinds() {
   return kinds;
 }
 
-ModelConfig config_of(CellKind kind, int64_t input, int64_t hidden, int64_t layers) {
+ModelConfig block_config_of(CellKind kind, int64_t input, int64_t hidden, int64_t layers) {
   ModelConfig c;
   c.cell = cell_kind_name(kind);
   c.input_size = input;
@@ -41,7 +41,7 @@ class ScanLayers : public ::testing::TestWithParam<CellKind> {};
 
 TEST_P(ScanLayers, ForwardKeepsTheShapesAndSecondStates) {
   const CellKind kind = GetParam();
-  SequenceModel model(config_of(kind, 3, 8, 2));
+  SequenceModel model(block_config_of(kind, 3, 8, 2));
   const auto states = model->all_states(torch::randn({5, 4, 3}));
   EXPECT_EQ(states.size(2), model->state_width());
   const auto expected_c = kind == CellKind::lru                 ? 16
@@ -59,7 +59,7 @@ INSTANTIATE_TEST_SUITE_P(Cells, ScanLayers, ::testing::ValuesIn(scan_kinds()),
                          });
 
 TEST(Streaming, BadStepInputIsRefused) {
-  SequenceModel model(config_of(CellKind::bmru, 2, 4, 1));
+  SequenceModel model(block_config_of(CellKind::bmru, 2, 4, 1));
   auto state = model->initial_state(3);
   EXPECT_THROW(model->step(torch::randn({3, 5}), state), Error);
   std::vector<RecurrentState> empty;
@@ -92,7 +92,14 @@ TEST(ScanLayers, BmruBlockKeepsItsBitThroughHoldInputs) {
 }
 
 TEST(ScanLayers, HybridNeedsAnEvenWidth) {
-  EXPECT_THROW(SequenceModel(config_of(CellKind::hybrid_cmru_lru, 1, 5, 1)), Error);
+  EXPECT_THROW(SequenceModel(block_config_of(CellKind::hybrid_cmru_lru, 1, 5, 1)), Error);
+  // A double hybrid layer is two hybrids of H/2, each two blocks of H/4: H = 6 is even but
+  // not enough, and the message says so (it used to say "even").
+  auto paired = block_config_of(CellKind::hybrid_cmru_lru, 1, 6, 1);
+  paired.double_layer = true;
+  testing::expect_error_containing([&] { SequenceModel model(paired); }, {"--double with a hybrid cell", "divisible by 4"});
+  paired.hidden_size = 8;
+  EXPECT_NO_THROW(SequenceModel model(paired));
 }
 
 // Every sequence-model cell of the registry through train, eval and run.

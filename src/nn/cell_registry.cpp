@@ -33,11 +33,11 @@ std::vector<CellInfo> make_registry() {
   using F = CellFamily;
   std::vector<CellInfo> r;
   // kind, name, family, description, input gates, recurrent gates, second state, factory,
-  // benchmark default, surrogate gradient
+  // benchmark default, surrogate gradient, one-unit bifurcation diagram
   r.push_back({CellKind::brc, "brc", F::bistable, "bistable recurrent cell (cellular feedback), Vecoven et al.",
                3, 0, no_second_state,
                [](int64_t i, int64_t h, const LayerInit&) -> RecurrentLayer { return std::make_shared<BrcLayerImpl>(i, h); },
-               true});
+               true, false, true});
   r.push_back({CellKind::nbrc, "nbrc", F::bistable, "recurrently neuromodulated BRC, Vecoven et al.", 3, 2,
                no_second_state,
                [](int64_t i, int64_t h, const LayerInit& init) -> RecurrentLayer {
@@ -76,7 +76,7 @@ std::vector<CellInfo> make_registry() {
   r.push_back({CellKind::hybrid_acmru_lru, "hybrid-acmru-lru", F::hybrid, "an aCMRU block and an LRU block, H/2 each",
                0, 0, hybrid_width, hybrid<CellKind::hybrid_acmru_lru, CellKind::acmru>, false, true});
   r.push_back({CellKind::src, "src", F::spiking, "spiking recurrent cell (rate-coded MNIST), De Geeter et al.", 1, 0,
-               no_second_state, nullptr, false, true});
+               no_second_state, nullptr, false, true, true});
   return r;
 }
 

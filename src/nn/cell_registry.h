@@ -43,6 +43,8 @@ struct CellInfo {
   // Trained through a surrogate gradient (hard thresholds, spikes): the backward is not the
   // forward's derivative, so it is not checked against finite differences.
   bool surrogate_gradient = false;
+  // Has an analytic one-unit bifurcation diagram (`attractors --cell`, analysis/fixed_points.h).
+  bool unit_diagram = false;
 
   bool sequential() const { return family == CellFamily::bistable || family == CellFamily::gated; }
   bool scan() const { return family == CellFamily::mru || family == CellFamily::mingru || family == CellFamily::lru; }

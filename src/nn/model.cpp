@@ -22,6 +22,9 @@ void ModelConfig::validate() const {
   require(!info.hybrid() || (hidden_size % 2 == 0 && hidden_size >= 2),
           "a hybrid cell needs an even --hidden (an MRU block and an LRU block of H/2 each), got " +
               std::to_string(hidden_size));
+  require(!(double_layer && info.hybrid()) || hidden_size % 4 == 0,
+          "--double with a hybrid cell needs --hidden divisible by 4 (two halves of H/2, each an MRU and an LRU "
+          "block of H/4), got " + std::to_string(hidden_size));
   require(chrono_max_length == 0 || chrono_max_length >= 3,
           "--chrono needs T_max >= 3 (got " + std::to_string(chrono_max_length) + ")");
   require(chrono_variant == "textbook" || chrono_variant == "authors",

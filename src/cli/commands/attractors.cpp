@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "analysis/fixed_points.h"
+#include "nn/cell_registry.h"
 #include "core/error.h"
 #include "io/files.h"
 #include "plot/gnuplot.h"
@@ -28,8 +29,13 @@ namespace neurocell::cli {
 
 namespace {
 
+// The cells with a one-unit bifurcation diagram, from the registry.
+std::vector<std::string> unit_diagram_cells() {
+  return cell_names_where([](const CellInfo& c) { return c.unit_diagram; });
+}
+
 struct UnitDiagramOptions {
-  std::string cell = "brc";      // brc | src
+  std::string cell = "brc";      // a cell with a unit diagram in the registry: brc | src
   double a = 1.5;                // BRC feedback
   double r = 2, r_s = -7, bias = -6, z_hyp = 0.9, z_dep = 0;  // SRC constants
   std::string range = "-2:2:401";  // LO:HI[:N] of the input u (BRC) or x (SRC)
@@ -95,10 +101,11 @@ void command_attractors_network(const std::string& dir, const std::vector<double
 }
 
 void command_attractors_unit(const UnitDiagramOptions& o) {
-  require(o.cell == "brc" || o.cell == "src", "--cell must be brc or src for a unit's bifurcation diagram");
+  require(cell_info(o.cell).unit_diagram, "--cell must be one of " + join_cell_names(unit_diagram_cells()) +
+                                             " for a unit's bifurcation diagram (got '" + o.cell + "')");
   const auto [lo, hi, n] = parse_range(o.range);
   require(std::isfinite(o.a), "--a must be a finite number");
-  const bool brc = o.cell == "brc";
+  const bool brc = cell_info(o.cell).kind == CellKind::brc;  // else SRC, the registry's other unit diagram
   const auto points = brc ? analysis::brc_unit_fixed_points(o.a, lo, hi, n)
                           : analysis::src_unit_fixed_points(o.r, o.r_s, o.bias, o.z_hyp, o.z_dep, lo, hi, n);
   // Per input value: how many stable fixed points.
@@ -170,8 +177,8 @@ void register_attractors(CLI::App& app) {
   attractors->add_option("--max-steps", o.fixed_points.max_steps, "Iterations before giving up on a start")
       ->capture_default_str();
   attractors->add_option("--seed", o.fixed_points.seed, "Seed of the start states")->capture_default_str();
-  o.cell_option = attractors->add_option("--cell", o.unit.cell, "Unit: brc | src")
-                              ->check(CLI::IsMember({"brc", "src"}));
+  o.cell_option = attractors->add_option("--cell", o.unit.cell, "Unit: " + join_cell_names(unit_diagram_cells(), " | "))
+                              ->check(CLI::IsMember(unit_diagram_cells()));
   o.cell_option->excludes(attractors_checkpoint);
   attractors->add_option("--a", o.unit.a, "BRC unit: feedback a (bistable range exists for a > 1)")->capture_default_str();
   attractors->add_option("--u-range", o.unit.range, "Input range LO:HI[:N] (BRC: u, SRC: x)")->capture_default_str();
