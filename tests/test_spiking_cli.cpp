@@ -31,14 +31,22 @@ using testing::TempDir;
 
 using testing::have_mnist;
 
+// A few updates of a small 784-12-20-10 network of `cell` on spiking MNIST into `run`, tested
+// on 300 images (more than one evaluation batch).
+testing::CliResult train_small(const std::string& cell, const std::string& run, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"train", "--cell", cell, "--task", "spiking-mnist", "--layers", "2", "--hidden",
+                                   "12", "--readout-factor", "2", "--rate-steps", "12", "--rate-prefix", "2",
+                                   "--steps", "4", "--batch", "8", "--eval-every", "2", "--val-size", "16",
+                                   "--test-size", "300", "--quiet", "--out", run};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return cli(args);
+}
+
 TEST(SpikingCli, TrainThenEvalGiveTheSameAccuracy) {
   if (!have_mnist()) GTEST_SKIP() << "MNIST not installed (scripts/install.sh)";
   TempDir dir;
   const auto run = dir.path("run");
-  const auto train = cli({"train", "--cell", "src", "--task", "spiking-mnist", "--layers", "2", "--hidden", "12",
-                          "--readout-factor", "2", "--rate-steps", "12", "--rate-prefix", "2", "--steps", "4",
-                          "--batch", "8", "--eval-every", "2", "--val-size", "16", "--test-size", "300", "--quiet",
-                          "--out", run});
+  const auto train = train_small("src", run);
   ASSERT_EQ(train.code, 0) << train.err;
   for (const auto& f : {"config.json", "metrics.jsonl", "model.safetensors", "report.json"})
     EXPECT_TRUE(file_exists(run + "/" + f)) << f;
@@ -117,10 +125,7 @@ TEST(SpikingCli, LifTrainsEvalsRunsAndExports) {
   if (!have_mnist()) GTEST_SKIP() << "MNIST not installed (scripts/install.sh)";
   TempDir dir;
   const auto run = dir.path("run");
-  const auto train = cli({"train", "--cell", "lif", "--task", "spiking-mnist", "--layers", "2", "--hidden", "12",
-                          "--readout-factor", "2", "--rate-steps", "12", "--rate-prefix", "2", "--steps", "4",
-                          "--lif-beta", "0.8", "--batch", "8", "--eval-every", "2", "--val-size", "16", "--test-size",
-                          "300", "--quiet", "--threads", "1", "--out", run});
+  const auto train = train_small("lif", run, {"--lif-beta", "0.8", "--threads", "1"});
   ASSERT_EQ(train.code, 0) << train.err;
   const auto config = nlohmann::json::parse(read_file(run + "/config.json", "config"));
   EXPECT_EQ(config.at("model").at("cell"), "lif");
@@ -179,28 +184,29 @@ TEST(SpikingCli, LifTrainsEvalsRunsAndExports) {
 
 TEST(SpikingCli, EachSpikingCellRefusesTheOthersOptions) {
   TempDir dir;
-  auto r = cli({"train", "--cell", "lif", "--task", "spiking-mnist", "--frozen-bias", "--out", dir.path("a")});
-  EXPECT_NE(r.code, 0);
-  EXPECT_NE(r.err.find("--frozen-bias is an SRC option"), std::string::npos) << r.err;
-  r = cli({"train", "--cell", "lif", "--task", "spiking-mnist", "--detach", "--out", dir.path("b")});
-  EXPECT_NE(r.code, 0);
-  EXPECT_NE(r.err.find("--detach is an SRC option"), std::string::npos) << r.err;
-  r = cli({"train", "--cell", "src", "--task", "spiking-mnist", "--lif-beta", "0.5", "--out", dir.path("c")});
-  EXPECT_NE(r.code, 0);
-  EXPECT_NE(r.err.find("--lif-beta is a LIF option: use it with --cell lif"), std::string::npos) << r.err;
-  r = cli({"train", "--cell", "src", "--task", "spiking-mnist", "--lif-slope", "5", "--out", dir.path("d")});
-  EXPECT_NE(r.code, 0);
-  EXPECT_NE(r.err.find("--lif-slope is a LIF option"), std::string::npos) << r.err;
-  r = cli({"train", "--cell", "lif", "--task", "spiking-mnist", "--lif-beta", "1.5", "--out", dir.path("e")});
-  EXPECT_NE(r.code, 0);
-  EXPECT_NE(r.err.find("--lif-beta must be in [0, 1]"), std::string::npos) << r.err;
-  r = cli({"train", "--cell", "lif", "--task", "copy-first-input", "--out", dir.path("f")});
-  EXPECT_NE(r.code, 0);
-  EXPECT_NE(r.err.find("--cell lif trains on --task spiking-mnist"), std::string::npos) << r.err;
-  r = cli({"train", "--cell", "gru", "--task", "copy-first-input", "--lif-beta", "0.5", "--out", dir.path("g")});
-  EXPECT_NE(r.code, 0);
-  EXPECT_NE(r.err.find("--lif-beta does not apply to the regression tasks"), std::string::npos) << r.err;
-  for (const char* run : {"a", "b", "c", "d", "e", "f", "g"}) EXPECT_FALSE(file_exists(dir.path(run) + "/config.json")) << run;
+  struct Refusal {
+    std::vector<std::string> args;  // after train --out DIR
+    std::string message;
+  };
+  const Refusal refusals[] = {
+      {{"--cell", "lif", "--task", "spiking-mnist", "--frozen-bias"}, "--frozen-bias is an SRC option"},
+      {{"--cell", "lif", "--task", "spiking-mnist", "--detach"}, "--detach is an SRC option"},
+      {{"--cell", "src", "--task", "spiking-mnist", "--lif-beta", "0.5"}, "--lif-beta is a LIF option: use it with --cell lif"},
+      {{"--cell", "src", "--task", "spiking-mnist", "--lif-slope", "5"}, "--lif-slope is a LIF option"},
+      {{"--cell", "lif", "--task", "spiking-mnist", "--lif-beta", "1.5"}, "--lif-beta must be in [0, 1]"},
+      {{"--cell", "lif", "--task", "copy-first-input"}, "--cell lif trains on --task spiking-mnist"},
+      {{"--cell", "gru", "--task", "copy-first-input", "--lif-beta", "0.5"}, "--lif-beta does not apply to the regression tasks"},
+  };
+  int k = 0;
+  for (const auto& refusal : refusals) {
+    const auto out = dir.path("run" + std::to_string(k++));
+    std::vector<std::string> args = {"train", "--out", out};
+    args.insert(args.end(), refusal.args.begin(), refusal.args.end());
+    const auto r = cli(args);
+    EXPECT_NE(r.code, 0) << refusal.message;
+    EXPECT_NE(r.err.find(refusal.message), std::string::npos) << r.err;
+    EXPECT_FALSE(file_exists(out + "/config.json")) << refusal.message;
+  }
 }
 
 // The SRC paper's third benchmark where a user has N-MNIST: a folder in the published event

@@ -264,12 +264,17 @@ _SRC_DEFAULTS = dict(alpha=0.9, rho=3.0, r=2.0, r_s=-7.0, z_hyp=0.9, z_dep=0.0, 
                      detach_recurrence=False, train_bias=True)
 
 
-def _src_options(cell, who):
-    """The SRC constants (docs/cells.md section 2), defaults overridden by cell; unknown names refused."""
-    unknown = set(cell) - set(_SRC_DEFAULTS)
+def _options_of(defaults, given, who):
+    """A spiking cell's constants: defaults overridden by given; unknown names refused."""
+    unknown = set(given) - set(defaults)
     if unknown:
-        raise TypeError(f"{who}: unknown option(s) {', '.join(sorted(unknown))} (valid: {', '.join(_SRC_DEFAULTS)})")
-    return dict(_SRC_DEFAULTS, **cell)
+        raise TypeError(f"{who}: unknown option(s) {', '.join(sorted(unknown))} (valid: {', '.join(defaults)})")
+    return dict(defaults, **given)
+
+
+def _src_options(cell, who):
+    """The SRC constants (docs/cells.md section 2), defaults overridden by cell."""
+    return _options_of(_SRC_DEFAULTS, cell, who)
 
 
 class SRC(_CppModule):
@@ -320,10 +325,7 @@ _LIF_DEFAULTS = dict(beta=0.9, threshold=1.0, slope=25.0)
 
 
 def _lif_options(options, who):
-    unknown = set(options) - set(_LIF_DEFAULTS)
-    if unknown:
-        raise TypeError(f"{who}: unknown option(s) {', '.join(sorted(unknown))} (valid: {', '.join(_LIF_DEFAULTS)})")
-    return dict(_LIF_DEFAULTS, **options)
+    return _options_of(_LIF_DEFAULTS, options, who)
 
 
 class LIF(_CppModule):

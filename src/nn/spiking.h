@@ -8,12 +8,12 @@
 // LifLayer: learned W (H, I), b (H) and initial membrane u0 (H); beta, theta and the
 // surrogate's slope fixed (the LIF baseline, snnTorch's Leaky with reset by subtraction).
 //
-// SrcClassifier: L SRC (or, with cell = "lif", LIF) layers (spikes of one feed W of the next); the last has
-// readout_factor neurons per class (neuron j belongs to class j mod C) and a frozen readout
-// R (C, H_last): R[c, j] = 1 if j belongs to c else -0.1. logits = logit_scale * R sum_t s[t],
-// logit_scale = 1/readout_factor by default: a class's logit is then about the mean spike count
-// of its neurons, which keeps the cross-entropy in a range where it trains (the raw sum over
-// 220 steps saturates the softmax from the first updates).
+// SrcClassifier: L SRC layers, or L LIF layers with cell_name "lif" (spikes of one feed W of
+// the next); the last has readout_factor neurons per class (neuron j belongs to class j mod C)
+// and a frozen readout R (C, H_last): R[c, j] = 1 if j belongs to c else -0.1.
+// logits = logit_scale * R sum_t s[t], logit_scale = 1/readout_factor by default: a class's
+// logit is then about the mean spike count of its neurons, which keeps the cross-entropy in a
+// range where it trains (the raw sum over 220 steps saturates the softmax from the first updates).
 #include <nlohmann/json_fwd.hpp>
 #include <torch/nn/module.h>
 #include <torch/types.h>
