@@ -62,7 +62,8 @@ IntegerSrc::IntegerSrc(std::vector<IntegerSrcLayer> layers, std::vector<int32_t>
 int32_t integer_bias(float b) { return clip(std::lround(500.0 * b), -32768, 32767); }
 
 IntegerSrc IntegerSrc::from_model(const Model& model, const IntegerSrcOptions& options) {
-  if (!model.is_src_classifier()) throw Error("the integer SRC needs an SRC classifier model (model src-classifier)");
+  if (!model.is_src_classifier() || model.cell() != "src")
+    throw Error("the integer SRC needs an SRC classifier model (model src-classifier, cell src)");
   std::vector<IntegerSrcLayer> layers;
   for (int64_t l = 0; l < model.layers(); ++l) {
     const std::string p = "layer" + std::to_string(l) + ".";

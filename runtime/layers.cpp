@@ -348,21 +348,39 @@ class LruBlock : public ScanBlock {
   std::vector<float> lambda_re, lambda_im, gamma;
 };
 
+// The spiking layers' input projection: the sum of the columns of W (H, I) for the non-zero
+// inputs (spikes are sparse), so W is kept transposed (I, H).
+class SpikeProjection {
+ public:
+  SpikeProjection(const Tensor& w, int64_t I, int64_t H) : input(I), hidden(H), weight_t(static_cast<size_t>(I * H)) {
+    for (int64_t j = 0; j < H; ++j)
+      for (int64_t c = 0; c < I; ++c) weight_t[c * H + j] = w.data[j * I + c];
+  }
+  // drive (H) = W x, with the drive noise of o and its counts.
+  void project(const float* x, float* drive, const StepOptions& o) const {
+    std::fill(drive, drive + hidden, 0.0f);
+    for (int64_t c = 0; c < input; ++c) {
+      if (x[c] == 0.0f) continue;
+      const float* column = weight_t.data() + c * hidden;
+      for (int64_t j = 0; j < hidden; ++j) drive[j] += x[c] * column[j];
+      if (o.counts) o.counts->input_events += 1, o.counts->macs += static_cast<uint64_t>(hidden);
+    }
+    if (o.noise) o.noise->drive(drive, hidden);
+  }
+
+ private:
+  int64_t input, hidden;
+  std::vector<float> weight_t;  // (I, H)
+};
+
 // ---- SRC (cells.md section 2): state [i; h; h_s], learned initial states, output spikes ReLU(h).
-// The input projection sums the columns of W for the non-zero inputs (spikes are sparse),
-// so W is kept transposed.
 class SrcLayer : public Layer {
  public:
   SrcLayer(const TensorTable& t, const std::string& p, int64_t I, int64_t H, const Constants& k)
       : Layer(I, H), bias(t.get(p + "bias", {H})), rho(t.get(p + "rho", {H})), r(t.get(p + "r", {H})),
         r_s(t.get(p + "r_s", {H})), z_hyp(t.get(p + "z_hyp", {H})), z_dep(t.get(p + "z_dep", {H})),
         initial_i(t.get(p + "initial_i", {H})), initial_h(t.get(p + "initial_h", {H})),
-        initial_hs(t.get(p + "initial_hs", {H})), alpha(k.src_alpha) {
-    const auto& w = t.get(p + "weight", {H, I});
-    weight_t.resize(static_cast<size_t>(I * H));
-    for (int64_t j = 0; j < H; ++j)
-      for (int64_t c = 0; c < I; ++c) weight_t[c * H + j] = w.data[j * I + c];
-  }
+        initial_hs(t.get(p + "initial_hs", {H})), alpha(k.src_alpha), projection(t.get(p + "weight", {H, I}), I, H) {}
   int64_t state_size() const override { return 3 * hidden; }
   int64_t scratch_size() const override { return hidden; }
   void initial_state(float* state) const override {
@@ -372,14 +390,7 @@ class SrcLayer : public Layer {
   }
   void step(const float* x, float* state, float* out, float* drive, const StepOptions& o) const override {
     const int64_t H = hidden;
-    std::fill(drive, drive + H, 0.0f);
-    for (int64_t c = 0; c < input; ++c) {
-      if (x[c] == 0.0f) continue;
-      const float* column = weight_t.data() + c * H;
-      for (int64_t j = 0; j < H; ++j) drive[j] += x[c] * column[j];
-      if (o.counts) o.counts->input_events += 1, o.counts->macs += static_cast<uint64_t>(H);
-    }
-    if (o.noise) o.noise->drive(drive, H);
+    projection.project(x, drive, o);
     float *i = state, *h = state + H, *h_s = state + 2 * H;
     for (int64_t j = 0; j < H; ++j) {
       const cells::SrcConstants<float> k{alpha, rho.data[j], r.data[j], r_s.data[j], z_hyp.data[j], z_dep.data[j], bias.data[j]};
@@ -393,9 +404,40 @@ class SrcLayer : public Layer {
   }
 
  private:
-  std::vector<float> weight_t;  // (I, H)
   const Tensor &bias, &rho, &r, &r_s, &z_hyp, &z_dep, &initial_i, &initial_h, &initial_hs;
   float alpha;
+  SpikeProjection projection;
+};
+
+// ---- LIF (cells.md section 2, "LIF baseline"): state [u], learned initial membrane, output
+// spikes H(u - theta) (0/1). The input projection is SRC's.
+class LifLayer : public Layer {
+ public:
+  LifLayer(const TensorTable& t, const std::string& p, int64_t I, int64_t H, const Constants& k)
+      : Layer(I, H), bias(t.get(p + "bias", {H})), initial_u(t.get(p + "initial_u", {H})), beta(k.lif_beta),
+        threshold(k.lif_threshold), projection(t.get(p + "weight", {H, I}), I, H) {}
+  int64_t state_size() const override { return hidden; }
+  int64_t scratch_size() const override { return hidden; }
+  void initial_state(float* state) const override { std::copy(initial_u.data.begin(), initial_u.data.end(), state); }
+  void step(const float* x, float* state, float* out, float* drive, const StepOptions& o) const override {
+    const int64_t H = hidden;
+    projection.project(x, drive, o);
+    for (int64_t j = 0; j < H; ++j) {
+      // the slope shapes only the training gradient: the runtime does not need it
+      const cells::LifConstants<float> k{beta, threshold, 0.0f, bias.data[j]};
+      state[j] = cells::lif_forward(k, drive[j], state[j]);
+    }
+    finish_state(state, H, o);
+    for (int64_t j = 0; j < H; ++j) {
+      out[j] = cells::lif_spike(cells::LifConstants<float>{beta, threshold, 0.0f, 0.0f}, state[j]);
+      if (o.counts) o.counts->spikes += out[j] > 0.0f;
+    }
+  }
+
+ private:
+  const Tensor &bias, &initial_u;
+  float beta, threshold;
+  SpikeProjection projection;
 };
 
 // Two layers of H/2 on the same input, outputs and states side by side [first; second]: a
@@ -473,12 +515,14 @@ std::unique_ptr<Layer> make_layer(const std::string& kind, const TensorTable& t,
     if (H % 2) throw Error(t.what() + ": a " + kind + " layer needs an even width, got " + std::to_string(H));
     return make_pair_layer(entry.first, entry.second, t, prefix, I, H, k);
   }
-  // SRC is no cell of a sequence model but the layer of an src-classifier (the model checks which).
+  // SRC and LIF are no cells of a sequence model but the layers of an src-classifier (the model
+  // checks which).
   if (kind == "src") return std::make_unique<SrcLayer>(t, prefix, I, H, k);
+  if (kind == "lif") return std::make_unique<LifLayer>(t, prefix, I, H, k);
   std::string supported;
   for (const auto& name : supported_layer_kinds()) supported += name + ", ";
   throw Error(t.what() + ": layer kind '" + kind + "' is not supported by this runtime (supported: " + supported +
-              "src in an src-classifier, and pairs of them)");
+              "src and lif in an src-classifier, and pairs of them)");
 }
 
 std::unique_ptr<Layer> make_pair_layer(const std::string& first_kind, const std::string& second_kind, const TensorTable& t,

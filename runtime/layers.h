@@ -65,6 +65,7 @@ struct Constants {
   float fq_theta_on = 0.75f, fq_theta_off = 0.25f;
   float layer_norm_eps = 1e-5f;
   float src_alpha = 0.9f;  // SRC: leak of the input integrator
+  float lif_beta = 0.9f, lif_threshold = 1.0f;  // LIF: membrane leak and threshold
   float logit_scale = 0;   // SRC classifier: logits = logit_scale * R sum_t s[t]
 };
 
@@ -83,7 +84,7 @@ class Layer {
   const int64_t input, hidden;
 };
 
-// The layer of a header line 'layer L KIND INPUT HIDDEN' (KIND a cell name, or src), its
+// The layer of a header line 'layer L KIND INPUT HIDDEN' (KIND a cell name, or src / lif), its
 // tensors named prefix + the library's parameter name. Throws Error for an unknown kind.
 std::unique_ptr<Layer> make_layer(const std::string& kind, const TensorTable& t, const std::string& prefix, int64_t I,
                                   int64_t H, const Constants& k);

@@ -105,6 +105,8 @@ Model Model::parse(const std::string& bytes, const std::string& what) {
       else if (w[1] == "fq_theta_off") constants.fq_theta_off = static_cast<float>(v);
       else if (w[1] == "layer_norm_eps") constants.layer_norm_eps = static_cast<float>(v);
       else if (w[1] == "src_alpha") constants.src_alpha = static_cast<float>(v);
+      else if (w[1] == "lif_beta") constants.lif_beta = static_cast<float>(v);
+      else if (w[1] == "lif_threshold") constants.lif_threshold = static_cast<float>(v);
       else if (w[1] == "logit_scale") constants.logit_scale = static_cast<float>(v);
       else throw Error(where + ": unknown constant '" + w[1] + "'");
     } else {
@@ -162,9 +164,11 @@ std::shared_ptr<Model::Impl> build(Description d, std::map<std::string, Tensor> 
     if (!impl->classifier && line_l.hidden != impl->hidden)
       throw Error(what + ": layer " + std::to_string(l) + " has " + std::to_string(line_l.hidden) +
                   " units but the model's hidden size is " + std::to_string(impl->hidden));
-    if (impl->classifier != (line_l.kind == "src"))
+    const bool spiking_layer = line_l.kind == "src" || line_l.kind == "lif";
+    if (impl->classifier != spiking_layer)
       throw Error(what + ": layer " + std::to_string(l) + " is '" + line_l.kind + "', but " +
-                  (impl->classifier ? "an src-classifier has SRC layers only" : "SRC layers need model src-classifier"));
+                  (impl->classifier ? "an src-classifier has spiking (src or lif) layers only"
+                                    : "SRC layers need model src-classifier"));
     const std::string prefix = (impl->classifier ? "layer" : "stack.layer") + std::to_string(l) + ".";
     if (line_l.kind == "pair") {
       if (line_l.hidden % 2) throw Error(what + ": a pair layer needs an even width, got " + std::to_string(line_l.hidden));
@@ -180,13 +184,15 @@ std::shared_ptr<Model::Impl> build(Description d, std::map<std::string, Tensor> 
     impl->buffer_width = std::max(impl->buffer_width, width);
   }
   // The cell line names what the layers are (it is printed, and read by tools): a cell of this
-  // runtime ("src" for an src-classifier), and a single-cell layer must be of that cell (a
+  // runtime ("src" or "lif" for an src-classifier), and a single-cell layer must be of that cell (a
   // pair: a double layer or a hybrid, named by its own cell).
   const auto& kinds = supported_layer_kinds();
-  const bool known_cell = impl->classifier ? d.cell == "src" : std::find(kinds.begin(), kinds.end(), d.cell) != kinds.end();
+  const bool known_cell = impl->classifier ? d.cell == "src" || d.cell == "lif"
+                                           : std::find(kinds.begin(), kinds.end(), d.cell) != kinds.end();
   if (!known_cell)
     throw Error(what + ": the header's 'cell' line is missing or names no cell of this runtime (" +
-                (impl->classifier ? std::string("an src-classifier has cell src") : "see ncrt::supported_layer_kinds()") +
+                (impl->classifier ? std::string("an src-classifier has cell src or lif")
+                                  : "see ncrt::supported_layer_kinds()") +
                 ")");
   for (size_t l = 0; l < layer_lines.size(); ++l)
     if (layer_lines[l].kind != "pair" && layer_lines[l].kind != d.cell)

@@ -17,7 +17,8 @@
 //   Checkpoint        model.safetensors round trip gives the same forward; parameter names are
 //                     the module paths.
 //   RegistryShapes    the registry's gate counts and state widths are the layer's.
-// SRC (family spiking) is not a SequenceModel cell: the same checks run on its classifier.
+// The spiking cells (family spiking: SRC, LIF) are no SequenceModel cells: the same checks run
+// on their classifier (FusedVsReference over the same odd shapes, RuntimeParity, Checkpoint).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -140,15 +141,19 @@ void expect_fused_matches_reference(const CellInfo& cell, bool double_layer, tor
   }
 }
 
-// A small SRC classifier whose units spike now and then, initial states off rest.
-SrcClassifier spiking_model(int64_t input, int64_t hidden, uint64_t seed) {
+// A small spiking classifier of `cell` (SRC or LIF) whose units spike now and then, initial
+// states off rest: L layers, the first L - 1 of `hidden` units, the last of 2 classes x
+// `readout_factor` neurons.
+SrcClassifier spiking_model(const CellInfo& cell, int64_t input, int64_t hidden, uint64_t seed, int64_t layers = 2,
+                            int64_t classes = 3, int64_t readout_factor = 2) {
   torch::manual_seed(seed);
   SrcClassifierConfig config;
+  config.cell_name = cell.name;
   config.input_size = input;
   config.hidden_size = hidden;
-  config.layers = 2;
-  config.classes = 3;
-  config.readout_factor = 2;
+  config.layers = layers;
+  config.classes = classes;
+  config.readout_factor = readout_factor;
   SrcClassifier model(config);
   torch::NoGradGuard no_grad;
   for (auto& layer : model->layers) {
@@ -156,7 +161,43 @@ SrcClassifier spiking_model(int64_t input, int64_t hidden, uint64_t seed) {
     layer->bias.fill_(-2);
     for (auto* t : {&layer->initial_i, &layer->initial_h, &layer->initial_hs}) t->add_(0.3 * torch::randn_like(*t));
   }
+  for (auto& layer : model->lif_layers) {  // drive of order 1 per input spike: u crosses theta = 1 often
+    layer->weight.mul_(4);
+    layer->bias.uniform_(-0.2, 0.4);
+    layer->initial_u.uniform_(-0.5, 1.5);  // some units start above threshold (a reset at t = 1)
+  }
   return model;
+}
+
+// Logits and the gradients of a probe loss with respect to the input spikes and every
+// parameter (W, b, the initial states), fused against the reference, over the odd shapes.
+void expect_spiking_fused_matches_reference(const CellInfo& cell, torch::ScalarType dtype) {
+  const double tolerance = dtype == torch::kFloat64 ? 1e-10 : 1e-4;
+  const auto opts = torch::TensorOptions().dtype(dtype);
+  for (const auto& s : kShapes) {
+    // The last layer has 2 x H neurons (2, 18, 14, 34, 66: both sides of the SIMD widths).
+    auto model = spiking_model(cell, s.I, s.H, s.T * 100 + s.H, s.L, 2, s.H);
+    model->to(dtype);
+    const auto x = torch::bernoulli(torch::full({s.T, s.B, s.I}, 0.5, opts));
+    const auto probe = torch::randn({s.B, 2}, opts);  // (B, C) weights of a probe loss
+    auto run = [&](Impl impl) {
+      model->set_impl(impl);
+      model->zero_grad();
+      auto xi = x.clone().requires_grad_(true);
+      const auto logits = model->forward(xi);
+      (logits * probe).sum().backward();
+      std::vector<torch::Tensor> v = {logits.detach(), xi.grad().clone()};
+      for (const auto& p : model->parameters()) v.push_back(p.grad().defined() ? p.grad().clone() : torch::zeros_like(p));
+      return v;
+    };
+    const auto fused = run(Impl::fused), reference = run(Impl::reference);
+    ASSERT_EQ(fused.size(), reference.size());
+    for (size_t i = 0; i < fused.size(); ++i)
+      EXPECT_LE((fused[i] - reference[i]).abs().max().item<double>(),
+                tolerance * std::max(1.0, reference[i].abs().max().item<double>()))
+          << cell.name << " " << c10::toString(dtype) << " T=" << s.T << " B=" << s.B << " I=" << s.I
+          << " H=" << s.H << " L=" << s.L << ": value " << i << " (0 logits, 1 input, then the parameters)";
+  }
 }
 
 class CellConformance : public ::testing::TestWithParam<std::string> {
@@ -165,17 +206,17 @@ class CellConformance : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(CellConformance, FusedVsReferenceFloat64) {
-  if (!cell().sequence_model()) GTEST_SKIP() << "SRC: FusedVsReference.Spiking";
+  if (cell().spiking()) return expect_spiking_fused_matches_reference(cell(), torch::kFloat64);
   expect_fused_matches_reference(cell(), false, torch::kFloat64);
 }
 
 TEST_P(CellConformance, FusedVsReferenceFloat32) {
-  if (!cell().sequence_model()) GTEST_SKIP() << "SRC: FusedVsReference.Spiking";
+  if (cell().spiking()) return expect_spiking_fused_matches_reference(cell(), torch::kFloat32);
   expect_fused_matches_reference(cell(), false, torch::kFloat32);
 }
 
 TEST_P(CellConformance, FusedVsReferenceDoubleLayer) {
-  if (!cell().sequence_model()) GTEST_SKIP() << "SRC has no double layers";
+  if (!cell().sequence_model()) GTEST_SKIP() << cell().name << " has no double layers";
   expect_fused_matches_reference(cell(), true, torch::kFloat64);
 }
 
@@ -229,7 +270,7 @@ TEST_P(CellConformance, FiniteDifferences) {
 
 TEST_P(CellConformance, StreamingEqualsWholeSequence) {
   const auto& c = cell();
-  if (!c.sequence_model()) GTEST_SKIP() << "SRC classifies whole spike trains";
+  if (!c.sequence_model()) GTEST_SKIP() << c.name << " classifies whole spike trains";
   torch::manual_seed(31);
   SequenceModel model(config_of(c, 2, 6, 2, false));
   perturb(*model);
@@ -245,8 +286,9 @@ TEST_P(CellConformance, StreamingEqualsWholeSequence) {
 TEST_P(CellConformance, RuntimeParity) {
   const auto& c = cell();
   if (!c.sequence_model()) {
-    auto model = spiking_model(20, 8, 4);
-    const auto compiled = ncrt::Model::parse(ncm_bytes(model), "src.ncm");
+    auto model = spiking_model(c, 20, 8, 4);
+    const auto compiled = ncrt::Model::parse(ncm_bytes(model), c.name + ".ncm");
+    EXPECT_EQ(compiled.cell(), c.name);
     const int64_t T = 60;
     const auto spikes = (torch::rand({T, 1, 20}) < 0.3).to(torch::kFloat32);
     torch::NoGradGuard no_grad;
@@ -282,7 +324,7 @@ TEST_P(CellConformance, CheckpointRoundTrip) {
   TempDir dir;
   const auto path = dir.path("model.safetensors");
   if (!c.sequence_model()) {
-    auto a = spiking_model(6, 5, 1), b = spiking_model(6, 5, 2);
+    auto a = spiking_model(c, 6, 5, 1), b = spiking_model(c, 6, 5, 2);
     save_src_weights(path, a);
     load_src_weights(path, b);
     const auto x = torch::bernoulli(torch::full({9, 2, 6}, 0.4));
@@ -307,7 +349,7 @@ TEST_P(CellConformance, CheckpointRoundTrip) {
 
 TEST_P(CellConformance, RegistryShapesAreTheLayers) {
   const auto& c = cell();
-  if (!c.sequence_model()) GTEST_SKIP() << "SRC layers have no second state and one input matrix";
+  if (!c.sequence_model()) GTEST_SKIP() << c.name << " layers have no second state and one input matrix";
   for (int64_t H : {4, 6}) {
     auto layer = make_layer(c.kind, 3, H);
     EXPECT_EQ(layer->kind(), c.kind);
@@ -331,32 +373,6 @@ INSTANTIATE_TEST_SUITE_P(Registry, CellConformance, ::testing::ValuesIn(cell_kin
   std::replace(n.begin(), n.end(), '-', '_');
   return n;
 });
-
-// SRC's fused kernels against its reference, through the classifier (outputs and every
-// gradient; the layer-level sweep over shapes and options is in test_spiking.cpp).
-TEST(FusedVsReference, Spiking) {
-  for (auto dtype : {torch::kFloat64, torch::kFloat32}) {
-    auto model = spiking_model(7, 9, 11);
-    model->to(dtype);
-    const auto x = torch::bernoulli(torch::full({15, 3, 7}, 0.3, torch::TensorOptions().dtype(dtype)));
-    auto run = [&](Impl impl) {
-      model->set_impl(impl);
-      model->zero_grad();
-      const auto logits = model->forward(x);
-      (logits * torch::arange(logits.numel(), logits.options()).reshape(logits.sizes())).sum().backward();
-      std::vector<torch::Tensor> v = {logits.detach()};
-      for (const auto& p : model->parameters())
-        v.push_back(p.grad().defined() ? p.grad().clone() : torch::zeros_like(p));
-      return v;
-    };
-    const auto fused = run(Impl::fused), reference = run(Impl::reference);
-    const double tolerance = dtype == torch::kFloat64 ? 1e-10 : 1e-4;
-    for (size_t i = 0; i < fused.size(); ++i)
-      EXPECT_LE((fused[i] - reference[i]).abs().max().item<double>(),
-                tolerance * std::max(1.0, reference[i].abs().max().item<double>()))
-          << c10::toString(dtype) << " value " << i;
-  }
-}
 
 // One list: the command line's --cell choices, the registry and the runtime agree.
 TEST(CellRegistry, CliRuntimeAndRegistryAgree) {

@@ -78,7 +78,7 @@ std::string framed(const std::string& header, const std::string& data) {
   return with_checksum(std::string("NCM\0", 4) + u32(1) + u32(static_cast<uint32_t>(header.size())) + header + data);
 }
 
-void expect_refused(const std::string& bytes, const std::string& fragment) {
+void expect_ncm_refused(const std::string& bytes, const std::string& fragment) {
   try {
     ncrt::Model::parse(bytes, "model.ncm");
     ADD_FAILURE() << "accepted a bad file; expected an error containing '" << fragment << "'";
@@ -93,37 +93,37 @@ TEST(Runtime, BadFilesAreRefusedWithClearErrors) {
   const std::string good = ncm_bytes(model);
   ASSERT_NO_THROW(ncrt::Model::parse(good, "model.ncm"));
 
-  expect_refused("", "truncated");
-  expect_refused(good.substr(0, good.size() - 9), "truncated");
-  expect_refused(good.substr(0, 40), "truncated");
-  expect_refused(good + "xx", "unexpected bytes");
+  expect_ncm_refused("", "truncated");
+  expect_ncm_refused(good.substr(0, good.size() - 9), "truncated");
+  expect_ncm_refused(good.substr(0, 40), "truncated");
+  expect_ncm_refused(good + "xx", "unexpected bytes");
   std::string bad_magic = good;
   bad_magic[0] = 'X';
-  expect_refused(bad_magic, "not a .ncm");
+  expect_ncm_refused(bad_magic, "not a .ncm");
   std::string future = good;
   future[4] = 9;
-  expect_refused(future, "version 9");
+  expect_ncm_refused(future, "version 9");
   std::string flipped = good;
   flipped[good.size() - 20] ^= 0x10;
-  expect_refused(flipped, "checksum");
+  expect_ncm_refused(flipped, "checksum");
 
   // Header problems behind a valid checksum.
   const std::string base = "model sequence\ncell gru\ninput 1\nhidden 2\noutput 1\nlayers 1\n";
-  expect_refused(framed(base + "layer 0 transformer 1 2\n", ""), "'transformer' is not supported");
-  expect_refused(framed(base + "layer 0 src 1 2\n", ""), "SRC layers need model src-classifier");
-  expect_refused(framed(base + "layer 0 gru 1 2\n", ""), "'stack.layer0.weight_ih' is missing");
-  expect_refused(framed(base + "layer 0 gru 1 2\ntensor readout.bias f32 1\n", std::string(4, '\0')),
+  expect_ncm_refused(framed(base + "layer 0 transformer 1 2\n", ""), "'transformer' is not supported");
+  expect_ncm_refused(framed(base + "layer 0 src 1 2\n", ""), "SRC layers need model src-classifier");
+  expect_ncm_refused(framed(base + "layer 0 gru 1 2\n", ""), "'stack.layer0.weight_ih' is missing");
+  expect_ncm_refused(framed(base + "layer 0 gru 1 2\ntensor readout.bias f32 1\n", std::string(4, '\0')),
                  "'stack.layer0.weight_ih' is missing");
-  expect_refused(framed(base + "layer 0 gru 1 2\ntensor x f32 -1\n", ""), "impossible dimension");
-  expect_refused(framed(base + "layer 0 gru 1 2\ntensor x f16 1\n", "ab"), "dtype 'f16'");
-  expect_refused(framed(base + "layer 0 gru 1 2\nlayer 1 gru 2 2\n", ""), "announces 1 layers and describes 2");
-  expect_refused(framed(base + "layer 0 gru 5 2\n", ""), "reads 5 features");
-  expect_refused(framed(base + "layer 0 gru 1 2\ncolour blue\n", ""), "unknown item 'colour'");
-  expect_refused(framed("model classifier\n", ""), "model kind 'classifier'");
+  expect_ncm_refused(framed(base + "layer 0 gru 1 2\ntensor x f32 -1\n", ""), "impossible dimension");
+  expect_ncm_refused(framed(base + "layer 0 gru 1 2\ntensor x f16 1\n", "ab"), "dtype 'f16'");
+  expect_ncm_refused(framed(base + "layer 0 gru 1 2\nlayer 1 gru 2 2\n", ""), "announces 1 layers and describes 2");
+  expect_ncm_refused(framed(base + "layer 0 gru 5 2\n", ""), "reads 5 features");
+  expect_ncm_refused(framed(base + "layer 0 gru 1 2\ncolour blue\n", ""), "unknown item 'colour'");
+  expect_ncm_refused(framed("model classifier\n", ""), "model kind 'classifier'");
   const float nan = std::nanf("");
   std::string nan_bytes(4, '\0');
   std::memcpy(&nan_bytes[0], &nan, 4);
-  expect_refused(framed(base + "layer 0 gru 1 2\ntensor readout.bias f32 1\n", nan_bytes), "NaN");
+  expect_ncm_refused(framed(base + "layer 0 gru 1 2\ntensor readout.bias f32 1\n", nan_bytes), "NaN");
 
   // A tensor of the wrong shape, and one that belongs to no layer.
   auto mgu = perturbed_model(model_config("mgu"), 1);
@@ -132,7 +132,7 @@ TEST(Runtime, BadFilesAreRefusedWithClearErrors) {
   ASSERT_NE(at, std::string::npos);
   renamed.replace(at, 17, "stack.layer1.bian");
   // recompute the checksum so that the header check, not the checksum, answers
-  expect_refused(with_checksum(renamed.substr(0, renamed.size() - 4)), "'stack.layer1.bias' is missing");
+  expect_ncm_refused(with_checksum(renamed.substr(0, renamed.size() - 4)), "'stack.layer1.bias' is missing");
 
   EXPECT_THROW(ncrt::Model::load("/nonexistent/model.ncm"), ncrt::Error);
 }

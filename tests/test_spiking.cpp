@@ -1,12 +1,15 @@
 // SRC: the cell by hand, fused vs reference (outputs and every gradient, float64 to 1e-10,
 // float32 to 1e-4 relative; dense and sparse input projection; with and without detached
 // recurrence), the reference against finite differences, the resting state, the bias clamp
-// and the classifier's frozen readout.
+// and the classifier's frozen readout. LIF: the layer by hand (forward and the surrogate
+// backward as scalar loops), fused vs reference at the layer (membrane outputs too), and the
+// LIF classifier's config round trip.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
 
+#include "core/error.h"
 #include "nn/spiking.h"
 #include "reference/reference.h"
 #include "test_util.h"
@@ -53,7 +56,7 @@ std::vector<torch::Tensor> run(SrcLayer& layer, Impl impl, bool sparse, const to
   return values;
 }
 
-void expect_fused_matches_reference(torch::ScalarType dtype) {
+void expect_src_fused_matches_reference(torch::ScalarType dtype) {
   const double rtol = dtype == torch::kFloat64 ? 1e-10 : 1e-4, atol = dtype == torch::kFloat64 ? 1e-10 : 1e-5;
   const char* names[] = {"spikes", "i", "h", "h_s", "dx", "dW", "db", "di0", "dh0", "dhs0"};
   struct Shape {
@@ -83,8 +86,8 @@ void expect_fused_matches_reference(torch::ScalarType dtype) {
         }
 }
 
-TEST(SrcFused, MatchesReferenceFloat64) { expect_fused_matches_reference(torch::kFloat64); }
-TEST(SrcFused, MatchesReferenceFloat32) { expect_fused_matches_reference(torch::kFloat32); }
+TEST(SrcFused, MatchesReferenceFloat64) { expect_src_fused_matches_reference(torch::kFloat64); }
+TEST(SrcFused, MatchesReferenceFloat32) { expect_src_fused_matches_reference(torch::kFloat32); }
 
 TEST(SrcCell, OneStepByHand) {
   for (Impl impl : {Impl::reference, Impl::fused}) {
@@ -171,6 +174,154 @@ TEST(SrcClassifier, FrozenReadoutAndLogits) {
   const auto last = model->all_layers(x).back().spikes.sum(0);
   EXPECT_TRUE(torch::allclose(logits, torch::matmul(last, model->readout.t()) / 2.0));
   EXPECT_GT(last.sum().item<float>(), 0.0f);
+}
+
+// ---- LIF (cells.md section 2, "LIF baseline")
+
+// A LIF layer whose units cross theta = 1 now and then, some from the first step.
+LifLayer random_lif_layer(int64_t I, int64_t H, torch::ScalarType dtype, const LifCellOptions& options = {}) {
+  LifLayer layer(I, H, options);
+  {
+    torch::NoGradGuard g;
+    layer->weight.uniform_(-1.0, 1.5);
+    layer->bias.uniform_(-0.3, 0.4);
+    layer->initial_u.uniform_(-0.5, 1.5);
+  }
+  layer->to(dtype);
+  return layer;
+}
+
+// The equations of cells.md as scalar loops over (t, b, j), forward and the surrogate BPTT
+// by hand, against the fused kernels and the reference: spikes, u and the gradients of
+// sum(p_s * s) + sum(p_u * u) with respect to x, W, b and u0.
+TEST(SpikingCellByHand, Lif) {
+  const int64_t T = 6, B = 2, I = 3, H = 4;
+  const double beta = 0.8, theta = 1.0, k = 25.0;
+  torch::manual_seed(12);
+  LifCellOptions options;
+  options.beta = beta;
+  auto layer = random_lif_layer(I, H, torch::kFloat64, options);
+  const auto x = torch::bernoulli(torch::full({T, B, I}, 0.5, torch::kFloat64));
+  const auto p_s = torch::randn({T, B, H}, torch::kFloat64), p_u = torch::randn({T, B, H}, torch::kFloat64);
+  auto at = [](const torch::Tensor& t, auto... i) { return t.index({static_cast<int64_t>(i)...}).template item<double>(); };
+
+  // Forward: u[t] = beta u[t-1] + sum_c W[j][c] x[t][b][c] + b[j] - theta H(u[t-1] - theta).
+  std::vector<double> u((T + 1) * B * H), s(T * B * H);
+  auto U = [&](int64_t t, int64_t b, int64_t j) -> double& { return u[(t * B + b) * H + j]; };  // t = 0: u0
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t j = 0; j < H; ++j) U(0, b, j) = at(layer->initial_u, j);
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t j = 0; j < H; ++j) {
+        double drive = at(layer->bias, j);
+        for (int64_t c = 0; c < I; ++c) drive += at(layer->weight, j, c) * at(x, t, b, c);
+        const double prev = U(t, b, j);
+        U(t + 1, b, j) = beta * prev + drive - theta * (prev > theta ? 1.0 : 0.0);
+        s[(t * B + b) * H + j] = U(t + 1, b, j) > theta ? 1.0 : 0.0;
+      }
+  // Backward: g[t] = dL/du[t] = p_u[t] + p_s[t] / (1 + k |u[t] - theta|)^2 + beta g[t+1] (the
+  // reset passes nothing); then dL/db = sum g, dL/dW = sum g x^T, dL/dx = W^T g, dL/du0 = beta g[1].
+  std::vector<double> dx(T * B * I, 0.0), dw(H * I, 0.0), db(H, 0.0), du0(H, 0.0);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t j = 0; j < H; ++j) {
+      double carry = 0;
+      for (int64_t t = T - 1; t >= 0; --t) {
+        const double q = 1 + k * std::abs(U(t + 1, b, j) - theta);
+        const double g = carry + at(p_u, t, b, j) + at(p_s, t, b, j) / (q * q);
+        db[j] += g;
+        for (int64_t c = 0; c < I; ++c) {
+          dw[j * I + c] += g * at(x, t, b, c);
+          dx[(t * B + b) * I + c] += g * at(layer->weight, j, c);
+        }
+        carry = beta * g;
+      }
+      du0[j] += carry;  // u0 is one vector broadcast over the batch
+    }
+  auto as_tensor = [](const std::vector<double>& v, torch::IntArrayRef shape) {
+    return torch::tensor(v, torch::kFloat64).view(shape);
+  };
+  const auto u_by_hand = as_tensor(u, {T + 1, B, H}).narrow(0, 1, T);
+  for (Impl impl : {Impl::reference, Impl::fused}) {
+    layer->impl = impl;
+    auto xi = x.clone().requires_grad_(true);
+    const auto out = layer->forward(xi);
+    EXPECT_TRUE(torch::allclose(out.u, u_by_hand, 1e-12, 1e-12)) << (impl == Impl::fused ? "fused" : "reference");
+    EXPECT_TRUE(torch::equal(out.spikes, as_tensor(s, {T, B, H})));
+    EXPECT_GT(out.spikes.sum().item<double>(), 0.0);  // some spikes, and some resets to check
+    EXPECT_LT(out.spikes.sum().item<double>(), T * B * H);
+    const auto g = torch::autograd::grad({(out.spikes * p_s).sum() + (out.u * p_u).sum()},
+                                         {xi, layer->weight, layer->bias, layer->initial_u});
+    EXPECT_TRUE(torch::allclose(g[0], as_tensor(dx, {T, B, I}), 1e-12, 1e-12));
+    EXPECT_TRUE(torch::allclose(g[1], as_tensor(dw, {H, I}), 1e-12, 1e-12));
+    EXPECT_TRUE(torch::allclose(g[2], as_tensor(db, {H}), 1e-12, 1e-12));
+    EXPECT_TRUE(torch::allclose(g[3], as_tensor(du0, {H}), 1e-12, 1e-12));
+  }
+}
+
+// The layer alone (the conformance test checks the classifier): spikes, u and every gradient,
+// dense and sparse input projection, probes on both outputs, slopes and leaks of both kinds.
+TEST(LifFused, MatchesReference) {
+  struct Shape {
+    int64_t T, B, I, H;
+  };
+  for (auto dtype : {torch::kFloat64, torch::kFloat32})
+    for (const Shape s : {Shape{1, 1, 1, 1}, Shape{9, 3, 4, 7}, Shape{20, 5, 11, 17}, Shape{12, 2, 3, 33}})
+      for (bool sparse : {false, true}) {
+        torch::manual_seed(s.T * 100 + s.H);
+        LifCellOptions options;
+        options.beta = s.H % 2 ? 0.9 : 0.5;
+        options.slope = s.T > 10 ? 25.0 : 5.0;
+        auto layer = random_lif_layer(s.I, s.H, dtype, options);
+        layer->sparse_input = sparse;
+        const auto opts = torch::TensorOptions().dtype(dtype);
+        const auto x = torch::bernoulli(torch::full({s.T, s.B, s.I}, 0.4, opts));
+        const auto p_s = torch::randn({s.T, s.B, s.H}, opts), p_u = torch::randn({s.T, s.B, s.H}, opts);
+        auto run_impl = [&](Impl impl) {
+          layer->impl = impl;
+          auto xi = x.clone().requires_grad_(true);
+          const auto out = layer->forward(xi);
+          auto v = torch::autograd::grad({(out.spikes * p_s).sum() + (out.u * p_u).sum()},
+                                         {xi, layer->weight, layer->bias, layer->initial_u});
+          v.insert(v.begin(), {out.spikes.detach(), out.u.detach()});
+          return v;
+        };
+        const auto fused = run_impl(Impl::fused), reference = run_impl(Impl::reference);
+        const char* names[] = {"spikes", "u", "dx", "dW", "db", "du0"};
+        const double tolerance = dtype == torch::kFloat64 ? 1e-10 : 1e-4;
+        for (size_t k = 0; k < fused.size(); ++k)
+          EXPECT_LE((fused[k] - reference[k]).abs().max().item<double>(),
+                    tolerance * std::max(1.0, reference[k].abs().max().item<double>()))
+              << names[k] << " " << c10::toString(dtype) << " T=" << s.T << " B=" << s.B << " I=" << s.I
+              << " H=" << s.H << " sparse=" << sparse;
+      }
+}
+
+TEST(LifClassifier, ConfigRoundTripAndSrcDefault) {
+  SrcClassifierConfig config;
+  config.cell_name = "lif";
+  config.input_size = 6, config.layers = 2, config.hidden_size = 5, config.classes = 3, config.readout_factor = 2;
+  config.lif.beta = 0.7, config.lif.slope = 10;
+  const auto json = to_json(config);
+  EXPECT_FALSE(json.contains("rho"));  // only the constants of the cell the layers are
+  const auto back = src_classifier_config_from_json(json);
+  EXPECT_EQ(back.cell_name, "lif");
+  EXPECT_EQ(back.lif.beta, 0.7);
+  EXPECT_EQ(back.lif.slope, 10);
+  SrcClassifier model(back);
+  ASSERT_EQ(model->lif_layers.size(), 2u);
+  EXPECT_TRUE(model->layers.empty());
+  std::vector<std::string> names;
+  for (const auto& p : model->named_parameters()) names.push_back(p.key());
+  EXPECT_EQ(names, (std::vector<std::string>{"layer0.weight", "layer0.bias", "layer0.initial_u", "layer1.weight",
+                                             "layer1.bias", "layer1.initial_u"}));
+  EXPECT_EQ(model->readout.sizes(), (torch::IntArrayRef{3, 6}));
+  EXPECT_THROW(model->all_layers(torch::zeros({3, 1, 6})), Error);  // SRC states only
+  auto no_cell = json;  // runs written before LIF existed name no cell: SRC
+  no_cell.erase("cell");
+  EXPECT_EQ(src_classifier_config_from_json(no_cell).cell_name, "src");
+  auto bad = json;
+  bad["beta"] = 1.5;
+  EXPECT_THROW(src_classifier_config_from_json(bad), Error);
 }
 
 }  // namespace

@@ -14,7 +14,9 @@
 #include "core/error.h"
 #include "io/files.h"
 #include "integer_src.h"
+#include "io/npy.h"
 #include "io/npz.h"
+#include "neurocell_runtime.h"
 #include "nn/spiking.h"
 #include "train/classify.h"
 #include "tasks/mnist.h"
@@ -29,14 +31,22 @@ using testing::TempDir;
 
 using testing::have_mnist;
 
+// A few updates of a small 784-12-20-10 network of `cell` on spiking MNIST into `run`, tested
+// on 300 images (more than one evaluation batch).
+testing::CliResult train_small(const std::string& cell, const std::string& run, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"train", "--cell", cell, "--task", "spiking-mnist", "--layers", "2", "--hidden",
+                                   "12", "--readout-factor", "2", "--rate-steps", "12", "--rate-prefix", "2",
+                                   "--steps", "4", "--batch", "8", "--eval-every", "2", "--val-size", "16",
+                                   "--test-size", "300", "--quiet", "--out", run};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return cli(args);
+}
+
 TEST(SpikingCli, TrainThenEvalGiveTheSameAccuracy) {
   if (!have_mnist()) GTEST_SKIP() << "MNIST not installed (scripts/install.sh)";
   TempDir dir;
   const auto run = dir.path("run");
-  const auto train = cli({"train", "--cell", "src", "--task", "spiking-mnist", "--layers", "2", "--hidden", "12",
-                          "--readout-factor", "2", "--rate-steps", "12", "--rate-prefix", "2", "--steps", "4",
-                          "--batch", "8", "--eval-every", "2", "--val-size", "16", "--test-size", "300", "--quiet",
-                          "--out", run});
+  const auto train = train_small("src", run);
   ASSERT_EQ(train.code, 0) << train.err;
   for (const auto& f : {"config.json", "metrics.jsonl", "model.safetensors", "report.json"})
     EXPECT_TRUE(file_exists(run + "/" + f)) << f;
@@ -91,7 +101,7 @@ TEST(SpikingCli, CellAndTaskMustMatch) {
   EXPECT_NE(r.err.find("--cell src trains on --task spiking-mnist"), std::string::npos) << r.err;
   r = cli({"train", "--cell", "gru", "--task", "spiking-mnist", "--out", dir.path("b")});
   EXPECT_NE(r.code, 0);
-  EXPECT_NE(r.err.find("needs --cell src"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("needs a spiking cell: --cell src or --cell lif"), std::string::npos) << r.err;
   r = cli({"train", "--cell", "src", "--task", "spiking-mnist", "--rate-gain", "1.5", "--out", dir.path("c")});
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("gain"), std::string::npos) << r.err;
@@ -106,6 +116,97 @@ TEST(SpikingCli, CellAndTaskMustMatch) {
   EXPECT_NE(r.err.find("--frozen-bias does not apply to the regression tasks"), std::string::npos) << r.err;
   EXPECT_FALSE(file_exists(dir.path("d") + "/config.json"));
   EXPECT_FALSE(file_exists(dir.path("e") + "/config.json"));
+}
+
+// The LIF baseline through the same command line: train (two layers, --lif-beta), eval gives
+// the same accuracy, run writes every layer's spikes and u, export streams in the runtime with
+// the same logits; the options of the other cell are refused with the fix.
+TEST(SpikingCli, LifTrainsEvalsRunsAndExports) {
+  if (!have_mnist()) GTEST_SKIP() << "MNIST not installed (scripts/install.sh)";
+  TempDir dir;
+  const auto run = dir.path("run");
+  const auto train = train_small("lif", run, {"--lif-beta", "0.8", "--threads", "1"});
+  ASSERT_EQ(train.code, 0) << train.err;
+  const auto config = nlohmann::json::parse(read_file(run + "/config.json", "config"));
+  EXPECT_EQ(config.at("model").at("cell"), "lif");
+  EXPECT_EQ(config.at("model").at("beta"), 0.8);
+  const auto report = nlohmann::json::parse(read_file(report_path(run), "report"));
+  EXPECT_EQ(report.at("cell"), "lif");
+  const auto line = train.out.substr(0, train.out.find('\n'));
+  EXPECT_EQ(line.rfind("accuracy: ", 0), 0u) << train.out;
+  EXPECT_NE(train.out.find("lif 784-12-20-10"), std::string::npos) << train.out;
+  const auto eval = cli({"eval", "--checkpoint", run, "--test-size", "300"});
+  ASSERT_EQ(eval.code, 0) << eval.err;
+  EXPECT_EQ(eval.out.substr(0, eval.out.find('\n')), line);  // same weights, same coded test images
+  // the weights moved off their initialisation
+  SrcClassifier trained(src_classifier_config_from_json(config.at("model")));
+  load_src_weights(weights_path(run), trained);
+  torch::manual_seed(1);
+  SrcClassifier fresh(src_classifier_config_from_json(config.at("model")));
+  EXPECT_FALSE(torch::equal(trained->lif_layers[0]->weight, fresh->lif_layers[0]->weight));
+
+  // run: per layer [spikes; u], (T, B, 2 x 12 + 2 x 20), equal to the in-process forward
+  torch::manual_seed(5);
+  const auto x = torch::bernoulli(torch::full({14, 3, 784}, 0.1));
+  write_npy(dir.path("x.npy"), x);
+  const auto states = cli({"run", "--checkpoint", run, "--input", dir.path("x.npy"), "--output", dir.path("s.npy")});
+  ASSERT_EQ(states.code, 0) << states.err;
+  const auto y = read_npy(dir.path("s.npy"));
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{14, 3, 64}));
+  torch::NoGradGuard no_grad;
+  trained->eval();
+  const auto layers = trained->layer_states(x);
+  EXPECT_TRUE(torch::equal(y, torch::cat({layers[0][0], layers[0][1], layers[1][0], layers[1][1]}, 2)));
+
+  // export -> the runtime streams the same logits
+  const auto exported = cli({"export", "--checkpoint", run, "--out", dir.path("lif.ncm")});
+  ASSERT_EQ(exported.code, 0) << exported.err;
+  EXPECT_NE(exported.out.find("lif 784-12-20-10"), std::string::npos) << exported.out;
+  const auto model = ncrt::Model::load(dir.path("lif.ncm"));
+  EXPECT_EQ(model.cell(), "lif");
+  ncrt::Stream stream(model);
+  const float* logits = nullptr;
+  for (int64_t t = 0; t < 14; ++t) {
+    const auto x_t = x[t][0].contiguous();
+    logits = stream.step(x_t.data_ptr<float>());
+  }
+  const auto expected = trained->forward(x.narrow(1, 0, 1)).reshape(-1);
+  for (int64_t c = 0; c < 10; ++c) EXPECT_NEAR(logits[c], expected[c].item<float>(), 1e-5) << c;
+
+  // SRC-only tools and flags refuse the LIF run, naming the fix
+  auto r = cli({"export", "--checkpoint", run, "--out", dir.path("int.ncm"), "--integer-bits", "8"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("is a LIF run: export it without --integer-bits"), std::string::npos) << r.err;
+  r = cli({"integer-src", "--checkpoint", run, "--test-size", "10"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("give an SRC run (--cell src)"), std::string::npos) << r.err;
+}
+
+TEST(SpikingCli, EachSpikingCellRefusesTheOthersOptions) {
+  TempDir dir;
+  struct Refusal {
+    std::vector<std::string> args;  // after train --out DIR
+    std::string message;
+  };
+  const Refusal refusals[] = {
+      {{"--cell", "lif", "--task", "spiking-mnist", "--frozen-bias"}, "--frozen-bias is an SRC option"},
+      {{"--cell", "lif", "--task", "spiking-mnist", "--detach"}, "--detach is an SRC option"},
+      {{"--cell", "src", "--task", "spiking-mnist", "--lif-beta", "0.5"}, "--lif-beta is a LIF option: use it with --cell lif"},
+      {{"--cell", "src", "--task", "spiking-mnist", "--lif-slope", "5"}, "--lif-slope is a LIF option"},
+      {{"--cell", "lif", "--task", "spiking-mnist", "--lif-beta", "1.5"}, "--lif-beta must be in [0, 1]"},
+      {{"--cell", "lif", "--task", "copy-first-input"}, "--cell lif trains on --task spiking-mnist"},
+      {{"--cell", "gru", "--task", "copy-first-input", "--lif-beta", "0.5"}, "--lif-beta does not apply to the regression tasks"},
+  };
+  int k = 0;
+  for (const auto& refusal : refusals) {
+    const auto out = dir.path("run" + std::to_string(k++));
+    std::vector<std::string> args = {"train", "--out", out};
+    args.insert(args.end(), refusal.args.begin(), refusal.args.end());
+    const auto r = cli(args);
+    EXPECT_NE(r.code, 0) << refusal.message;
+    EXPECT_NE(r.err.find(refusal.message), std::string::npos) << r.err;
+    EXPECT_FALSE(file_exists(out + "/config.json")) << refusal.message;
+  }
 }
 
 // The SRC paper's third benchmark where a user has N-MNIST: a folder in the published event

@@ -10,7 +10,7 @@ See docs/python.md."""
 import torch  # noqa: F401  (loads libtorch before the extension)
 
 from . import _C
-from .modules import (ACMRU, BMRU, BRC, CMRU, GRU, LRU, LSTM, MGU, NBRC, SRC, FqBMRU, HybridACMRULRU,
+from .modules import (ACMRU, BMRU, BRC, CMRU, GRU, LIF, LRU, LSTM, MGU, NBRC, SRC, FqBMRU, HybridACMRULRU,
                       HybridBMRULRU, HybridCMRULRU, MinGRU, RecurrentStack, SequenceModel, SRCClassifier,
                       cell_class, cell_names)
 from .runs import export, load, resume, run_kind, run_predictions, run_states, save, train

@@ -17,7 +17,7 @@ from . import _C
 
 __all__ = [
     "RecurrentStack", "BRC", "NBRC", "GRU", "LSTM", "MGU", "BMRU", "CMRU", "ACMRU", "FqBMRU", "MinGRU",
-    "LRU", "HybridBMRULRU", "HybridCMRULRU", "HybridACMRULRU", "SequenceModel", "SRC", "SRCClassifier",
+    "LRU", "HybridBMRULRU", "HybridCMRULRU", "HybridACMRULRU", "SequenceModel", "SRC", "LIF", "SRCClassifier",
     "cell_names", "cell_class",
 ]
 
@@ -210,9 +210,11 @@ _CLASSES = {c.cell: c for c in (BRC, NBRC, GRU, LSTM, MGU, BMRU, CMRU, ACMRU, Fq
 
 
 def cell_class(name):
-    """The module class of a registered cell name ('brc', 'gru', ..., 'src')."""
+    """The module class of a registered cell name ('brc', 'gru', ..., 'src', 'lif')."""
     if name == "src":
         return SRC
+    if name == "lif":
+        return LIF
     if name not in _CLASSES:
         raise ValueError(f"unknown cell '{name}' (valid: {', '.join(cell_names(False))})")
     return _CLASSES[name]
@@ -262,12 +264,17 @@ _SRC_DEFAULTS = dict(alpha=0.9, rho=3.0, r=2.0, r_s=-7.0, z_hyp=0.9, z_dep=0.0, 
                      detach_recurrence=False, train_bias=True)
 
 
-def _src_options(cell, who):
-    """The SRC constants (docs/cells.md section 2), defaults overridden by cell; unknown names refused."""
-    unknown = set(cell) - set(_SRC_DEFAULTS)
+def _options_of(defaults, given, who):
+    """A spiking cell's constants: defaults overridden by given; unknown names refused."""
+    unknown = set(given) - set(defaults)
     if unknown:
-        raise TypeError(f"{who}: unknown option(s) {', '.join(sorted(unknown))} (valid: {', '.join(_SRC_DEFAULTS)})")
-    return dict(_SRC_DEFAULTS, **cell)
+        raise TypeError(f"{who}: unknown option(s) {', '.join(sorted(unknown))} (valid: {', '.join(defaults)})")
+    return dict(defaults, **given)
+
+
+def _src_options(cell, who):
+    """The SRC constants (docs/cells.md section 2), defaults overridden by cell."""
+    return _options_of(_SRC_DEFAULTS, cell, who)
 
 
 class SRC(_CppModule):
@@ -312,18 +319,66 @@ class SRC(_CppModule):
         return f"{self.input_size}, {self.hidden_size}"
 
 
+# The LIF baseline's constants (docs/cells.md section 2, "LIF baseline"): fixed leak beta,
+# threshold theta and the slope k of the fast-sigmoid surrogate 1 / (1 + k |u - theta|)^2.
+_LIF_DEFAULTS = dict(beta=0.9, threshold=1.0, slope=25.0)
+
+
+def _lif_options(options, who):
+    return _options_of(_LIF_DEFAULTS, options, who)
+
+
+class LIF(_CppModule):
+    """One layer of leaky integrate-and-fire neurons (docs/cells.md section 2, "LIF baseline":
+    snnTorch's Leaky with reset by subtraction), fused kernels with the fast-sigmoid surrogate
+    backward. Learned: weight (H, I), bias (H), initial_u (H).
+
+    forward(x, u0=None) -> (spikes, u_T): x (T, B, I) input spikes, spikes (T, B, H) of 0/1;
+    u0 (B, H), or None for the layer's learned initial membrane. sequences(x) gives (spikes, u),
+    each (T, B, H).
+    """
+
+    def __init__(self, input_size, hidden_size, batch_first=False, dtype=None, **options):
+        options = _lif_options(options, "LIF")
+        super().__init__(_C._LifLayer(int(input_size), int(hidden_size), **options))
+        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
+        self.options = options
+        self._setup(batch_first, dtype)
+
+    def sequences(self, x, u0=None):
+        """(spikes, u), each (T, B, H) (batch first with batch_first)."""
+        x = self._time_major(x)
+        if u0 is not None:
+            self._check_input(u0, "initial membrane", dims=2)
+            out = self._cpp.forward(x, u0)
+        else:
+            out = self._cpp.forward(x)
+        return tuple(self._batch_layout(t) for t in out)
+
+    def forward(self, x, u0=None):
+        spikes, u = self.sequences(x, u0)
+        return spikes, (u[:, -1] if self.batch_first else u[-1])
+
+    def extra_repr(self):
+        return f"{self.input_size}, {self.hidden_size}, beta={self.options['beta']}"
+
+
 class SRCClassifier(_CppModule):
-    """The deep SRC network of the SRC paper: num_layers SRC layers (the last one of
-    classes * readout_factor neurons) and a frozen readout summing each class's spikes.
-    forward(spikes (T, B, I)) -> logits (B, classes). Call clamp_biases() after each optimiser
-    step. The model of every spiking run folder (names as in its model.safetensors).
+    """The deep spiking network of the SRC paper: num_layers layers of cell ("src", or "lif"
+    for the LIF baseline; the last of classes * readout_factor neurons) and a frozen readout
+    summing each class's spikes. forward(spikes (T, B, I)) -> logits (B, classes). Call
+    clamp_biases() after each optimiser step (SRC's b <= bias_max). The model of every spiking
+    run folder (names as in its model.safetensors). The cell's constants are keywords: SRC's
+    alpha, rho, ..., train_bias; LIF's beta, threshold, slope.
     """
 
     def __init__(self, input_size=784, hidden_size=100, num_layers=1, classes=10, readout_factor=10,
-                 logit_scale=0.0, impl="fused", batch_first=False, dtype=None, _cpp=None, **cell):
+                 logit_scale=0.0, impl="fused", batch_first=False, dtype=None, cell="src", _cpp=None, **options):
         if _cpp is None:
-            config = _src_options(cell, "SRCClassifier")
-            config.update({"cell": "src", "input_size": int(input_size), "hidden_size": int(hidden_size),
+            if cell not in ("src", "lif"):
+                raise ValueError(f"SRCClassifier: cell must be 'src' or 'lif', got {cell!r}")
+            config = (_src_options if cell == "src" else _lif_options)(options, "SRCClassifier")
+            config.update({"cell": cell, "input_size": int(input_size), "hidden_size": int(hidden_size),
                            "layers": int(num_layers), "classes": int(classes),
                            "readout_factor": int(readout_factor), "logit_scale": float(logit_scale), "impl": impl})
             _cpp = _C._SrcClassifier(json.dumps(config))
@@ -339,12 +394,16 @@ class SRCClassifier(_CppModule):
         return self._cpp.forward(self._time_major(spikes, "spikes"))
 
     def all_layers(self, spikes):
-        """Per layer (spikes, i, h, h_s), each (T, B, H_l), time-major."""
+        """Per layer (spikes, i, h, h_s), each (T, B, H_l), time-major (SRC only)."""
         return self._cpp.all_layers(self._time_major(spikes, "spikes"))
+
+    def layer_states(self, spikes):
+        """Per layer its states, each (T, B, H_l), time-major: SRC (spikes, i, h, h_s), LIF (spikes, u)."""
+        return self._cpp.layer_states(self._time_major(spikes, "spikes"))
 
     def clamp_biases(self):
         self._cpp.clamp_biases()
 
     def extra_repr(self):
         c = self.config
-        return f"{c['input_size']} -> {c['layers']} SRC layers -> {c['classes']} classes"
+        return f"{c['input_size']} -> {c['layers']} {c['cell'].upper()} layers -> {c['classes']} classes"

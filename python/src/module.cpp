@@ -286,6 +286,40 @@ void bind_modules(py::module_& m) {
       .def_readonly("hidden_size", &SrcLayerImpl::hidden_size)
       .def("set_impl", [](SrcLayerImpl& self, const std::string& impl) { self.impl = parse_impl(impl); });
 
+  py::class_<LifLayerImpl, Module, std::shared_ptr<LifLayerImpl>>(m, "_LifLayer")
+      .def(py::init([](int64_t input_size, int64_t hidden_size, double beta, double threshold, double slope) {
+             require(input_size >= 1 && hidden_size >= 1, "LIF: input_size and hidden_size must be >= 1");
+             require(beta >= 0 && beta <= 1, "LIF: beta must be in [0, 1]");
+             require(slope > 0 && threshold > 0, "LIF: slope and threshold must be > 0");
+             return std::make_shared<LifLayerImpl>(input_size, hidden_size, LifCellOptions{beta, threshold, slope});
+           }),
+           py::arg("input_size"), py::arg("hidden_size"), py::arg("beta"), py::arg("threshold"), py::arg("slope"))
+      // x (T, B, I) -> spikes, u (T, B, H). Initial membrane: the layer's learned one, or u0 (B, H).
+      .def(
+          "forward",
+          [](LifLayerImpl& self, const Tensor& x, const py::object& u0) {
+            if (u0.is_none()) {
+              const auto s = self.forward(x);
+              return py::make_tuple(s.spikes, s.u);
+            }
+            require(x.dim() == 3 && x.size(2) == self.input_size,
+                    "lif layer: input must be (T, B, I=" + std::to_string(self.input_size) + ")");
+            const Tensor u = u0.cast<Tensor>();
+            require(u.dim() == 2 && u.size(0) == x.size(1) && u.size(1) == self.hidden_size &&
+                        u.scalar_type() == x.scalar_type(),
+                    "LIF: the initial membrane must be (B=" + std::to_string(x.size(1)) + ", H=" +
+                        std::to_string(self.hidden_size) + ") of the input's dtype");
+            const auto s = self.impl == Impl::fused && x.device().is_cpu()
+                               ? fused::lif_forward(x, u, self.weights(), self.sparse_input)
+                               : reference::lif_forward(x, u, self.weights());
+            return py::make_tuple(s.spikes, s.u);
+          },
+          py::arg("x"), py::arg("u0") = py::none())
+      .def_readwrite("sparse_input", &LifLayerImpl::sparse_input)
+      .def_readonly("input_size", &LifLayerImpl::input_size)
+      .def_readonly("hidden_size", &LifLayerImpl::hidden_size)
+      .def("set_impl", [](LifLayerImpl& self, const std::string& impl) { self.impl = parse_impl(impl); });
+
   py::class_<SrcClassifierImpl, Module, std::shared_ptr<SrcClassifierImpl>>(m, "_SrcClassifier")
       .def(py::init([](const std::string& config) {
              auto c = src_classifier_config_from_json(from_python_text(config, "SRC classifier config"));
@@ -302,6 +336,16 @@ void bind_modules(py::module_& m) {
             return out;
           },
           py::arg("spikes"))
+      // Per layer the states named by state_names(): SRC (spikes, i, h, h_s), LIF (spikes, u).
+      .def(
+          "layer_states",
+          [](SrcClassifierImpl& self, const Tensor& spikes) {
+            std::vector<py::tuple> out;
+            for (const auto& states : self.layer_states(spikes)) out.push_back(py::tuple(py::cast(states)));
+            return out;
+          },
+          py::arg("spikes"))
+      .def("state_names", &SrcClassifierImpl::state_names)
       .def("clamp_biases", &SrcClassifierImpl::clamp_biases)
       .def("config_json", [](SrcClassifierImpl& self) { return to_json(self.config).dump(); })
       .def("set_impl", [](SrcClassifierImpl& self, const std::string& impl) {

@@ -31,7 +31,7 @@ def state_tensors(hx):
 
 def test_every_registered_cell_has_a_module():
     registered = {c["name"] for c in neurocell.cell_registry()}
-    assert registered == set(SEQUENCE_CELLS) | {"src"}
+    assert registered == set(SEQUENCE_CELLS) | {"src", "lif"}
     for name in registered:
         cls = neurocell.cell_class(name)
         assert issubclass(cls, torch.nn.Module)
@@ -212,6 +212,56 @@ def test_src_layer_and_classifier():
     assert clf.get_parameter("layer0.weight").grad is not None
     clf.clamp_biases()
     assert "readout" in dict(clf.named_buffers())
+
+
+def test_lif_fused_gradients_match_the_reference_in_float64():
+    """gradcheck cannot hold for a surrogate gradient (it is not the forward's derivative): the
+    fused backward is checked against the reference's autograd instead, in float64."""
+    for sparse in (True, False):
+        torch.manual_seed(4)
+        layer = neurocell.LIF(7, 9, dtype=torch.float64, beta=0.8, slope=10.0)
+        with torch.no_grad():
+            layer.get_parameter("weight").mul_(4)
+            layer.get_parameter("initial_u").uniform_(-0.5, 1.5)
+        layer._cpp.sparse_input = sparse
+        reference = neurocell.LIF(7, 9, dtype=torch.float64, beta=0.8, slope=10.0)
+        reference.load_state_dict(layer.state_dict())
+        reference.set_impl("reference")
+        x = (torch.rand(17, 3, 7, dtype=torch.float64) < 0.4).double()
+        probe_s, probe_u = torch.randn(17, 3, 9, dtype=torch.float64), torch.randn(17, 3, 9, dtype=torch.float64)
+        results = []
+        for m in (layer, reference):
+            xi = x.clone().requires_grad_(True)
+            spikes, u = m.sequences(xi)
+            ((spikes * probe_s).sum() + (u * probe_u).sum()).backward()
+            results.append([spikes.detach(), u.detach(), xi.grad] + [p.grad for p in m.parameters()])
+        assert 0 < results[0][0].sum() < results[0][0].numel()  # some spikes, some silence
+        for a, b in zip(*results):
+            torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
+    spikes, u_last = layer(x, torch.zeros(3, 9, dtype=torch.float64))
+    assert spikes.shape == (17, 3, 9) and u_last.shape == (3, 9)
+    with pytest.raises(TypeError, match="unknown option"):
+        neurocell.LIF(3, 4, alpha=0.5)
+    assert neurocell.cell_class("lif") is neurocell.LIF
+
+
+def test_lif_classifier():
+    clf = neurocell.SRCClassifier(input_size=6, hidden_size=8, num_layers=2, classes=3, readout_factor=2,
+                                  cell="lif", beta=0.7)
+    assert clf.config["cell"] == "lif" and clf.config["beta"] == 0.7
+    assert [n for n, _ in clf.named_parameters()] == ["layer0.weight", "layer0.bias", "layer0.initial_u",
+                                                      "layer1.weight", "layer1.bias", "layer1.initial_u"]
+    x = (torch.rand(25, 7, 6) < 0.3).float()
+    logits = clf(x)
+    assert logits.shape == (7, 3)
+    logits.sum().backward()
+    assert clf.get_parameter("layer0.weight").grad is not None
+    states = clf.layer_states(x)
+    assert len(states) == 2 and [t.shape for t in states[1]] == [(25, 7, 6), (25, 7, 6)]
+    with pytest.raises(TypeError, match="unknown option"):
+        neurocell.SRCClassifier(cell="lif", rho=3.0)
+    with pytest.raises(ValueError, match="cell must be"):
+        neurocell.SRCClassifier(cell="gru")
 
 
 def test_frozen_src_bias_and_keras_initialisation():

@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
     } else {
       model = std::make_unique<ncrt::Model>(ncrt::Model::parse(bytes, argv[1]));
       I = model->input_size(), O = model->output_size();
-      spiking = model->cell() == "src";
+      spiking = model->is_src_classifier();  // src or lif layers
       description = model->cell() + ", " + std::to_string(model->layers()) + " layers of " + std::to_string(model->hidden_size());
       state.resize(model->state_size()), scratch.resize(model->scratch_size()), outputs.resize(O);
       model->initial_state(state.data());

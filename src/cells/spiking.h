@@ -1,6 +1,8 @@
 #pragma once
-// SRC, the spiking recurrent cell (cells.md section 2), one unit and one time step.
+// The spiking cells (cells.md section 2), one unit and one time step: SRC, the spiking
+// recurrent cell, and LIF, the leaky integrate-and-fire baseline (at the end).
 //
+// SRC:
 //   i'   = alpha*i + drive                     drive = (W s_in)_j, leaky input integrator
 //   u    = tanh(i'/rho),  x = rho*u            soft saturation
 //   z    = h > 1/2 ? z_dep : z_hyp             Heaviside on the previous h (no gradient)
@@ -63,6 +65,47 @@ NEUROCELL_CELL_MATH SrcState<V> src_backward(const SrcConstants<V>& k, V dh, con
     d_prev.h_s = k.r_s * d_pre + z * d_next.h_s;
   }
   return d_prev;
+}
+
+// LIF (cells.md section 2, "LIF baseline"): snnTorch's Leaky with reset by subtraction.
+//
+//   s    = u > theta ? 1 : 0                  spike of the previous step: the reset (no gradient)
+//   u'   = beta*u + drive + b - theta*s       drive = (W s_in)_j
+//   s'   = u' > theta ? 1 : 0                 output spike
+//
+// The Heaviside's derivative is replaced by snnTorch's fast sigmoid,
+// dS/du = 1 / (1 + k |u - theta|)^2, and the reset term is detached (snnTorch's mem_reset),
+// so du'/du = beta.
+template <class V>
+struct LifConstants {
+  V beta, threshold, slope, bias;
+};
+
+template <class V>
+NEUROCELL_CELL_MATH V lif_spike(const LifConstants<V>& k, V u) {
+  return select_greater(u, k.threshold, V(1), V(0));
+}
+
+template <class V>
+NEUROCELL_CELL_MATH V lif_forward(const LifConstants<V>& k, V drive, V u_prev) {
+  return k.beta * u_prev + drive + k.bias - k.threshold * lif_spike(k, u_prev);
+}
+
+// The surrogate dS/du at u.
+template <class V>
+NEUROCELL_CELL_MATH V lif_surrogate(const LifConstants<V>& k, V u) {
+  const V d = u - k.threshold;
+  const V q = V(1) + k.slope * select_greater(d, V(0), d, V(0) - d);  // 1 + k|d|
+  return V(1) / (q * q);
+}
+
+// Gradients of one step. In: ds = dL/ds' (from outside), du = dL/du' from outside and the
+// carry of the next step, and the new membrane u'. Out: the total dL/du' (= dL/d(drive) =
+// dL/db of this step); returns the carry dL/du to the previous step.
+template <class V>
+NEUROCELL_CELL_MATH V lif_backward(const LifConstants<V>& k, V ds, V du, V u, V& d_total) {
+  d_total = du + ds * lif_surrogate(k, u);
+  return k.beta * d_total;
 }
 
 }  // namespace neurocell::cells

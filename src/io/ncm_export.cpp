@@ -73,13 +73,19 @@ std::string ncm_bytes(SrcClassifier& model) {
   const auto& config = model->config;
   std::ostringstream header;
   header.precision(9);
-  header << "model src-classifier\ncell src\ninput " << config.input_size << "\nhidden " << config.hidden_size
-         << "\noutput " << config.classes << "\nlayers " << config.layers << "\n";
+  // The same classifier whichever the spiking cell: the cell line, its layers and its constants differ.
+  const std::string& cell = config.cell_name;
+  header << "model src-classifier\ncell " << cell << "\ninput " << config.input_size << "\nhidden "
+         << config.hidden_size << "\noutput " << config.classes << "\nlayers " << config.layers << "\n";
   for (int64_t l = 0; l < config.layers; ++l)
-    header << "layer " << l << " src " << (l == 0 ? config.input_size : config.layer_width(l - 1)) << " "
+    header << "layer " << l << " " << cell << " " << (l == 0 ? config.input_size : config.layer_width(l - 1)) << " "
            << config.layer_width(l) << "\n";
   const double scale = config.logit_scale > 0 ? config.logit_scale : 1.0 / config.readout_factor;
-  header << "constant src_alpha " << config.cell.alpha << "\nconstant logit_scale " << scale << "\n";
+  if (model->lif())
+    header << "constant lif_beta " << config.lif.beta << "\nconstant lif_threshold " << config.lif.threshold << "\n";
+  else
+    header << "constant src_alpha " << config.cell.alpha << "\n";
+  header << "constant logit_scale " << scale << "\n";
   std::vector<std::pair<std::string, ncrt::NcmTensor>> tensors;
   for (const auto& item : model->named_parameters()) tensors.push_back(file_tensor(item.key(), item.value()));
   for (const auto& item : model->named_buffers()) tensors.push_back(file_tensor(item.key(), item.value()));

@@ -7,6 +7,7 @@
 
 #include "ops/bistable.h"
 #include "ops/gru.h"
+#include "ops/lif.h"
 #include "ops/lstm.h"
 #include "ops/mgu.h"
 #include "ops/src.h"

@@ -77,6 +77,8 @@ std::vector<CellInfo> make_registry() {
                0, 0, hybrid_width, hybrid<CellKind::hybrid_acmru_lru, CellKind::acmru>, false, true});
   r.push_back({CellKind::src, "src", F::spiking, "spiking recurrent cell (rate-coded MNIST), De Geeter et al.", 1, 0,
                no_second_state, nullptr, false, true, true});
+  r.push_back({CellKind::lif, "lif", F::spiking, "leaky integrate-and-fire baseline (snnTorch's Leaky, surrogate gradient)",
+               1, 0, no_second_state, nullptr, false, true});
   return r;
 }
 

@@ -20,7 +20,7 @@ enum class CellFamily {
   mingru,    // minGRU: parallel scan inside a scan block (section 3)
   lru,       // LRU: complex diagonal scan inside a scan block (section 3)
   hybrid,    // an MRU block and an LRU block side by side, H/2 each (section 4, "Hybrids")
-  spiking,   // SRC: its own layers and classifier (nn/spiking.h, section 2)
+  spiking,   // SRC, LIF: their own layers and classifier (nn/spiking.h, section 2)
 };
 std::string cell_family_name(CellFamily family);
 
@@ -35,8 +35,8 @@ struct CellInfo {
   int64_t input_gates = 0, recurrent_gates = 0;
   // Width of the second state c (RecurrentState) of one layer of H units; 0 = none.
   int64_t (*second_state_width)(int64_t hidden) = nullptr;
-  // One layer of I inputs and H units; nullptr for SRC, which is not a SequenceModel cell
-  // (it trains on spike trains through SrcClassifier).
+  // One layer of I inputs and H units; nullptr for the spiking cells (SRC, LIF), which are no
+  // SequenceModel cells (they train on spike trains through SrcClassifier).
   RecurrentLayer (*make)(int64_t input, int64_t hidden, const LayerInit& init) = nullptr;
   // In the default cell list of `neurocell bench` (sequential) or `bench --scan` (scan).
   bool benchmark_default = false;
@@ -62,7 +62,7 @@ const CellInfo& cell_info(const std::string& name);
 // "brc" -> CellKind::brc; throws Error listing the valid names otherwise.
 CellKind parse_cell_kind(const std::string& name);
 std::string cell_kind_name(CellKind kind);
-// Every registered name, SRC included (the command line's --cell choices).
+// Every registered name, the spiking cells included (the command line's --cell choices).
 const std::vector<std::string>& cell_kind_names();
 // The names of the cells of which `pred` holds, in registry order.
 template <class Pred>
@@ -79,7 +79,7 @@ bool is_scan_kind(CellKind kind);    // the scan blocks and the hybrids
 bool is_hybrid_kind(CellKind kind);
 
 // One layer of `kind`; with double_layer, two of width hidden_size/2 side by side (a pair).
-// Throws Error for SRC, which has its own layers (nn/spiking.h).
+// Throws Error for the spiking cells, which have their own layers (nn/spiking.h).
 RecurrentLayer make_layer(CellKind kind, int64_t input_size, int64_t hidden_size,
                           bool double_layer = false, const LayerInit& init = {});
 

@@ -18,7 +18,7 @@ enum class CellKind {
   brc, nbrc, gru, lstm, mgu,                          // sequential cells
   bmru, cmru, acmru, fq_bmru, mingru, lru,            // scan blocks
   hybrid_bmru_lru, hybrid_cmru_lru, hybrid_acmru_lru, // an MRU block and an LRU block side by side
-  src                                                 // spiking recurrent cell
+  src, lif                                            // spiking: SRC and the LIF baseline
 };
 
 // Which code computes a layer: the fused kernels with hand-written backward (kernels/, the

@@ -26,6 +26,20 @@ torch::Tensor resting_state(const torch::Tensor& r, const torch::Tensor& r_s, co
   return ((lo + hi) / 2).to(bias.scalar_type());
 }
 
+namespace {
+
+// What the spiking layers' forward needs of x (T, B, I): the layer's width and dtype.
+void check_spiking_input(const char* cell, const torch::Tensor& x, int64_t input_size, const torch::Tensor& weight) {
+  const std::string who = std::string(cell) + " layer: ";
+  require(x.dim() == 3, who + "input must be (T, B, I), got " + std::to_string(x.dim()) + " dimensions");
+  require(x.size(2) == input_size, who + "input width " + std::to_string(x.size(2)) +
+                                       " does not match the layer's input size " + std::to_string(input_size));
+  require(x.size(0) >= 1 && x.size(1) >= 1, who + "empty sequence or batch");
+  require(x.scalar_type() == weight.scalar_type(), who + "input dtype differs from the model's");
+}
+
+}  // namespace
+
 SrcLayerImpl::SrcLayerImpl(int64_t input, int64_t hidden, const SrcCellOptions& cell)
     : input_size(input), hidden_size(hidden), options(cell) {
   require(input >= 1 && hidden >= 1, "SRC layer: input and hidden sizes must be >= 1");
@@ -65,16 +79,31 @@ void SrcLayerImpl::clamp_bias() {
 }
 
 SrcSequence SrcLayerImpl::forward(const torch::Tensor& x) {
-  require(x.dim() == 3, "src layer: input must be (T, B, I), got " + std::to_string(x.dim()) + " dimensions");
-  require(x.size(2) == input_size, "src layer: input width " + std::to_string(x.size(2)) +
-                                       " does not match the layer's input size " + std::to_string(input_size));
-  require(x.size(0) >= 1 && x.size(1) >= 1, "src layer: empty sequence or batch");
-  require(x.scalar_type() == weight.scalar_type(), "src layer: input dtype differs from the model's");
+  check_spiking_input("src", x, input_size, weight);
   const int64_t B = x.size(1), H = hidden_size;
   const auto i0 = initial_i.unsqueeze(0).expand({B, H}), h0 = initial_h.unsqueeze(0).expand({B, H}),
              hs0 = initial_hs.unsqueeze(0).expand({B, H});
   if (impl == Impl::fused && x.device().is_cpu()) return fused::src_forward(x, i0, h0, hs0, weights(), sparse_input);
   return reference::src_forward(x, i0, h0, hs0, weights());
+}
+
+LifLayerImpl::LifLayerImpl(int64_t input, int64_t hidden, const LifCellOptions& cell)
+    : input_size(input), hidden_size(hidden), options(cell) {
+  require(input >= 1 && hidden >= 1, "LIF layer: input and hidden sizes must be >= 1");
+  // Glorot-uniform W as in SrcLayer: the SRC-vs-LIF comparison changes only the cell.
+  const double limit = std::sqrt(6.0 / static_cast<double>(input + hidden));
+  weight = register_parameter("weight", torch::empty({hidden, input}).uniform_(-limit, limit));
+  bias = register_parameter("bias", torch::zeros({hidden}));
+  initial_u = register_parameter("initial_u", torch::zeros({hidden}));  // snnTorch's init_leaky: 0
+}
+
+LifWeights LifLayerImpl::weights() const { return {weight, bias, options.beta, options.threshold, options.slope}; }
+
+LifSequence LifLayerImpl::forward(const torch::Tensor& x) {
+  check_spiking_input("lif", x, input_size, weight);
+  const auto u0 = initial_u.unsqueeze(0).expand({x.size(1), hidden_size});
+  if (impl == Impl::fused && x.device().is_cpu()) return fused::lif_forward(x, u0, weights(), sparse_input);
+  return reference::lif_forward(x, u0, weights());
 }
 
 void SrcClassifierConfig::validate() const {
@@ -84,7 +113,12 @@ void SrcClassifierConfig::validate() const {
   require(classes >= 2, "SRC classifier: at least 2 classes");
   require(readout_factor >= 1, "--readout-factor must be >= 1");
   require(std::isfinite(logit_scale) && logit_scale >= 0, "logit scale must be >= 0 (0 = 1/readout_factor)");
+  require(cell_name == "src" || cell_name == "lif",
+          "spiking classifier: cell '" + cell_name + "' is not a spiking cell (src or lif)");
   require(cell.bias_init <= cell.bias_max, "SRC: bias_init must be <= bias_max");
+  require(lif.beta >= 0 && lif.beta <= 1, "--lif-beta must be in [0, 1] (got " + std::to_string(lif.beta) + ")");
+  require(std::isfinite(lif.slope) && lif.slope > 0, "--lif-slope must be > 0 (got " + std::to_string(lif.slope) + ")");
+  require(std::isfinite(lif.threshold) && lif.threshold > 0, "LIF: the threshold must be > 0");
   parse_impl(impl);
 }
 
@@ -93,24 +127,29 @@ int64_t SrcClassifierConfig::layer_width(int64_t layer) const {
 }
 
 nlohmann::json to_json(const SrcClassifierConfig& c) {
-  return {{"cell", "src"},
-          {"input_size", c.input_size},
-          {"hidden_size", c.hidden_size},
-          {"layers", c.layers},
-          {"classes", c.classes},
-          {"readout_factor", c.readout_factor},
-          {"logit_scale", c.logit_scale},
-          {"alpha", c.cell.alpha},
-          {"rho", c.cell.rho},
-          {"r", c.cell.r},
-          {"r_s", c.cell.r_s},
-          {"z_hyp", c.cell.z_hyp},
-          {"z_dep", c.cell.z_dep},
-          {"bias_init", c.cell.bias_init},
-          {"bias_max", c.cell.bias_max},
-          {"train_bias", c.cell.train_bias},
-          {"detach_recurrence", c.cell.detach_recurrence},
-          {"impl", c.impl}};
+  nlohmann::json j = {{"cell", c.cell_name},
+                      {"input_size", c.input_size},
+                      {"hidden_size", c.hidden_size},
+                      {"layers", c.layers},
+                      {"classes", c.classes},
+                      {"readout_factor", c.readout_factor},
+                      {"logit_scale", c.logit_scale},
+                      {"impl", c.impl}};
+  if (c.cell_name == "lif") {  // only the constants of the cell the layers are
+    j.update({{"beta", c.lif.beta}, {"threshold", c.lif.threshold}, {"slope", c.lif.slope}});
+    return j;
+  }
+  j.update({{"alpha", c.cell.alpha},
+            {"rho", c.cell.rho},
+            {"r", c.cell.r},
+            {"r_s", c.cell.r_s},
+            {"z_hyp", c.cell.z_hyp},
+            {"z_dep", c.cell.z_dep},
+            {"bias_init", c.cell.bias_init},
+            {"bias_max", c.cell.bias_max},
+            {"train_bias", c.cell.train_bias},
+            {"detach_recurrence", c.cell.detach_recurrence}});
+  return j;
 }
 
 SrcClassifierConfig src_classifier_config_from_json(const nlohmann::json& j) {
@@ -122,6 +161,10 @@ SrcClassifierConfig src_classifier_config_from_json(const nlohmann::json& j) {
     c.classes = j.at("classes").get<int64_t>();
     c.readout_factor = j.at("readout_factor").get<int64_t>();
     c.logit_scale = j.value("logit_scale", c.logit_scale);
+    c.cell_name = j.value("cell", c.cell_name);  // runs before LIF existed hold "src", or nothing
+    c.lif.beta = j.value("beta", c.lif.beta);
+    c.lif.threshold = j.value("threshold", c.lif.threshold);
+    c.lif.slope = j.value("slope", c.lif.slope);
     c.cell.alpha = j.value("alpha", c.cell.alpha);
     c.cell.rho = j.value("rho", c.cell.rho);
     c.cell.r = j.value("r", c.cell.r);
@@ -144,8 +187,14 @@ SrcClassifierImpl::SrcClassifierImpl(const SrcClassifierConfig& c) : config(c) {
   config.validate();
   int64_t width = config.input_size;
   for (int64_t l = 0; l < config.layers; ++l) {
-    layers.push_back(SrcLayer(width, config.layer_width(l), config.cell));
-    register_module("layer" + std::to_string(l), layers.back());
+    const std::string name = "layer" + std::to_string(l);  // the checkpoint prefix, whichever the cell
+    if (lif()) {
+      lif_layers.push_back(LifLayer(width, config.layer_width(l), config.lif));
+      register_module(name, lif_layers.back());
+    } else {
+      layers.push_back(SrcLayer(width, config.layer_width(l), config.cell));
+      register_module(name, layers.back());
+    }
     width = config.layer_width(l);
   }
   auto frozen = torch::full({config.classes, width}, -0.1);
@@ -156,9 +205,16 @@ SrcClassifierImpl::SrcClassifierImpl(const SrcClassifierConfig& c) : config(c) {
 
 void SrcClassifierImpl::set_impl(Impl impl) {
   for (auto& layer : layers) layer->impl = impl;
+  for (auto& layer : lif_layers) layer->impl = impl;
+}
+
+void SrcClassifierImpl::set_sparse_input(bool sparse) {
+  for (auto& layer : layers) layer->sparse_input = sparse;
+  for (auto& layer : lif_layers) layer->sparse_input = sparse;
 }
 
 std::vector<SrcSequence> SrcClassifierImpl::all_layers(const torch::Tensor& spikes) {
+  require(!lif(), "this is a LIF classifier: its layers have no SRC states i, h, h_s (use layer_states)");
   std::vector<SrcSequence> out;
   torch::Tensor input = spikes;
   for (auto& layer : layers) {
@@ -168,11 +224,37 @@ std::vector<SrcSequence> SrcClassifierImpl::all_layers(const torch::Tensor& spik
   return out;
 }
 
-torch::Tensor SrcClassifierImpl::forward(const torch::Tensor& spikes) {
+std::vector<std::vector<torch::Tensor>> SrcClassifierImpl::layer_states(const torch::Tensor& spikes) {
+  std::vector<std::vector<torch::Tensor>> out;
   torch::Tensor input = spikes;
+  for (auto& layer : lif_layers) {
+    const auto s = layer->forward(input);
+    out.push_back({s.spikes, s.u});
+    input = s.spikes;
+  }
+  for (auto& layer : layers) {
+    const auto s = layer->forward(input);
+    out.push_back({s.spikes, s.i, s.h, s.h_s});
+    input = s.spikes;
+  }
+  return out;
+}
+
+std::vector<std::string> SrcClassifierImpl::state_names() const {
+  if (lif()) return {"spikes", "u"};
+  return {"spikes", "i", "h", "h_s"};
+}
+
+torch::Tensor SrcClassifierImpl::output_spikes(const torch::Tensor& spikes) {
+  torch::Tensor input = spikes;
+  for (auto& layer : lif_layers) input = layer->forward(input).spikes;
   for (auto& layer : layers) input = layer->forward(input).spikes;
+  return input;
+}
+
+torch::Tensor SrcClassifierImpl::forward(const torch::Tensor& spikes) {
   const double scale = config.logit_scale > 0 ? config.logit_scale : 1.0 / config.readout_factor;
-  return torch::matmul(input.sum(0), readout.t()) * scale;  // (B, C)
+  return torch::matmul(output_spikes(spikes).sum(0), readout.t()) * scale;  // (B, C)
 }
 
 void SrcClassifierImpl::clamp_biases() {

@@ -11,6 +11,7 @@
 // there for reference:: and fused:: alike.
 #include "ops/bistable.h"
 #include "ops/gru.h"
+#include "ops/lif.h"
 #include "ops/lstm.h"
 #include "ops/mgu.h"
 #include "ops/src.h"

@@ -119,12 +119,12 @@ void check_run_input(const torch::Tensor& x, int64_t width, const std::string& i
 torch::Tensor run_states(const std::string& dir, const torch::Tensor& x, const std::string& input_name) {
   auto loaded = load_model(dir);
   torch::NoGradGuard no_grad;
-  if (loaded.src) {  // every layer's spikes, i, h, h_s
+  if (loaded.src) {  // every layer's states: SRC spikes, i, h, h_s; LIF spikes, u
     check_run_input(x, loaded.src->config.input_size, input_name);
     loaded.src->to(x.scalar_type());
     std::vector<torch::Tensor> parts;
-    for (const auto& s : loaded.src->all_layers(x)) parts.insert(parts.end(), {s.spikes, s.i, s.h, s.h_s});
-    return torch::cat(parts, 2);  // (T, B, sum over layers of 4 H_l)
+    for (const auto& states : loaded.src->layer_states(x)) parts.insert(parts.end(), states.begin(), states.end());
+    return torch::cat(parts, 2);  // (T, B, sum over layers of 4 H_l (SRC) or 2 H_l (LIF))
   }
   check_run_input(x, loaded.sequence->config.input_size, input_name);
   loaded.sequence->to(x.scalar_type());
@@ -139,7 +139,7 @@ torch::Tensor run_predictions(const std::string& dir, const torch::Tensor& x, co
     check_run_input(x, m->config.input_size, input_name);
     m->to(x.scalar_type());
     const double scale = m->config.logit_scale > 0 ? m->config.logit_scale : 1.0 / m->config.readout_factor;
-    const auto spikes = m->all_layers(x).back().spikes;            // (T, B, C * readout_factor)
+    const auto spikes = m->output_spikes(x);                        // (T, B, C * readout_factor)
     return torch::matmul(spikes.cumsum(0), m->readout.t()) * scale;  // (T, B, C)
   }
   auto& m = loaded.sequence;

@@ -42,14 +42,14 @@ SpikingRunConfig load_spiking_config(const std::string& dir) {
 
 SrcClassifier build_src_classifier(const SpikingRunConfig& c) {
   SrcClassifier model(c.model);
-  for (auto& layer : model->layers) layer->sparse_input = c.sparse_input;
+  model->set_sparse_input(c.sparse_input);
   return model;
 }
 
 std::string describe(const SpikingRunConfig& c) {
   std::string widths = std::to_string(c.model.input_size);
   for (int64_t l = 0; l < c.model.layers; ++l) widths += "-" + std::to_string(c.model.layer_width(l));
-  return "src " + widths + "-" + std::to_string(c.model.classes) + " on " + c.task.name;
+  return c.model.cell_name + " " + widths + "-" + std::to_string(c.model.classes) + " on " + c.task.name;
 }
 
 SrcClassifier load_src_classifier(const std::string& dir, const SpikingRunConfig& config) {
@@ -82,7 +82,7 @@ RunResult train(SpikingRunConfig config, const std::string& out_dir, ExistingRun
   auto report_json = neurocell::to_json(report);
   report_json.update({{"kind", run_kind_name(RunKind::spiking)},
                       {"task", neurocell::to_json(config.task)},
-                      {"cell", "src"},
+                      {"cell", config.model.cell_name},
                       {"model", neurocell::to_json(config.model)},
                       {"parameters", parameter_count(*model)},
                       {"steps_planned", config.train.steps},
@@ -102,6 +102,8 @@ RunResult export_spiking(const std::string& dir, const std::string& out_path, co
   std::string bytes = ncm_bytes(model);
   std::string kind = "float32";
   if (integer.weight_bits != 0) {
+    require(!model->lif(), "--integer-bits exports the integer SRC design; '" + dir +
+                               "' is a LIF run: export it without --integer-bits (float .ncm)");
     require(integer.weight_bits >= 2 && integer.weight_bits <= 14, "--integer-bits must be in 2..14");
     ncrt::IntegerSrcOptions o;
     o.weight_bits = static_cast<int>(integer.weight_bits);

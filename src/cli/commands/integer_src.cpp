@@ -31,6 +31,8 @@ struct IntegerSrcCommand {
 
 void command_integer_src(const std::string& dir, const IntegerSrcEvalOptions& options) {
   const auto config = load_spiking_config(dir);
+  require(config.model.cell_name == "src", "integer-src runs the FPGA design of SRC; '" + dir + "' is a " +
+                                               config.model.cell_name + " run: give an SRC run (--cell src)");
   require(!config.task.nmnist(), "integer-src runs the FPGA design on rate-coded MNIST; '" + dir + "' is an N-MNIST run");
   auto model = load_src_classifier(dir, config);
   const int64_t full = config.task.coding.prefix + config.task.coding.steps;

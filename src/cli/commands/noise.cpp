@@ -24,6 +24,8 @@ void command_noise(const std::string& dir, const std::vector<double>& sigmas, in
   require(repeats >= 1, "--repeats must be >= 1");
   for (double sigma : sigmas) require(std::isfinite(sigma) && sigma >= 0, "--sigma values must be >= 0");
   const auto config = load_spiking_config(dir);
+  require(config.model.cell_name == "src", "noise perturbs SRC's r and r_s; '" + dir + "' is a " +
+                                               config.model.cell_name + " run, which has neither: give an SRC run");
   auto model = load_src_classifier(dir, config);
   std::vector<std::pair<torch::Tensor, torch::Tensor>> clean;
   for (auto& layer : model->layers) clean.emplace_back(layer->r.clone(), layer->r_s.clone());

@@ -98,12 +98,13 @@ void command_plot_raster(const std::string& dir, int64_t image_index, const std:
   auto generator = make_generator(config.train.seed, 2);
   torch::NoGradGuard no_grad;
   const auto input = rate_code(test.images.narrow(0, image_index, 1), config.task.coding, generator);
-  const auto layers = model->all_layers(input.to(model->readout.scalar_type()));
+  const auto layers = model->layer_states(input.to(model->readout.scalar_type()));  // [0]: spikes
   const auto logits = model->forward(input.to(model->readout.scalar_type()));
   const int64_t label = test.labels[image_index].item<int64_t>(), predicted = logits.argmax(1).item<int64_t>();
 
   // One data block per panel: "t neuron" for every spike (input 1, SRC output > 1/2: an SRC
-  // spike drives h close to +1, so the threshold separates spikes from the resting state).
+  // spike drives h close to +1, so the threshold separates spikes from the resting state;
+  // LIF spikes are 0/1).
   std::vector<std::string> panels;
   auto add_panel = [&](const torch::Tensor& events /* (T, N) */, const std::string& title, double threshold) {
     std::ostringstream data;
@@ -116,7 +117,7 @@ void command_plot_raster(const std::string& dir, int64_t image_index, const std:
   add_panel(input.select(1, 0), "input spikes (test image " + std::to_string(image_index) + ", label " +
                                     std::to_string(label) + ")", 0.5);
   for (size_t l = 0; l < layers.size(); ++l)
-    add_panel(layers[l].spikes.select(1, 0), "SRC layer " + std::to_string(l + 1) +
+    add_panel(layers[l][0].select(1, 0), (model->lif() ? "LIF layer " : "SRC layer ") + std::to_string(l + 1) +
                   (l + 1 == layers.size() ? " (neuron j votes for class j mod 10; predicted " +
                                                 std::to_string(predicted) + ")" : ""), 0.5);
   std::string body = "set multiplot layout " + std::to_string(panels.size()) + ",1\nset xlabel 'time step'\n";

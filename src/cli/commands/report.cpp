@@ -64,9 +64,9 @@ void print_spiking_row(const std::string& dir, const nlohmann::json& r) {
     widths += "-" + std::to_string(l + 1 == layers ? classes * m.at("readout_factor").get<int64_t>()
                                                    : m.at("hidden_size").get<int64_t>());
   widths += "-" + std::to_string(classes);
-  std::printf("| %s | %s | %lld | %s | %lld | %.4f | %.0f | %s | %.1f |\n",
+  std::printf("| %s | %s | %s | %lld | %s | %lld | %.4f | %.0f | %s | %.1f |\n",
               std::filesystem::path(dir).filename().c_str(), r.at("task").at("name").get<std::string>().c_str(),
-              static_cast<long long>(layers), widths.c_str(), static_cast<long long>(r.at("steps_done").get<int64_t>()),
+              r.value("cell", std::string("src")).c_str(), static_cast<long long>(layers), widths.c_str(), static_cast<long long>(r.at("steps_done").get<int64_t>()),
               r.at("test").at("accuracy").get<double>(), r.at("train_images_per_s").get<double>(),
               r.value("sparse_input", true) ? "sparse" : "dense", r.at("wall_time_s").get<double>());
 }
@@ -159,15 +159,19 @@ void command_report(const std::vector<std::string>& all_dirs, bool summary) {
 }
 
 void print_run_tables(const std::vector<std::string>& dirs, const std::vector<nlohmann::json>& reports, bool summary) {
-  const bool spiking = !reports.empty() && (reports.front().value("cell", std::string()) == "src" ||
-                                             reports.front().value("kind", std::string()) == "spiking");
+  // Spiking runs (SRC, LIF): named by "kind", or by their cell in reports written before it.
+  auto is_spiking = [](const nlohmann::json& r) {
+    const auto cell = r.value("cell", std::string());
+    return cell == "src" || cell == "lif" || r.value("kind", std::string()) == "spiking";
+  };
+  const bool spiking = !reports.empty() && is_spiking(reports.front());
   bool any_vaa = false, any_bistable = false;
   for (const auto& r : reports) any_vaa |= r.contains("vaa"), any_bistable |= r.contains("bistable_fraction");
-  require(!(spiking && summary), "report --summary is for regression runs (SRC runs: one row per run)");
+  require(!(spiking && summary), "report --summary is for regression runs (spiking runs: one row per run)");
 
   if (spiking) {
-    std::printf("| run | task | SRC layers | widths | steps | test accuracy | train images/s | input projection | wall time (s) |\n");
-    std::printf("|---|---|---|---|---|---|---|---|---|\n");
+    std::printf("| run | task | cell | layers | widths | steps | test accuracy | train images/s | input projection | wall time (s) |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
   } else if (summary) {
     std::printf("| cell | layers x H | task | T | N | steps | seeds | test MSE mean | min | max | solved (< %g) |%s "
                 "mean wall time (s) |\n|---|---|---|---|---|---|---|---|---|---|---|%s---|\n",
@@ -188,7 +192,7 @@ void print_run_tables(const std::vector<std::string>& dirs, const std::vector<nl
     const auto& dir = dirs[k];
     const auto& r = reports[k];
     try {
-      require(spiking == (r.value("cell", std::string()) == "src"),
+      require(spiking == is_spiking(r),
               "report: '" + dir + "' mixes spiking and regression runs in one table; make two tables");
       if (spiking) {
         print_spiking_row(dir, r);

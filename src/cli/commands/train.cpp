@@ -14,7 +14,7 @@ namespace {
 
 struct TrainCommand {
   RunConfig config;
-  SpikingRunConfig spiking;                // --cell src / --task spiking-*: the SRC classifier's options
+  SpikingRunConfig spiking;                // --cell src | lif / --task spiking-*: the spiking classifier's options
   ImageSequenceTaskConfig sequence_task;  // --task smnist | psmnist | row-mnist | prow-mnist
   DatasetConfig data;                     // --data FILE.npz
   CLI::Option* task_option = nullptr;
@@ -32,7 +32,7 @@ const char* kind_text(unsigned kind) {
   switch (kind) {
     case regression: return "the regression tasks (copy-*, denoising)";
     case sequence: return "the sequence MNIST tasks";
-    case spiking: return "the spiking tasks (--cell src)";
+    case spiking: return "the spiking tasks (--cell src or lif)";
     default: return "--data";
   }
 }
@@ -52,6 +52,7 @@ const FlagScope kFlagScopes[] = {
     {"--nmnist-dir", spiking},       {"--nmnist-steps", spiking},
     {"--nmnist-duration", spiking},
     {"--dense-input", spiking},      {"--frozen-bias", spiking},
+    {"--lif-beta", spiking},         {"--lif-slope", spiking},
     {"--length", regression},        {"--no-end", regression},
     {"--init", regression},          {"--double", regression | sequence | dataset},
     {"--orthogonal", regression | sequence | dataset}, {"--chrono", regression | sequence | dataset},
@@ -113,14 +114,24 @@ void train_callback(TrainCommand& o) {
     print(runs::train(sequence, o.out_dir, existing));
     return;
   }
-  const bool src = o.config.model.cell == "src", spiking_task = is_spiking_task(o.config.task.name);
-  if (!src && !spiking_task) {
+  const std::string& cell = o.config.model.cell;
+  const bool spiking_cell = cell_info(cell).spiking(), spiking_task = is_spiking_task(o.config.task.name);
+  if (!spiking_cell && !spiking_task) {
     refuse_flags_the_kind_ignores(o, Kind::regression);
     return print(runs::train(o.config, o.out_dir, existing));
   }
-  require(src && spiking_task, src ? "--cell src trains on --task spiking-mnist, spiking-fashion-mnist or spiking-nmnist"
-                                   : "--task " + o.config.task.name + " needs --cell src");
+  require(spiking_cell && spiking_task,
+          spiking_cell ? "--cell " + cell + " trains on --task spiking-mnist, spiking-fashion-mnist or spiking-nmnist"
+                       : "--task " + o.config.task.name + " needs a spiking cell: --cell src or --cell lif");
   refuse_flags_the_kind_ignores(o, Kind::spiking);
+  // Each spiking cell's own flags: the other cell has no such constant (never ignored).
+  const bool lif = cell == "lif";
+  for (const char* flag : {"--frozen-bias", "--detach"})
+    require(!lif || o.command->get_option(flag)->count() == 0,
+            std::string(flag) + " is an SRC option (its bias, its h and h_s); --cell lif has none: leave it out");
+  for (const char* flag : {"--lif-beta", "--lif-slope"})
+    require(lif || o.command->get_option(flag)->count() == 0,
+            std::string(flag) + " is a LIF option: use it with --cell lif (SRC's constants are fixed)");
   // N-MNIST's spikes are the camera's events, not rate-coded images; and its flags are its own
   const bool nmnist = o.config.task.name == "spiking-nmnist";
   for (const char* flag : {"--rate-steps", "--rate-prefix", "--rate-gain", "--subsample"})
@@ -135,6 +146,7 @@ void train_callback(TrainCommand& o) {
   o.spiking.model.hidden_size = o.config.model.hidden_size;
   o.spiking.model.layers = o.config.model.layers;
   o.spiking.model.impl = o.config.model.impl;
+  o.spiking.model.cell_name = cell;
   o.spiking.model.cell.detach_recurrence = o.detach;
   o.spiking.model.cell.train_bias = !o.frozen_bias;
   o.spiking.sparse_input = !o.dense_input;
@@ -179,7 +191,7 @@ void register_train(CLI::App& app) {
       ->capture_default_str();
   train
       ->add_option("--cell", o.config.model.cell,
-                   join_cell_names(cell_kind_names(), " | ") + " (src: spiking tasks; see docs/cells.md)")
+                   join_cell_names(cell_kind_names(), " | ") + " (src, lif: spiking tasks; see docs/cells.md)")
       ->check(CLI::IsMember(cells))->capture_default_str();
   train->add_option("--layers", o.config.model.layers, "Number of recurrent layers")->capture_default_str();
   train->add_option("--hidden", o.config.model.hidden_size, "Units per layer")->capture_default_str();
@@ -214,13 +226,13 @@ void register_train(CLI::App& app) {
   train->add_option("--seed", o.config.train.seed, "Seed of initialisation and data")->capture_default_str();
   train->add_option("--threads", o.config.train.threads, "CPU threads (0 = every core)")->capture_default_str();
   train->add_option("--readout-factor", o.spiking.model.readout_factor,
-                    "SRC: neurons per class in the last layer (its width is 10 x this)")->capture_default_str();
-  train->add_option("--rate-steps", o.spiking.task.coding.steps, "SRC: rate-coded steps per image")->capture_default_str();
-  train->add_option("--rate-prefix", o.spiking.task.coding.prefix, "SRC: empty steps before the image")
+                    "Spiking: neurons per class in the last layer (its width is 10 x this)")->capture_default_str();
+  train->add_option("--rate-steps", o.spiking.task.coding.steps, "Spiking: rate-coded steps per image")->capture_default_str();
+  train->add_option("--rate-prefix", o.spiking.task.coding.prefix, "Spiking: empty steps before the image")
       ->capture_default_str();
-  train->add_option("--rate-gain", o.spiking.task.coding.gain, "SRC: spike probability of a white pixel per step")
+  train->add_option("--rate-gain", o.spiking.task.coding.gain, "Spiking: spike probability of a white pixel per step")
       ->capture_default_str();
-  train->add_option("--subsample", o.spiking.task.coding.subsample, "SRC: sub-sample the trace to this many steps (0 = off)")
+  train->add_option("--subsample", o.spiking.task.coding.subsample, "Spiking: sub-sample the trace to this many steps (0 = off)")
       ->capture_default_str();
   train->add_option("--nmnist-dir", o.spiking.task.nmnist_dir,
                     "spiking-nmnist: your N-MNIST folder (DIR/Train/0..9/*.bin, DIR/Test/0..9/*.bin; docs/tasks.md)");
@@ -230,7 +242,12 @@ void register_train(CLI::App& app) {
                     "spiking-nmnist: microseconds of each recording binned into those frames")
       ->capture_default_str();
   train->add_flag("--detach", o.detach, "SRC: no gradient through h, h_s of the previous step (only through i)");
-  train->add_flag("--dense-input", o.dense_input, "SRC: dense GEMM input projection instead of the sparse one");
+  train->add_flag("--dense-input", o.dense_input, "SRC, LIF: dense GEMM input projection instead of the sparse one");
+  train->add_option("--lif-beta", o.spiking.model.lif.beta, "LIF: membrane leak beta in [0, 1], fixed")
+      ->capture_default_str();
+  train->add_option("--lif-slope", o.spiking.model.lif.slope,
+                    "LIF: slope k of the fast-sigmoid surrogate 1 / (1 + k |u - 1|)^2")
+      ->capture_default_str();
   train->add_flag("--frozen-bias", o.frozen_bias,
                   "SRC: keep every bias at -6, untrained (as in the SRC authors' exported MNIST model)");
   train->add_option("--warmup", o.config.multistability.warmup.steps,

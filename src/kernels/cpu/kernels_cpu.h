@@ -85,6 +85,23 @@ struct SparseProjectionArgs {
   T* d_w_t = nullptr;                 // (threads, K, N)
 };
 
+// LIF (cells/spiking.h, lif_*): one state per unit, the membrane u. The input projection
+// W s_in arrives precomputed in `drive`, the bias is added here. The forward stores u and
+// the spikes of every step; the backward needs only u (surrogate and reset read it).
+template <class T>
+struct LifArgs {
+  int64_t steps = 0, batch = 0, hidden = 0;  // T, B, H
+  T beta = T(0.9), threshold = T(1), slope = T(25);
+  const T* drive = nullptr;    // (T, B, H) W s_in
+  const T* bias = nullptr;     // (H)
+  const T* u0 = nullptr;       // (B, H) initial membrane
+  T *u_seq = nullptr, *s_seq = nullptr;  // (T, B, H) forward outputs: membrane, spikes
+  const T* d_s_seq = nullptr;  // (T, B, H) dL/ds_t from outside
+  const T* d_u_seq = nullptr;  // (T, B, H) dL/du_t from outside, or null
+  T* d_u = nullptr;            // (T, B, H) dL/du_t in total (= dL/d drive_t = dL/d b per (t, b))
+  T* d_u0 = nullptr;           // (B, H)
+};
+
 // Saved layouts (S*H per (t, b)): BRC none (recomputed in the backward); nBRC [a, c, n]; GRU [r, z, n, W_n h + b_hn];
 // LSTM [i, f, g, o, tanh(c)]; MGU [f, n, f*h_prev].
 #define NEUROCELL_CPU_KERNELS(X) \
@@ -119,7 +136,11 @@ NEUROCELL_CPU_KERNELS(NEUROCELL_DECLARE_KERNEL)
   void sparse_projection(const SparseProjectionArgs<float>&);                           \
   void sparse_projection(const SparseProjectionArgs<double>&);                          \
   void sparse_projection_backward(const SparseProjectionArgs<float>&);                  \
-  void sparse_projection_backward(const SparseProjectionArgs<double>&);
+  void sparse_projection_backward(const SparseProjectionArgs<double>&);                  \
+  void lif_forward(const LifArgs<float>&);                                              \
+  void lif_forward(const LifArgs<double>&);                                             \
+  void lif_backward(const LifArgs<float>&);                                             \
+  void lif_backward(const LifArgs<double>&);
 namespace DEFAULT {
 NEUROCELL_DECLARE_SPIKING_KERNELS
 }
