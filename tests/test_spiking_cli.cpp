@@ -94,6 +94,22 @@ TEST(SpikingCli, TrainThenEvalGiveTheSameAccuracy) {
   EXPECT_NE(sequence_flags.err.find("--integer-bits"), std::string::npos) << sequence_flags.err;
 }
 
+// plot raster draws every layer of either spiking cell, also a barely trained one whose
+// layers may not spike at all (gnuplot refused such an empty panel before).
+TEST(SpikingCli, RasterOfEachSpikingCell) {
+  if (!have_mnist()) GTEST_SKIP() << "MNIST not installed (scripts/install.sh)";
+  TempDir dir;
+  for (const std::string cell : {"src", "lif"}) {
+    const auto run = dir.path(cell);
+    ASSERT_EQ(train_small(cell, run).code, 0) << cell;
+    const auto picture = dir.path(cell + ".svg");
+    const auto plot = cli({"plot", "raster", "--checkpoint", run, "--out", picture});
+    ASSERT_EQ(plot.code, 0) << cell << ": " << plot.err;
+    EXPECT_TRUE(file_exists(picture)) << cell;
+    EXPECT_NE(plot.out.find("spike raster"), std::string::npos) << plot.out;
+  }
+}
+
 TEST(SpikingCli, CellAndTaskMustMatch) {
   TempDir dir;
   auto r = cli({"train", "--cell", "src", "--task", "copy-first-input", "--out", dir.path("a")});

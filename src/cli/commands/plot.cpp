@@ -110,9 +110,18 @@ void command_plot_raster(const std::string& dir, int64_t image_index, const std:
     std::ostringstream data;
     const auto hits = (events > threshold).nonzero();
     for (int64_t k = 0; k < hits.size(0); ++k) data << hits[k][0].item<int64_t>() << " " << hits[k][1].item<int64_t>() << "\n";
+    // Both ranges given: a panel without any spike (an untrained layer) has no y range to
+    // autoscale to, which gnuplot refuses; it is drawn empty, and says so.
+    const std::string ranges = "[0:" + std::to_string(events.size(0)) + "][-0.5:" +
+                               std::to_string(events.size(1)) + "-0.5]";
+    const std::string head = "set title '" + title + "'; set ylabel 'neuron'; ";
+    if (hits.size(0) == 0) {
+      panels.push_back(head + "set label 1 'no spikes' at graph 0.5, 0.5 center; plot " + ranges +
+                       " NaN notitle; unset label 1");
+      return;
+    }
     const auto file = figure.data("panel" + std::to_string(panels.size()) + ".dat", data.str());
-    panels.push_back("set title '" + title + "'; set ylabel 'neuron'; plot [0:" + std::to_string(events.size(0)) +
-                     "] '" + file + "' using 1:2 with points pt 5 ps 0.3 lc rgb 'black' notitle");
+    panels.push_back(head + "plot " + ranges + " '" + file + "' using 1:2 with points pt 5 ps 0.3 lc rgb 'black' notitle");
   };
   add_panel(input.select(1, 0), "input spikes (test image " + std::to_string(image_index) + ", label " +
                                     std::to_string(label) + ")", 0.5);
