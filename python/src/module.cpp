@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <utility>
@@ -23,6 +24,7 @@
 #include "core/interrupt.h"
 #include "io/files.h"
 #include "io/ncm_export.h"
+#include "kernels/fused.h"
 #include "nn/cell_registry.h"
 #include "nn/model.h"
 #include "nn/spiking.h"
@@ -650,6 +652,10 @@ void bind_bench(py::module_& m) {
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.doc() = "neurocell's C++ library (fused kernels, run folders, analysis) for the Python package";
   neurocell::python::translate_errors();
+  // What the command line does before any training (kernels/fused.h says why), so that a
+  // training update costs the same from Python; NEUROCELL_KEEP_HEAP=0 leaves glibc as it is.
+  if (const char* keep = std::getenv("NEUROCELL_KEEP_HEAP"); !keep || std::string(keep) != "0")
+    neurocell::fused::keep_freed_memory_in_heap();
   neurocell::python::bind_modules(m);
   neurocell::python::bind_registry(m);
   neurocell::python::bind_runs(m);

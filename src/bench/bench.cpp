@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 
 #include "nn/cell_registry.h"
 #include "core/error.h"
@@ -78,7 +79,88 @@ nlohmann::json benchmark_src(const BenchOptions& options, torch::ScalarType dtyp
           {"reference_over_sparse", reference_s / sparse_s}};
 }
 
+// Seconds of one forward + backward of a layer of `kind` at `s` by each bound (see bench.h).
+struct Bounds {
+  double gemm_flops, transcendentals, streamed_bytes;  // the counts
+  double gemm_s, transcendental_s, memory_s;           // the counts at the measured rates
+  double seconds() const { return std::max({gemm_s, transcendental_s, memory_s}); }
+  const char* by() const {
+    return seconds() == gemm_s ? "gemm" : seconds() == transcendental_s ? "exp" : "memory";
+  }
+};
+
+Bounds bounds_of(CellKind kind, const BenchShape& s, size_t value_size, double gemm_rate, double exp_rate,
+                 double memcpy_bytes_rate) {
+  const auto& cost = cell_info(kind).cost;
+  const double units = static_cast<double>(s.steps) * s.batch * s.hidden;
+  Bounds b;
+  b.gemm_flops = gemm_flops(kind, s);
+  b.transcendentals = units * static_cast<double>(cost.transcendentals_forward + cost.transcendentals_backward);
+  // The inputs x are read by the forward and by the weight gradient (2 I values per step and row).
+  b.streamed_bytes = (units * static_cast<double>(cost.streamed_values) +
+                      2.0 * static_cast<double>(s.steps) * s.batch * s.input) * static_cast<double>(value_size);
+  b.gemm_s = b.gemm_flops / gemm_rate;
+  b.transcendental_s = b.transcendentals / exp_rate;
+  b.memory_s = b.streamed_bytes / memcpy_bytes_rate;
+  return b;
+}
+
 }  // namespace
+
+double memcpy_gigabytes_per_second(int64_t bytes, int64_t repetitions) {
+  const auto source = torch::ones({bytes}, torch::kUInt8);
+  auto destination = torch::zeros({bytes}, torch::kUInt8);
+  const auto* from = source.data_ptr<uint8_t>();
+  auto* to = destination.data_ptr<uint8_t>();
+  const double seconds = median_seconds(repetitions, [&] {
+    at::parallel_for(0, bytes, int64_t{1} << 20, [&](int64_t b0, int64_t b1) { std::memcpy(to + b0, from + b0, b1 - b0); });
+  });
+  return 2.0 * static_cast<double>(bytes) / seconds / 1e9;
+}
+
+double exp_values_per_second(bool float64, int64_t repetitions, bool sleef) {
+  // 4096 values per thread (16 or 32 KiB in and out: L1/L2), swept 512 times, inputs spread over
+  // [-10, 10] as gate pre-activations are.
+  constexpr int64_t n = 4096, sweeps = 512;
+  const int64_t threads = at::get_num_threads();
+  const auto dtype = float64 ? torch::kFloat64 : torch::kFloat32;
+  const auto x = torch::linspace(-10, 10, n, torch::TensorOptions().dtype(dtype)).repeat({threads, 1}).contiguous();
+  auto y = torch::empty_like(x);
+  using FloatFn = void (*)(const float*, float*, int64_t);
+  using DoubleFn = void (*)(const double*, double*, int64_t);
+  FloatFn float_exp = nullptr;
+  DoubleFn double_exp = nullptr;
+  switch (kernels::cpu_copy()) {
+    case kernels::CpuCopy::avx512:
+      float_exp = sleef ? kernels::AVX512::vec_sleef_exp : static_cast<FloatFn>(kernels::AVX512::vec_exp);
+      double_exp = kernels::AVX512::vec_exp;
+      break;
+    case kernels::CpuCopy::avx2:
+      float_exp = sleef ? kernels::AVX2::vec_sleef_exp : static_cast<FloatFn>(kernels::AVX2::vec_exp);
+      double_exp = kernels::AVX2::vec_exp;
+      break;
+    default:
+      float_exp = sleef ? kernels::DEFAULT::vec_sleef_exp : static_cast<FloatFn>(kernels::DEFAULT::vec_exp);
+      double_exp = kernels::DEFAULT::vec_exp;
+  }
+  auto run = [&](int64_t row) {
+    if (float64) {
+      const double* in = x.data_ptr<double>() + row * n;
+      double* out = y.data_ptr<double>() + row * n;
+      for (int64_t k = 0; k < sweeps; ++k) double_exp(in, out, n);
+    } else {
+      const float* in = x.data_ptr<float>() + row * n;
+      float* out = y.data_ptr<float>() + row * n;
+      for (int64_t k = 0; k < sweeps; ++k) float_exp(in, out, n);
+    }
+  };
+  const double seconds = median_seconds(repetitions, [&] {
+    at::parallel_for(0, threads, 1, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) run(r);
+    });
+  });
+  return static_cast<double>(threads * n * sweeps) / seconds;
+}
 
 double median_seconds(int64_t repetitions, const std::function<void()>& run) {
   run();  // warm-up: first-touch page faults, thread start-up, caches
@@ -103,18 +185,27 @@ nlohmann::json run_benchmark(const BenchOptions& options) {
   const auto dtype = options.dtype == "float64" ? torch::kFloat64 : torch::kFloat32;
   require(options.dtype == "float32" || options.dtype == "float64", "--dtype must be float32 or float64");
   fused::use_single_threaded_blas();
+  const bool float64 = dtype == torch::kFloat64;
+  const size_t value_size = float64 ? sizeof(double) : sizeof(float);
   const double gemm_rate = measure_gemm_flops_per_second(dtype);
+  const double exp_rate = exp_values_per_second(float64, options.repetitions);
+  const double sleef_exp_rate = float64 ? exp_rate : exp_values_per_second(false, options.repetitions, true);
+  const double memcpy_rate = memcpy_gigabytes_per_second(int64_t{256} << 20, options.repetitions) * 1e9;
   nlohmann::json out = {{"threads", at::get_num_threads()},
                         {"dtype", options.dtype},
                         {"repetitions", options.repetitions},
-                        {"kernel_copy", kernels::cpu_has_avx2() ? "AVX2" : "DEFAULT"},
+                        {"kernel_copy", kernels::cpu_copy_name(kernels::cpu_copy())},
                         {"gemm_gflops", gemm_rate / 1e9},
+                        {"exp_gvalues_per_s", exp_rate / 1e9},
+                        {"sleef_exp_gvalues_per_s", sleef_exp_rate / 1e9},
+                        {"memcpy_gbps", memcpy_rate / 1e9},
                         {"results", nlohmann::json::array()}};
-  std::printf("threads %d, %s, median of %lld, kernels %s, GEMM throughput %.1f GFLOP/s\n",
-              at::get_num_threads(), options.dtype.c_str(), static_cast<long long>(options.repetitions),
-              kernels::cpu_has_avx2() ? "AVX2" : "baseline", gemm_rate / 1e9);
-  std::printf("%-7s %-5s %11s %11s %11s %9s %9s %11s %9s\n", "shape", "cell", "fused ms", "reference ms",
-              "torch::nn ms", "ref/fused", "nn/fused", "bound ms", "fused/bnd");
+  std::printf("threads %d, %s, median of %lld, kernels %s\n", at::get_num_threads(), options.dtype.c_str(),
+              static_cast<long long>(options.repetitions), kernels::cpu_copy_name(kernels::cpu_copy()));
+  std::printf("measured: GEMM %.1f GFLOP/s, the kernels' exp %.2f G values/s (Sleef's %.2f), memcpy %.1f GB/s\n",
+              gemm_rate / 1e9, exp_rate / 1e9, sleef_exp_rate / 1e9, memcpy_rate / 1e9);
+  std::printf("%-7s %-5s %9s %9s %9s %9s %8s %8s %8s %8s %8s %6s %9s\n", "shape", "cell", "fused ms", "ref ms",
+              "nn ms", "ref/fused", "nn/fused", "gemm ms", "exp ms", "mem ms", "bound ms", "by", "fused/bnd");
   for (const auto& s : options.shapes) {
     for (const auto& name : cells) {
       if (name == "src") continue;  // its own table below (spike input, one shape)
@@ -154,11 +245,17 @@ nlohmann::json run_benchmark(const BenchOptions& options) {
           }
         });
       }
-      const double bound_s = gemm_flops(kind, s) / gemm_rate;
-      std::printf("%-7s %-5s %11.2f %11.2f %11s %9.1f %9s %11.2f %9.1f\n", s.name.c_str(), name.c_str(), fused_s * 1e3,
-                  reference_s * 1e3, torch_nn_s > 0 ? std::to_string(torch_nn_s * 1e3).substr(0, 8).c_str() : "-",
-                  reference_s / fused_s, torch_nn_s > 0 ? std::to_string(torch_nn_s / fused_s).substr(0, 5).c_str() : "-",
-                  bound_s * 1e3, fused_s / bound_s);
+      const auto bound = bounds_of(kind, s, value_size, gemm_rate, exp_rate, memcpy_rate);
+      const double bound_s = bound.seconds();
+      char nn_ms[32] = "-", nn_ratio[32] = "-";
+      if (torch_nn_s > 0) {
+        std::snprintf(nn_ms, sizeof nn_ms, "%.2f", torch_nn_s * 1e3);
+        std::snprintf(nn_ratio, sizeof nn_ratio, "%.2f", torch_nn_s / fused_s);
+      }
+      std::printf("%-7s %-5s %9.2f %9.2f %9s %9.1f %8s %8.2f %8.2f %8.2f %8.2f %6s %9.2f\n", s.name.c_str(),
+                  name.c_str(), fused_s * 1e3, reference_s * 1e3, nn_ms, reference_s / fused_s, nn_ratio,
+                  bound.gemm_s * 1e3, bound.transcendental_s * 1e3, bound.memory_s * 1e3, bound_s * 1e3, bound.by(),
+                  fused_s / bound_s);
       std::fflush(stdout);
       nlohmann::json row = {{"shape", s.name},
                             {"B", s.batch},
@@ -169,8 +266,14 @@ nlohmann::json run_benchmark(const BenchOptions& options) {
                             {"fused_ms", fused_s * 1e3},
                             {"reference_ms", reference_s * 1e3},
                             {"reference_over_fused", reference_s / fused_s},
-                            {"gemm_gflop", gemm_flops(kind, s) / 1e9},
-                            {"gemm_bound_ms", bound_s * 1e3},
+                            {"gemm_gflop", bound.gemm_flops / 1e9},
+                            {"transcendentals", bound.transcendentals},
+                            {"streamed_mb", bound.streamed_bytes / 1e6},
+                            {"gemm_bound_ms", bound.gemm_s * 1e3},
+                            {"transcendental_bound_ms", bound.transcendental_s * 1e3},
+                            {"memory_bound_ms", bound.memory_s * 1e3},
+                            {"bound_ms", bound_s * 1e3},
+                            {"bound_by", bound.by()},
                             {"fused_over_bound", fused_s / bound_s}};
       if (torch_nn_s > 0) {
         row["torch_nn_ms"] = torch_nn_s * 1e3;

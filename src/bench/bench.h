@@ -1,7 +1,9 @@
 #pragma once
 // `neurocell bench`: forward+backward time of one recurrent layer, measured in one process
-// for the fused kernels, the LibTorch reference and (GRU, LSTM) torch::nn, with ratios and
-// the arithmetic bound (GEMM FLOPs / measured GEMM throughput).
+// for the fused kernels, the LibTorch reference and (GRU, LSTM) torch::nn, with ratios and a
+// bound: the largest of the GEMM time (FLOPs / measured GEMM throughput), the transcendental
+// time (exp/tanh/sigmoid count / measured throughput of the kernels' own vector exp) and the
+// memory time (streamed bytes / measured memcpy throughput), all measured in the same run.
 #include <nlohmann/json_fwd.hpp>
 
 #include <functional>
@@ -29,6 +31,14 @@ std::vector<std::string> bench_default_cells();
 
 // Median wall seconds of `run` over `repetitions` calls, after one warm-up call (both benchmarks).
 double median_seconds(int64_t repetitions, const std::function<void()>& run);
+
+// GB/s (reads plus writes) of std::memcpy of `bytes` bytes split across the current threads.
+double memcpy_gigabytes_per_second(int64_t bytes, int64_t repetitions);
+
+// Values per second of the kernels' own vector exp (float32: cells/vec_exp.h, float64: Sleef)
+// in the CPU copy this process runs, every thread mapping its own cache-resident array; with
+// sleef = true, Sleef's float32 exp instead (what the kernels called before).
+double exp_values_per_second(bool float64, int64_t repetitions, bool sleef = false);
 
 // Median seconds of one training update of a SequenceModel, all in C++: forward of the stack
 // and the readout of the last state, MSE against the first input, backward, Adam step: the

@@ -22,18 +22,6 @@ namespace neurocell {
 
 namespace {
 
-// GB/s (reads plus writes) of std::memcpy of `bytes` bytes split across the current threads.
-double memcpy_gigabytes_per_second(int64_t bytes, int64_t repetitions) {
-  const auto source = torch::ones({bytes}, torch::kUInt8);
-  auto destination = torch::zeros({bytes}, torch::kUInt8);
-  const auto* from = source.data_ptr<uint8_t>();
-  auto* to = destination.data_ptr<uint8_t>();
-  const double seconds = median_seconds(repetitions, [&] {
-    at::parallel_for(0, bytes, int64_t{1} << 20, [&](int64_t b0, int64_t b1) { std::memcpy(to + b0, from + b0, b1 - b0); });
-  });
-  return 2.0 * static_cast<double>(bytes) / seconds / 1e9;
-}
-
 // One cell at one shape: its arrays, kept alive by the closures, and what to time. The kernels
 // run on preallocated outputs (chunked or sequential); `api` goes through the autograd
 // wrapper (automatic algorithm), which allocates its outputs, as the reference does.
@@ -229,7 +217,7 @@ nlohmann::json run_scan_benchmark(const ScanBenchOptions& options) {
   }
   nlohmann::json out = {{"dtype", options.dtype},
                         {"repetitions", options.repetitions},
-                        {"kernel_copy", kernels::cpu_has_avx2() ? "AVX2" : "DEFAULT"},
+                        {"kernel_copy", kernels::cpu_copy_name(kernels::cpu_copy())},
                         {"bytes_counting",
                          "per element of (T, B, H), each array read or written once (the sequential algorithm's "
                          "minimum): forward MRU 2 values (u, h), minGRU 3, LRU 4; backward adds MRU 4, minGRU 6, "
@@ -238,7 +226,7 @@ nlohmann::json run_scan_benchmark(const ScanBenchOptions& options) {
                         {"results", nlohmann::json::array()}};
   std::printf("scan benchmark, %s, median of %lld, kernels %s; GB/s counts each array read or written once\n",
               options.dtype.c_str(), static_cast<long long>(options.repetitions),
-              kernels::cpu_has_avx2() ? "AVX2" : "baseline");
+              kernels::cpu_copy_name(kernels::cpu_copy()));
   for (size_t shape_index = 0; shape_index < options.shapes.size(); ++shape_index) {
     const auto& s = options.shapes[shape_index];
     const int64_t elements = s.batch * s.steps * s.hidden;

@@ -1,6 +1,7 @@
 #include "kernels/common.h"
 
 #include <dlfcn.h>
+#include <malloc.h>
 
 #include <cstdlib>
 #include <mutex>
@@ -11,15 +12,42 @@
 namespace neurocell {
 
 namespace kernels {
-bool cpu_has_avx2() {
-  static const bool has = [] {
-    // NEUROCELL_CPU_CAPABILITY=default forces the baseline copy (tests run both copies).
-    if (const char* forced = std::getenv("NEUROCELL_CPU_CAPABILITY"); forced && std::string(forced) == "default")
-      return false;
+CpuCopy cpu_copy() {
+  static const CpuCopy copy = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    // The AVX-512 copy is built with the foundation, byte/word, vector-length and dq sets, as
+    // ATen's own AVX512 copy; libgcc's check includes the OS saving the 512-bit registers.
+    const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    const char* forced = std::getenv("NEUROCELL_CPU_CAPABILITY");
+    if (!forced || !*forced) return avx512 ? CpuCopy::avx512 : avx2 ? CpuCopy::avx2 : CpuCopy::baseline;
+    const std::string asked(forced);
+    // A throw leaves the static uninitialised, so every later kernel call refuses again.
+    auto refuse = [&](const char* why) {
+      throw Error("NEUROCELL_CPU_CAPABILITY=" + asked + " " + why);
+    };
+    if (asked == "default") return CpuCopy::baseline;
+    if (asked == "avx2") {
+      if (!avx2) refuse("but this CPU has no AVX2+FMA; use default");
+      return CpuCopy::avx2;
+    }
+    if (asked == "avx512") {
+      if (!avx512) refuse("but this CPU has no AVX-512 (F, BW, VL, DQ); use avx2 or default");
+      return CpuCopy::avx512;
+    }
+    refuse("is not a CPU copy; use default, avx2 or avx512 (or unset it for the best)");
+    return CpuCopy::baseline;
   }();
-  return has;
+  return copy;
+}
+
+const char* cpu_copy_name(CpuCopy copy) {
+  switch (copy) {
+    case CpuCopy::avx512: return "AVX512";
+    case CpuCopy::avx2: return "AVX2";
+    default: return "DEFAULT";
+  }
 }
 }  // namespace kernels
 
@@ -31,6 +59,14 @@ void use_single_threaded_blas() {
     using SetThreads = void (*)(int);
     // Looked up at run time: libblas may be another implementation than OpenBLAS.
     if (auto set = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+  });
+}
+
+void keep_freed_memory_in_heap() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mallopt(M_MMAP_MAX, 0);               // no allocation is served by its own mmap
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);   // the heap's top is given back only above 1 GiB free
   });
 }
 

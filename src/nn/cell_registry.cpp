@@ -79,6 +79,20 @@ std::vector<CellInfo> make_registry() {
                no_second_state, nullptr, false, true, true});
   r.push_back({CellKind::lif, "lif", F::spiking, "leaky integrate-and-fire baseline (snnTorch's Leaky, surrogate gradient)",
                1, 0, no_second_state, nullptr, false, true});
+  // Kernel costs (CellInfo::KernelCost) of the sequential cells. Streamed values, G input gates
+  // and S saved values per unit: drive written by the projection GEMM and read (2G), h written
+  // and read back (2), saved gates written and read (2S), dL/dh read (1), dL/d drive written
+  // and read by the weight-gradient GEMMs (2G); BRC keeps only h and reads dL/dh (3); GRU adds
+  // dL/d(W_hh h + b_hh) (3H, written and read: 6), LSTM c (2).
+  const auto set_cost = [&](CellKind kind, CellInfo::KernelCost cost) {
+    for (auto& c : r)
+      if (c.kind == kind) c.cost = cost;
+  };
+  set_cost(CellKind::brc, {3, 3, 3});     // a = 1 + tanh, c = sigmoid, n = tanh; recomputed backward
+  set_cost(CellKind::nbrc, {3, 0, 21});   // G 3, S 3 [a, c, n]
+  set_cost(CellKind::gru, {3, 0, 29});    // r, z sigmoid, n tanh; G 3, S 4 [r, z, n, W_n h + b_hn]
+  set_cost(CellKind::lstm, {5, 0, 31});   // i, f, o sigmoid, g tanh, tanh(c); G 4, S 5
+  set_cost(CellKind::mgu, {2, 0, 17});    // f sigmoid, n tanh; G 2, S 3 [f, n, f h]
   return r;
 }
 

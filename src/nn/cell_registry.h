@@ -45,6 +45,15 @@ struct CellInfo {
   bool surrogate_gradient = false;
   // Has an analytic one-unit bifurcation diagram (`attractors --cell`, analysis/fixed_points.h).
   bool unit_diagram = false;
+  // What one fused forward + backward costs per unit and time step besides its GEMMs, for the
+  // bound `neurocell bench` prints (sequential cells; zero for the others):
+  //   transcendentals: exp, tanh or sigmoid evaluations (one vector exp each in the kernels),
+  //     forward and backward (BRC's backward recomputes its gates, the others read them back);
+  //   streamed_values: values of the (T, B, .) arrays written or read once each, in units of
+  //     H per step (drive, h, the saved gates, dL/dh, dL/d drive; kernels_cpu.h's layouts).
+  struct KernelCost {
+    int64_t transcendentals_forward = 0, transcendentals_backward = 0, streamed_values = 0;
+  } cost;
 
   bool sequential() const { return family == CellFamily::bistable || family == CellFamily::gated; }
   bool scan() const { return family == CellFamily::mru || family == CellFamily::mingru || family == CellFamily::lru; }

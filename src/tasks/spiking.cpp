@@ -2,6 +2,12 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
 #include "core/error.h"
 
 namespace neurocell {
@@ -28,21 +34,59 @@ int64_t RateCoding::empty_steps() const {
   return (prefix + k - 1) / k;
 }
 
+namespace {
+
+// SplitMix64's output function (Steele, Lea and Flood 2014): a bijective 64-bit mixer, so that
+// mix(seed + k * gamma) for k = 1, 2, ... is a counter-based stream any thread can index.
+inline uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+constexpr uint64_t golden_gamma = 0x9e3779b97f4a7c15ULL;
+
+}  // namespace
+
 torch::Tensor rate_code(const torch::Tensor& images, const RateCoding& coding,
                         torch::Generator& generator) {
   coding.validate();
   require(images.dim() == 2 && images.scalar_type() == torch::kUInt8,
           std::string("rate_code: images must be (B, P) uint8 (got ") +
               c10::toString(images.scalar_type()) + " with " + std::to_string(images.dim()) + " dims)");
-  const int64_t batch = images.size(0), pixels = images.size(1);
-  const int64_t empty = coding.empty_steps(), active = coding.length() - empty;
-  const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(images.device());
-  // gain * p first, then / 255: a white pixel at gain 1 gets exactly 1 (always spikes).
-  const auto probability = images.to(torch::kFloat32).mul(coding.gain).div(255.0);  // (B, P)
-  // u < q with u ~ U[0, 1) is a Bernoulli(q) draw; black pixels (q = 0) never spike.
-  auto spikes = torch::rand({active, batch, pixels}, generator, options);  // (T - empty, B, P)
-  spikes.lt_(probability.unsqueeze(0));  // in place: 1.0 where spiking, 0.0 elsewhere
-  return torch::cat({torch::zeros({empty, batch, pixels}, options), spikes}, 0);  // (T, B, P)
+  const int64_t batch = images.size(0), pixels = images.size(1), row = batch * pixels;
+  const int64_t empty = coding.empty_steps(), length = coding.length();
+  // Spike probability q = gain * p / 255 as a 16-bit threshold: a spike is a uniform 16-bit
+  // draw below round(65536 q), so P(spike) = q within 2^-17, a black pixel (0) never spikes and
+  // a white one at gain 1 (65536) always does.
+  const auto pixels_cpu = images.cpu().contiguous();
+  std::vector<uint32_t> threshold(static_cast<size_t>(row));
+  const uint8_t* p = pixels_cpu.data_ptr<uint8_t>();
+  for (int64_t j = 0; j < row; ++j)
+    threshold[j] = static_cast<uint32_t>(std::lround(65536.0 * coding.gain * p[j] / 255.0));
+  // One draw from `generator` per call (so fresh spikes each call, the same for the same
+  // generator state), then every step's 16-bit uniforms from the counter-based stream, four per
+  // 64-bit word, indexed by (step, word of the row): the same spikes for any thread count.
+  // This replaced torch::rand + lt + cat, which cost about as much as the SRC layer's forward
+  // and backward (bench/results, SRC training throughput).
+  const uint64_t seed = static_cast<uint64_t>(
+      torch::randint(std::numeric_limits<int64_t>::max(), {1}, generator, torch::kLong).item<int64_t>());
+  const int64_t words = (row + 3) / 4;
+  auto spikes = torch::empty({length, batch, pixels}, torch::kFloat32);  // (T, B, P)
+  float* out = spikes.data_ptr<float>();
+  std::fill(out, out + empty * row, 0.0f);
+  at::parallel_for(empty, length, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      float* step = out + t * row;
+      const uint64_t base = seed + static_cast<uint64_t>((t - empty) * words + 1) * golden_gamma;
+      for (int64_t w = 0; w < words; ++w) {
+        const uint64_t r = mix64(base + static_cast<uint64_t>(w) * golden_gamma);
+        const int64_t j0 = 4 * w, lanes = std::min<int64_t>(4, row - j0);
+        for (int64_t l = 0; l < lanes; ++l)
+          step[j0 + l] = ((r >> (16 * l)) & 0xffffu) < threshold[j0 + l] ? 1.0f : 0.0f;
+      }
+    }
+  });
+  return images.device().is_cpu() ? spikes : spikes.to(images.device());
 }
 
 }  // namespace neurocell

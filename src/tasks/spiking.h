@@ -27,7 +27,8 @@ struct RateCoding {
 };
 
 // images (B, P) uint8 (P = 784 for MNIST) -> spikes (T, B, P) float32 of 0/1, T = length(),
-// on the images' device, drawn from `generator` (same generator state -> same spikes).
+// on the images' device, drawn from `generator` (same generator state -> same spikes; one
+// 64-bit draw per call seeds a counter-based stream, the same for any thread count).
 torch::Tensor rate_code(const torch::Tensor& images, const RateCoding& coding,
                         torch::Generator& generator);
 

@@ -1,7 +1,6 @@
 #include "train/trainer.h"
 
 #include <nlohmann/json.hpp>
-#include <malloc.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -94,15 +93,7 @@ void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
 
 int64_t configure_threads(int64_t threads) {
   fused::use_single_threaded_blas();
-  // Sequence buffers are tens of MB; glibc serves those with a fresh mmap each time, and the
-  // first touch of every page then costs a fault: 15 ms for 72 MB here, as much as the
-  // kernel itself. Keeping freed memory in the heap lets the next step reuse it.
-  static bool heap_tuned = [] {
-    mallopt(M_MMAP_MAX, 0);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    return true;
-  }();
-  (void)heap_tuned;
+  fused::keep_freed_memory_in_heap();
   const int64_t n = threads > 0 ? threads : std::max<int64_t>(1, std::thread::hardware_concurrency());
   torch::set_num_threads(static_cast<int>(n));
   return n;

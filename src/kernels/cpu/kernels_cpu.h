@@ -8,9 +8,9 @@
 // Parallel over the batch: each thread owns a block of batch rows for the whole sequence,
 // so threads never synchronise inside the time loop.
 //
-// Each kernel is compiled twice, for the baseline x86-64 and for AVX2+FMA (SIMD tanh/exp
-// from Sleef through ATen's Vectorized), and the dispatcher picks one at run time, as ATen
-// does: both copies live in namespaces named by CPU_CAPABILITY.
+// Each kernel is compiled three times, for the baseline x86-64, AVX2+FMA and AVX-512 (ATen's
+// Vectorized of 8 or 16 floats), and the dispatcher picks one at run time, as ATen does: the
+// copies live in namespaces named by CPU_CAPABILITY.
 #include <cstdint>
 
 #include "cells/mru_kind.h"
@@ -118,7 +118,10 @@ NEUROCELL_CPU_KERNELS(NEUROCELL_DECLARE_KERNEL)
 namespace AVX2 {
 NEUROCELL_CPU_KERNELS(NEUROCELL_DECLARE_KERNEL)
 }
-// One kernel over KernelArgs declared in both CPU copies, inside namespace neurocell::kernels:
+namespace AVX512 {
+NEUROCELL_CPU_KERNELS(NEUROCELL_DECLARE_KERNEL)
+}
+// One kernel over KernelArgs declared in every CPU copy, inside namespace neurocell::kernels:
 // a new cell's autograd wrapper (kernels/<cell>.cpp) declares its own kernels with it, and
 // its kernel file defines them with NEUROCELL_DEFINE_KERNEL (cpu/simd.h); no list to edit.
 #define NEUROCELL_DECLARE_CPU_KERNEL(name)   \
@@ -126,6 +129,9 @@ NEUROCELL_CPU_KERNELS(NEUROCELL_DECLARE_KERNEL)
   NEUROCELL_DECLARE_KERNEL(name)             \
   }                                          \
   namespace AVX2 {                           \
+  NEUROCELL_DECLARE_KERNEL(name)             \
+  }                                          \
+  namespace AVX512 {                         \
   NEUROCELL_DECLARE_KERNEL(name)             \
   }
 #define NEUROCELL_DECLARE_SPIKING_KERNELS                                               \
@@ -145,6 +151,9 @@ namespace DEFAULT {
 NEUROCELL_DECLARE_SPIKING_KERNELS
 }
 namespace AVX2 {
+NEUROCELL_DECLARE_SPIKING_KERNELS
+}
+namespace AVX512 {
 NEUROCELL_DECLARE_SPIKING_KERNELS
 }
 #undef NEUROCELL_DECLARE_SPIKING_KERNELS
@@ -227,15 +236,46 @@ NEUROCELL_DECLARE_SCAN_KERNELS
 namespace AVX2 {
 NEUROCELL_DECLARE_SCAN_KERNELS
 }
+namespace AVX512 {
+NEUROCELL_DECLARE_SCAN_KERNELS
+}
 #undef NEUROCELL_DECLARE_SCAN_KERNELS
+
+// The vector math of the kernels (cells/vec_exp.h, cells/pointwise.h) on arrays of n values,
+// for its accuracy tests and for the benchmark's transcendental throughput: float32 is the
+// kernels' own exp, float64 Sleef's (ATen's Vectorized<double>::exp()); `vec_sleef_exp` is
+// Sleef's float32 exp, the one the kernels used before, for comparison.
+#define NEUROCELL_DECLARE_VEC_MATH                                    \
+  void vec_exp(const float* x, float* y, int64_t n);                  \
+  void vec_exp(const double* x, double* y, int64_t n);                \
+  void vec_tanh(const float* x, float* y, int64_t n);                 \
+  void vec_sigmoid(const float* x, float* y, int64_t n);              \
+  void vec_sleef_exp(const float* x, float* y, int64_t n);
+namespace DEFAULT {
+NEUROCELL_DECLARE_VEC_MATH
+}
+namespace AVX2 {
+NEUROCELL_DECLARE_VEC_MATH
+}
+namespace AVX512 {
+NEUROCELL_DECLARE_VEC_MATH
+}
+#undef NEUROCELL_DECLARE_VEC_MATH
 #undef NEUROCELL_DECLARE_KERNEL
 
-// True when this CPU runs the AVX2+FMA copies (checked once).
-bool cpu_has_avx2();
+// The copy of the kernels this process runs: the best this CPU supports (checked once), or
+// the one NEUROCELL_CPU_CAPABILITY=default|avx2|avx512 asks for (the tests run each copy;
+// asking for one the CPU lacks is an error).
+enum class CpuCopy { baseline, avx2, avx512 };
+CpuCopy cpu_copy();
+const char* cpu_copy_name(CpuCopy copy);  // "DEFAULT", "AVX2", "AVX512"
 
 }  // namespace neurocell::kernels
 
-// Runs the best copy of kernel `name` for this CPU.
-#define NEUROCELL_CPU_DISPATCH(name, args)                 \
-  (::neurocell::kernels::cpu_has_avx2() ? ::neurocell::kernels::AVX2::name(args) \
-                                        : ::neurocell::kernels::DEFAULT::name(args))
+// Runs the chosen copy of kernel `name`.
+#define NEUROCELL_CPU_DISPATCH(name, args)                                              \
+  (::neurocell::kernels::cpu_copy() == ::neurocell::kernels::CpuCopy::avx512          \
+       ? ::neurocell::kernels::AVX512::name(args)                                     \
+       : ::neurocell::kernels::cpu_copy() == ::neurocell::kernels::CpuCopy::avx2      \
+             ? ::neurocell::kernels::AVX2::name(args)                                 \
+             : ::neurocell::kernels::DEFAULT::name(args))
