@@ -153,5 +153,41 @@ TEST(VecMath, SigmoidWithinFourUlpsAboveFloatMin) {
   }
 }
 
+// The rate coder's counter-based stream (kernels_cpu.h, RateCodeArgs) is the same in every copy:
+// the AVX-512 copy draws 32 values per iteration, the others word by word, and a row whose
+// length is no multiple of 32 (or of 4) mixes both.
+TEST(RateCoding, EveryCpuCopyDrawsTheSameSpikes) {
+  const int64_t row = 2 * 784 + 3, steps = 5;
+  std::vector<uint32_t> threshold(row);
+  for (int64_t j = 0; j < row; ++j) threshold[j] = static_cast<uint32_t>((j * 2654435761u) % 65537u);
+  auto draw = [&](void (*kernel)(const kernels::RateCodeArgs&), int64_t step0) {
+    std::vector<float> out(steps * row, -1.0f);
+    kernels::RateCodeArgs args;
+    args.threshold = threshold.data();
+    args.out = out.data();
+    args.row = row, args.step0 = step0, args.step1 = steps, args.seed = 12345;
+    kernel(args);
+    return out;
+  };
+  const auto expected = draw(kernels::DEFAULT::rate_code_spikes, 0);
+  double spikes = 0;
+  for (int64_t i = 0; i < steps * row; ++i) {
+    ASSERT_TRUE(expected[i] == 0.0f || expected[i] == 1.0f);
+    spikes += expected[i];
+  }
+  EXPECT_GT(spikes, 0.3 * steps * row);  // thresholds spread over [0, 65536]: about half spike
+  EXPECT_LT(spikes, 0.7 * steps * row);
+  // Drawing from step 2 on gives steps 2.. exactly (any thread can draw any step).
+  const auto later = draw(kernels::DEFAULT::rate_code_spikes, 2);
+  for (int64_t i = 2 * row; i < steps * row; ++i) ASSERT_EQ(later[i], expected[i]) << i;
+  for (const auto& c : copies()) {
+    if (!c.runs) continue;
+    auto kernel = c.name == "AVX512" ? kernels::AVX512::rate_code_spikes
+                  : c.name == "AVX2" ? kernels::AVX2::rate_code_spikes
+                                     : kernels::DEFAULT::rate_code_spikes;
+    EXPECT_TRUE(draw(kernel, 0) == expected) << c.name;
+  }
+}
+
 }  // namespace
 }  // namespace neurocell

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/cpu/kernels_cpu.h"
 
 namespace neurocell {
 
@@ -34,19 +35,6 @@ int64_t RateCoding::empty_steps() const {
   return (prefix + k - 1) / k;
 }
 
-namespace {
-
-// SplitMix64's output function (Steele, Lea and Flood 2014): a bijective 64-bit mixer, so that
-// mix(seed + k * gamma) for k = 1, 2, ... is a counter-based stream any thread can index.
-inline uint64_t mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-constexpr uint64_t golden_gamma = 0x9e3779b97f4a7c15ULL;
-
-}  // namespace
-
 torch::Tensor rate_code(const torch::Tensor& images, const RateCoding& coding,
                         torch::Generator& generator) {
   coding.validate();
@@ -64,27 +52,21 @@ torch::Tensor rate_code(const torch::Tensor& images, const RateCoding& coding,
   for (int64_t j = 0; j < row; ++j)
     threshold[j] = static_cast<uint32_t>(std::lround(65536.0 * coding.gain * p[j] / 255.0));
   // One draw from `generator` per call (so fresh spikes each call, the same for the same
-  // generator state), then every step's 16-bit uniforms from the counter-based stream, four per
-  // 64-bit word, indexed by (step, word of the row): the same spikes for any thread count.
-  // This replaced torch::rand + lt + cat, which cost about as much as the SRC layer's forward
-  // and backward (bench/results, SRC training throughput).
+  // generator state), then every step's uniforms from a counter-based stream (RateCodeArgs in
+  // kernels/cpu/kernels_cpu.h): the same spikes for any thread count and CPU copy. This
+  // replaced torch::rand + lt + cat, which cost about as much as the SRC layer's forward and
+  // backward (bench/results, SRC training throughput).
   const uint64_t seed = static_cast<uint64_t>(
       torch::randint(std::numeric_limits<int64_t>::max(), {1}, generator, torch::kLong).item<int64_t>());
-  const int64_t words = (row + 3) / 4;
   auto spikes = torch::empty({length, batch, pixels}, torch::kFloat32);  // (T, B, P)
   float* out = spikes.data_ptr<float>();
   std::fill(out, out + empty * row, 0.0f);
-  at::parallel_for(empty, length, 1, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      float* step = out + t * row;
-      const uint64_t base = seed + static_cast<uint64_t>((t - empty) * words + 1) * golden_gamma;
-      for (int64_t w = 0; w < words; ++w) {
-        const uint64_t r = mix64(base + static_cast<uint64_t>(w) * golden_gamma);
-        const int64_t j0 = 4 * w, lanes = std::min<int64_t>(4, row - j0);
-        for (int64_t l = 0; l < lanes; ++l)
-          step[j0 + l] = ((r >> (16 * l)) & 0xffffu) < threshold[j0 + l] ? 1.0f : 0.0f;
-      }
-    }
+  at::parallel_for(0, length - empty, 1, [&](int64_t s0, int64_t s1) {
+    kernels::RateCodeArgs args;
+    args.threshold = threshold.data();
+    args.out = out + empty * row;
+    args.row = row, args.step0 = s0, args.step1 = s1, args.seed = seed;
+    NEUROCELL_CPU_DISPATCH(rate_code_spikes, args);
   });
   return images.device().is_cpu() ? spikes : spikes.to(images.device());
 }

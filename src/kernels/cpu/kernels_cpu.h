@@ -102,6 +102,18 @@ struct LifArgs {
   T* d_u0 = nullptr;           // (B, H)
 };
 
+// Rate coding (tasks/spiking.cpp): for steps s in [step0, step1) of a trace whose rows hold
+// `row` values, out[s * row + j] = 1 if the 16-bit uniform u(s, j) < threshold[j], else 0.
+// u(s, j) is lane j % 4 of the 64-bit word mix64(seed + (s * words + j / 4 + 1) * gamma),
+// words = ceil(row / 4), mix64 and gamma SplitMix64's: a counter-based stream, so any thread
+// can draw any step and the result does not depend on the thread count or the CPU copy.
+struct RateCodeArgs {
+  const uint32_t* threshold = nullptr;  // (row) round(65536 q), 0 .. 65536
+  float* out = nullptr;                 // (steps, row)
+  int64_t row = 0, step0 = 0, step1 = 0;
+  uint64_t seed = 0;
+};
+
 // Saved layouts (S*H per (t, b)): BRC none (recomputed in the backward); nBRC [a, c, n]; GRU [r, z, n, W_n h + b_hn];
 // LSTM [i, f, g, o, tanh(c)]; MGU [f, n, f*h_prev].
 #define NEUROCELL_CPU_KERNELS(X) \
@@ -146,7 +158,8 @@ NEUROCELL_CPU_KERNELS(NEUROCELL_DECLARE_KERNEL)
   void lif_forward(const LifArgs<float>&);                                              \
   void lif_forward(const LifArgs<double>&);                                             \
   void lif_backward(const LifArgs<float>&);                                             \
-  void lif_backward(const LifArgs<double>&);
+  void lif_backward(const LifArgs<double>&);                                            \
+  void rate_code_spikes(const RateCodeArgs&);
 namespace DEFAULT {
 NEUROCELL_DECLARE_SPIKING_KERNELS
 }

@@ -94,6 +94,32 @@ inline void for_each_unit(int64_t n, F&& f) {
   if (j < n) f(Tail<T>{n - j}, j);
 }
 
+// Calls f(p) for every p in [0, n) with x[p] != 0, in order. Spike trains are about 97 % zeros:
+// a branch per element mispredicted at every spike, so whole vectors are compared at once and
+// only the set bits of the comparison are visited.
+template <class T, class F>
+inline void for_each_nonzero(const T* x, int64_t n, F&& f) {
+  int64_t p = 0;
+#if defined(CPU_CAPABILITY_AVX512)
+  if constexpr (sizeof(T) == 4) {
+    for (; p + 16 <= n; p += 16) {
+      uint32_t bits = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + p), _mm512_setzero_ps(), _CMP_NEQ_UQ);
+      for (; bits; bits &= bits - 1) f(p + __builtin_ctz(bits));
+    }
+  }
+#elif defined(CPU_CAPABILITY_AVX2)
+  if constexpr (sizeof(T) == 4) {
+    for (; p + 8 <= n; p += 8) {
+      uint32_t bits = static_cast<uint32_t>(
+          _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + p), _mm256_setzero_ps(), _CMP_NEQ_UQ)));
+      for (; bits; bits &= bits - 1) f(p + __builtin_ctz(bits));
+    }
+  }
+#endif
+  for (; p < n; ++p)
+    if (x[p] != T(0)) f(p);
+}
+
 // Runs f(b0, b1) on blocks of batch rows, one block per thread.
 template <class F>
 inline void for_each_batch_block(int64_t batch, F&& f) {

@@ -80,12 +80,11 @@ static void sparse_projection_impl(const SparseProjectionArgs<T>& k) {
       T* y = k.y + r * N;
       std::fill(y, y + N, T(0));
       const T* x = k.x + r * k.in;
-      for (int64_t p = 0; p < k.in; ++p) {
-        if (x[p] == T(0)) continue;
+      for_each_nonzero(x, k.in, [&](int64_t p) {
         const T* w = k.w_t + p * N;
         const T value = x[p];
         for_each_unit<T>(N, [&](auto v, int64_t j) { store(y + j, load(y + j, v) + Value<decltype(v)>(value) * load(w + j, v), v); });
-      }
+      });
     }
   });
 }
@@ -98,12 +97,11 @@ static void sparse_projection_backward_impl(const SparseProjectionArgs<T>& k) {
     for (int64_t r = r0; r < r1; ++r) {
       const T* x = k.x + r * k.in;
       const T* d_y = k.d_y + r * N;
-      for (int64_t p = 0; p < k.in; ++p) {
-        if (x[p] == T(0)) continue;
+      for_each_nonzero(x, k.in, [&](int64_t p) {
         T* dw = d_w_t + p * N;
         const T value = x[p];
         for_each_unit<T>(N, [&](auto v, int64_t j) { store(dw + j, load(dw + j, v) + Value<decltype(v)>(value) * load(d_y + j, v), v); });
-      }
+      });
     }
   });
 }
