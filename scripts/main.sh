@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 bash scripts/build.sh
+source scripts/blas_env.sh  # OpenBLAS's AVX-512 kernels where the CPU has them
 out="runs/main-$(date +%Y%m%d-%H%M%S)"
 # The main job's flags, each left out when the caller gives it (the command refuses a flag twice).
 defaults=(--task copy-first-input --cell nbrc --layers 2 --hidden 100 --length 100 --batch 64 --steps 1500

@@ -10,8 +10,9 @@ process for
     from Python costs;
 
 at the warmup paper's copy setting (2 layers x 256, T = 100, B = 32) and the BRC paper's
-(2 x 100, T = 600, B = 100), with a linear readout of the last state and an MSE loss. Prints
-the ratios and writes JSON (--out). Each figure is the median of --repeats updates after
+(2 x 100, T = 600, B = 100), with a linear readout of the last state and an MSE loss; and the
+stack's forward and backward alone, to show the share of an update spent outside the layers'
+kernels. Prints the ratios and writes JSON (--out). Each figure is the median of --repeats updates after
 --warmup untimed ones, all measured in this one run.
 """
 import argparse
@@ -130,6 +131,26 @@ def time_update(body, shape, repeats, warmup):
     return statistics.median(update() for _ in range(repeats))
 
 
+def time_layers(body, shape, repeats, warmup):
+    """Median seconds of the stack's forward and backward alone, with the gradient the update
+    gives it (at the last step only): what the update costs in the layers' kernels. The rest
+    of an update (readout, loss, autograd's bookkeeping, Adam, allocations) is outside them."""
+    torch.manual_seed(1)
+    x = torch.rand(shape["length"], shape["batch"], 1) * 2 - 1
+    grad = torch.zeros(shape["length"], shape["batch"], shape["hidden"])
+    grad[-1] = torch.randn(shape["batch"], shape["hidden"])
+
+    def run():
+        start = time.perf_counter()
+        for p in body.parameters():
+            p.grad = None
+        body(x).backward(grad)
+        return time.perf_counter() - start
+    for _ in range(warmup):
+        run()
+    return statistics.median(run() for _ in range(repeats))
+
+
 def time_python_against_cpp(cell, shape, repeats, warmup):
     """(Python, C++) median seconds of the same update, timed in alternation so that both
     see the same machine (a shared machine's speed drifts by more than the difference)."""
@@ -153,7 +174,9 @@ def run(shapes, cells, repeats, warmup):
             args = (cell, 1, shape["hidden"], shape["layers"])
             neurocell_s, cpp_s = time_python_against_cpp(cell, shape, repeats, warmup)
             row = {"shape": shape_name, **shape, "cell": cell, "neurocell_s": neurocell_s, "cpp_update_s": cpp_s,
+                   "layers_s": time_layers(Neurocell(*args), shape, repeats, warmup),
                    "python_loop_s": time_update(LoopStack(*args), shape, max(1, repeats // 2), 1)}
+            row["outside_layers_share"] = 1 - row["layers_s"] / row["neurocell_s"]
             if cell in ("gru", "lstm"):
                 row["torch_nn_s"] = time_update(TorchNN(*args), shape, repeats, warmup)
                 row["speedup_vs_torch_nn"] = row["torch_nn_s"] / row["neurocell_s"]
@@ -161,7 +184,8 @@ def run(shapes, cells, repeats, warmup):
             row["python_overhead"] = row["neurocell_s"] / row["cpp_update_s"] - 1
             results.append(row)
             line = (f"{shape_name:13s} {cell:5s} neurocell {row['neurocell_s'] * 1e3:8.1f} ms "
-                    f"(C++ {row['cpp_update_s'] * 1e3:7.1f} ms, {100 * row['python_overhead']:+.1f} %) | python loop "
+                    f"(C++ {row['cpp_update_s'] * 1e3:7.1f} ms, {100 * row['python_overhead']:+.1f} %; layers "
+                    f"{row['layers_s'] * 1e3:7.1f} ms, {100 * row['outside_layers_share']:.0f} % outside) | python loop "
                     f"{row['python_loop_s'] * 1e3:8.1f} ms ({row['speedup_vs_python_loop']:.1f}x)")
             if "torch_nn_s" in row:
                 line += f" | torch.nn {row['torch_nn_s'] * 1e3:8.1f} ms ({row['speedup_vs_torch_nn']:.2f}x)"

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -77,6 +79,14 @@ nlohmann::json benchmark_src(const BenchOptions& options, torch::ScalarType dtyp
           {"reference_ms", reference_s * 1e3},
           {"dense_over_sparse", dense_s / sparse_s},
           {"reference_over_sparse", reference_s / sparse_s}};
+}
+
+// OpenBLAS's kernel set ("Haswell", "SkylakeX", ...), looked up at run time as in
+// use_single_threaded_blas: libblas may be another implementation.
+std::string blas_core() {
+  using CoreName = char* (*)();
+  if (auto name = reinterpret_cast<CoreName>(::dlsym(RTLD_DEFAULT, "openblas_get_corename"))) return name();
+  return "not OpenBLAS";
 }
 
 // Seconds of one forward + backward of a layer of `kind` at `s` by each bound (see bench.h).
@@ -204,6 +214,14 @@ nlohmann::json run_benchmark(const BenchOptions& options) {
               static_cast<long long>(options.repetitions), kernels::cpu_copy_name(kernels::cpu_copy()));
   std::printf("measured: GEMM %.1f GFLOP/s, the kernels' exp %.2f G values/s (Sleef's %.2f), memcpy %.1f GB/s\n",
               gemm_rate / 1e9, exp_rate / 1e9, sleef_exp_rate / 1e9, memcpy_rate / 1e9);
+  const std::string core = blas_core();
+  const bool avx2_blas_on_avx512 = kernels::cpu_copy() == kernels::CpuCopy::avx512 &&
+                                   (core == "Haswell" || core == "Zen");
+  std::printf("BLAS: OpenBLAS core %s%s\n", core.c_str(),
+              avx2_blas_on_avx512 ? " (AVX2 kernels on an AVX-512 CPU: OPENBLAS_CORETYPE=SkylakeX in the environment "
+                                    "selects its AVX-512 ones; scripts/blas_env.sh sets it where unset)"
+                                  : "");
+  out["blas_core"] = core;
   std::printf("%-7s %-5s %9s %9s %9s %9s %8s %8s %8s %8s %8s %6s %9s\n", "shape", "cell", "fused ms", "ref ms",
               "nn ms", "ref/fused", "nn/fused", "gemm ms", "exp ms", "mem ms", "bound ms", "by", "fused/bnd");
   for (const auto& s : options.shapes) {
