@@ -43,8 +43,11 @@ using testing::TempDir;
 struct Shape {
   int64_t T, B, I, H, L;
 };
-// H odd and on both sides of 8 floats / 4 doubles; an odd H is made even where halves need it.
-const Shape kShapes[] = {{1, 1, 1, 1, 1}, {6, 1, 1, 9, 2}, {5, 3, 2, 7, 2}, {13, 4, 3, 17, 1}, {7, 5, 1, 33, 1}};
+// H odd and on both sides of 8 floats / 4 doubles (and 16 / 8 in the AVX-512 copy); an odd H
+// is made even where halves need it. The last shape has inputs wide enough (I >= 16 in both
+// layers) for the kernels that project wide inputs differently (BRC: one large GEMM).
+const Shape kShapes[] = {{1, 1, 1, 1, 1}, {6, 1, 1, 9, 2}, {5, 3, 2, 7, 2}, {13, 4, 3, 17, 1}, {7, 5, 1, 33, 1},
+                         {4, 3, 20, 17, 2}};
 
 int64_t width_for(const CellInfo& cell, int64_t H, bool double_layer) {
   const int64_t even = cell.hybrid() && H % 2 ? H + 1 : H;  // a hybrid's two blocks are H/2 each

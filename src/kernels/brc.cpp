@@ -1,11 +1,18 @@
-// BRC as a torch::autograd::Function over the kernels of cpu/brc_cpu.cpp, which project the
-// inputs inside the time loop and recompute the gates in the backward (no (T, B, 3H) buffer).
+// BRC as a torch::autograd::Function over the kernels of cpu/brc_cpu.cpp, which recompute the
+// gates in the backward; narrow inputs are projected inside the time loop (no (T, B, 3H)
+// buffer), wide ones by one large GEMM here.
 #include "kernels/common.h"
 #include "kernels/fused.h"
 
 namespace neurocell::fused {
 
 namespace {
+
+// Inputs at least this wide are projected by one large GEMM over all steps (cpu/brc_cpu.cpp
+// says why); narrower ones step by step inside the kernels. At the copy task's I = 1 the
+// per-step way keeps no (T, B, 3H) buffer; at I = H = 100 (a stack's second layer) the large
+// GEMMs made the layer's forward and backward 2x faster (bench/results).
+constexpr int64_t wide_input = 16;
 
 class BrcFunction : public torch::autograd::Function<BrcFunction> {
  public:
@@ -17,10 +24,12 @@ class BrcFunction : public torch::autograd::Function<BrcFunction> {
     k.steps = x.size(0), k.batch = x.size(1), k.hidden = h0.size(1), k.input = x.size(2);
     k.x = x.contiguous(), k.h0 = h0.contiguous(), k.weight_ih = weight_ih.contiguous(), k.bias = bias.contiguous();
     k.w_a = w_a.contiguous(), k.w_c = w_c.contiguous();
+    const bool wide = k.input >= wide_input;
+    if (wide) k.drive = project_inputs(k.x, k.weight_ih, k.bias);  // (T, B, 3H)
     k.h_seq = torch::empty({k.steps, k.batch, k.hidden}, x.options());
     run_kernel(k, NEUROCELL_KERNEL(brc_forward));
     ctx->saved_data["x_needs_grad"] = x.requires_grad();
-    ctx->save_for_backward({k.x, k.h0, k.weight_ih, k.bias, k.w_a, k.w_c, k.h_seq});
+    ctx->save_for_backward({k.x, k.h0, k.weight_ih, k.bias, k.w_a, k.w_c, k.h_seq, k.drive});
     return {k.h_seq};
   }
 
@@ -28,18 +37,28 @@ class BrcFunction : public torch::autograd::Function<BrcFunction> {
     const auto s = ctx->get_saved_variables();
     KernelTensors k;
     k.x = s[0], k.h0 = s[1], k.weight_ih = s[2], k.bias = s[3], k.w_a = s[4], k.w_c = s[5], k.h_seq = s[6];
+    k.drive = s[7];
     const int64_t T = k.x.size(0), B = k.x.size(1), I = k.x.size(2), H = k.h0.size(1);
     k.steps = T, k.batch = B, k.hidden = H, k.input = I;
     const auto opts = k.x.options();
+    const bool wide = k.drive.defined(), x_needs_grad = ctx->saved_data["x_needs_grad"].toBool();
     const int64_t threads = at::get_num_threads();  // per-thread partial sums, one slot each
     k.d_h_seq = output_gradient(grads[0], k.h_seq);
-    if (ctx->saved_data["x_needs_grad"].toBool()) k.d_x = torch::empty({T, B, I}, opts);
     k.d_h0 = torch::empty({B, H}, opts);
-    k.d_weight_ih = torch::zeros({threads, 3 * H, I}, opts);
-    k.d_bias = torch::zeros({threads, 3 * H}, opts);
     k.d_w_a = torch::zeros({threads, H}, opts);
     k.d_w_c = torch::zeros({threads, H}, opts);
+    if (wide) {
+      k.d_drive = torch::empty({T, B, 3 * H}, opts);
+    } else {
+      if (x_needs_grad) k.d_x = torch::empty({T, B, I}, opts);
+      k.d_weight_ih = torch::zeros({threads, 3 * H, I}, opts);
+      k.d_bias = torch::zeros({threads, 3 * H}, opts);
+    }
     run_kernel(k, NEUROCELL_KERNEL(brc_backward));
+    if (wide) {
+      const auto in = input_gradients(k.d_drive, k.x, k.weight_ih, x_needs_grad);
+      return {in.x, k.d_h0, in.weight, in.bias, k.d_w_a.sum(0), k.d_w_c.sum(0)};
+    }
     return {k.d_x, k.d_h0, k.d_weight_ih.sum(0), k.d_bias.sum(0), k.d_w_a.sum(0), k.d_w_c.sum(0)};
   }
 };

@@ -1,8 +1,13 @@
-// BRC: cellular recurrence, so the time loop needs no recurrent GEMM, and the whole layer can
-// run without any (T, B, 3H) temporary: each step projects its own inputs (a tiny GEMM that
-// stays in cache), and the backward recomputes the gates instead of reading stored ones.
-// Memory traffic is then h (written once, read once) and dL/dh, which is what makes the
-// fused BRC many times faster than the reference (see bench/results).
+// BRC: cellular recurrence, so the time loop needs no recurrent GEMM, and the backward
+// recomputes the gates instead of reading stored ones. Two ways to get the inputs' drive
+// U x_t + b (the wrapper, kernels/brc.cpp, chooses by the input width):
+//   - narrow inputs (k.drive null): each step projects its own rows (a tiny GEMM that stays in
+//     cache), so the layer keeps no (T, B, 3H) temporary and memory traffic is h and dL/dh:
+//     what makes the fused BRC many times faster than the reference at I = 1 (bench/results);
+//   - wide inputs (k.drive given, (T, B, 3H)): the wrapper projects all steps in one large
+//     GEMM, the backward writes dL/d drive (k.d_drive) and the wrapper turns it into the
+//     gradients of U, b and x with large GEMMs. At I = H = 100 the per-step GEMMs of the first
+//     way ran far below the GEMM throughput and repeated the projection in the backward.
 #include "kernels/cpu/simd.h"
 
 namespace neurocell::kernels::CPU_CAPABILITY {
@@ -35,11 +40,11 @@ template <class T>
 static void brc_forward_impl(const KernelArgs<T>& k) {
   const int64_t B = k.batch, H = k.hidden;
   for_each_batch_block(B, [&](int64_t b0, int64_t b1) {
-    std::vector<T> drive((b1 - b0) * 3 * H);
+    std::vector<T> drive(k.drive ? 0 : (b1 - b0) * 3 * H);
     for (int64_t t = 0; t < k.steps; ++t) {
-      project_step(k, t, b0, b1 - b0, drive.data());
+      if (!k.drive) project_step(k, t, b0, b1 - b0, drive.data());
       for (int64_t b = b0; b < b1; ++b) {
-        const T* d = drive.data() + (b - b0) * 3 * H;
+        const T* d = k.drive ? k.drive + (t * B + b) * 3 * H : drive.data() + (b - b0) * 3 * H;
         const T* h_prev = t ? k.h_seq + ((t - 1) * B + b) * H : k.h0 + b * H;
         T* h_out = k.h_seq + (t * B + b) * H;
         for_each_unit<T>(H, [&](auto v, int64_t j) {
@@ -62,14 +67,15 @@ static void brc_backward_impl(const KernelArgs<T>& k) {
     T* d_bias = k.d_bias + slot * G;
     T* d_w_a = k.d_w_a + slot * H;
     T* d_w_c = k.d_w_c + slot * H;
-    std::vector<T> carry(rows * H, T(0)), drive(rows * G), d_drive(rows * G);
+    const bool stored = k.drive != nullptr;  // wide inputs: drive in, dL/d drive out, no GEMM here
+    std::vector<T> carry(rows * H, T(0)), drive(stored ? 0 : rows * G), d_drive(stored ? 0 : rows * G);
     for (int64_t t = k.steps - 1; t >= 0; --t) {
-      project_step(k, t, b0, rows, drive.data());
+      if (!stored) project_step(k, t, b0, rows, drive.data());
       for (int64_t b = b0; b < b1; ++b) {
-        const T* d = drive.data() + (b - b0) * G;
+        const T* d = stored ? k.drive + (t * B + b) * G : drive.data() + (b - b0) * G;
         const T* h_prev = t ? k.h_seq + ((t - 1) * B + b) * H : k.h0 + b * H;
         const T* d_out = k.d_h_seq + (t * B + b) * H;
-        T* dd = d_drive.data() + (b - b0) * G;
+        T* dd = stored ? k.d_drive + (t * B + b) * G : d_drive.data() + (b - b0) * G;
         T* d_h = carry.data() + (b - b0) * H;
         for_each_unit<T>(H, [&](auto v, int64_t j) {
           using V = Value<decltype(v)>;
@@ -87,8 +93,10 @@ static void brc_backward_impl(const KernelArgs<T>& k) {
           store(d_w_a + j, load(d_w_a + j, v) + d_a * h, v);
           store(d_w_c + j, load(d_w_c + j, v) + d_c * h, v);
         });
-        for_each_unit<T>(G, [&](auto v, int64_t j) { store(d_bias + j, load(d_bias + j, v) + load(dd + j, v), v); });
+        if (!stored)
+          for_each_unit<T>(G, [&](auto v, int64_t j) { store(d_bias + j, load(d_bias + j, v) + load(dd + j, v), v); });
       }
+      if (stored) continue;
       const T* x_t = k.x + (t * B + b0) * I;
       // dU += d_drive^T x_t  (3H, I);  dx_t = d_drive U  (rows, I)
       gemm<T>(true, false, G, I, rows, T(1), d_drive.data(), G, x_t, I, T(1), d_weight_ih, I);
