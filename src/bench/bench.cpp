@@ -222,8 +222,10 @@ nlohmann::json run_benchmark(const BenchOptions& options) {
                                     "selects its AVX-512 ones; scripts/blas_env.sh sets it where unset)"
                                   : "");
   out["blas_core"] = core;
-  std::printf("%-7s %-5s %9s %9s %9s %9s %8s %8s %8s %8s %8s %6s %9s\n", "shape", "cell", "fused ms", "ref ms",
-              "nn ms", "ref/fused", "nn/fused", "gemm ms", "exp ms", "mem ms", "bound ms", "by", "fused/bnd");
+  // The counts behind the three bounds: GEMM GFLOP, millions of exp/tanh/sigmoid, MB streamed.
+  std::printf("%-7s %-5s %9s %9s %9s %9s %8s %7s %7s %7s %8s %8s %8s %8s %6s %9s\n", "shape", "cell", "fused ms", "ref ms",
+              "nn ms", "ref/fused", "nn/fused", "GFLOP", "M exp", "MB", "gemm ms", "exp ms", "mem ms", "bound ms", "by",
+              "fused/bnd");
   for (const auto& s : options.shapes) {
     for (const auto& name : cells) {
       if (name == "src") continue;  // its own table below (spike input, one shape)
@@ -270,9 +272,9 @@ nlohmann::json run_benchmark(const BenchOptions& options) {
         std::snprintf(nn_ms, sizeof nn_ms, "%.2f", torch_nn_s * 1e3);
         std::snprintf(nn_ratio, sizeof nn_ratio, "%.2f", torch_nn_s / fused_s);
       }
-      std::printf("%-7s %-5s %9.2f %9.2f %9s %9.1f %8s %8.2f %8.2f %8.2f %8.2f %6s %9.2f\n", s.name.c_str(),
-                  name.c_str(), fused_s * 1e3, reference_s * 1e3, nn_ms, reference_s / fused_s, nn_ratio,
-                  bound.gemm_s * 1e3, bound.transcendental_s * 1e3, bound.memory_s * 1e3, bound_s * 1e3, bound.by(),
+      std::printf("%-7s %-5s %9.2f %9.2f %9s %9.1f %8s %7.2f %7.1f %7.0f %8.2f %8.2f %8.2f %8.2f %6s %9.2f\n",
+                  s.name.c_str(), name.c_str(), fused_s * 1e3, reference_s * 1e3, nn_ms, reference_s / fused_s, nn_ratio,
+                  bound.gemm_flops / 1e9, bound.transcendentals / 1e6, bound.streamed_bytes / 1e6, bound.gemm_s * 1e3, bound.transcendental_s * 1e3, bound.memory_s * 1e3, bound_s * 1e3, bound.by(),
                   fused_s / bound_s);
       std::fflush(stdout);
       nlohmann::json row = {{"shape", s.name},
