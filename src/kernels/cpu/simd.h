@@ -1,6 +1,6 @@
 #pragma once
 // Included first by every kernel file (compiled once per CPU capability). Everything here
-// lives in a namespace named by CPU_CAPABILITY so that the baseline and AVX2 copies never
+// lives in a namespace named by CPU_CAPABILITY so that the baseline, AVX2 and AVX-512 copies never
 // get merged by the linker.
 #define NEUROCELL_WITH_ATEN_VEC
 #include <ATen/Parallel.h>
