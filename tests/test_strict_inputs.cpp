@@ -4,7 +4,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <sys/wait.h>
+
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <iterator>
 #include <fstream>
 #include <limits>
 
@@ -412,6 +417,24 @@ TEST(StrictInputs, JsonErrorTextDropsLibraryTags) {
   } catch (const nlohmann::json::exception& e) {
     EXPECT_EQ(json_error_text(e), "key 'name' not found");
   }
+}
+
+// NEUROCELL_CPU_CAPABILITY is read once per process, so this runs the built program.
+TEST(StrictInputs, ABadCpuCopyIsRefusedBeforeAnythingIsWritten) {
+  TempDir dir;
+  const std::string command = std::string("NEUROCELL_CPU_CAPABILITY=avx3 ") + NEUROCELL_BINARY +
+                              " train --task copy-first-input --cell brc --layers 1 --hidden 8 --length 10 --steps 2"
+                              " --batch 4 --val-size 4 --test-size 4 --quiet --out " + dir.path("run") + " 2> " +
+                              dir.path("err");
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  std::ifstream err(dir.path("err"));
+  const std::string message((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+  EXPECT_NE(message.find("NEUROCELL_CPU_CAPABILITY=avx3 is not a CPU copy; use default, avx2 or avx512"),
+            std::string::npos) << message;
+  EXPECT_EQ(std::count(message.begin(), message.end(), '\n'), 1) << message;
+  EXPECT_FALSE(std::filesystem::exists(dir.path("run"))) << "a run folder was started";
 }
 
 }  // namespace

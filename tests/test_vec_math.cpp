@@ -24,17 +24,17 @@ using ArrayFn = void (*)(const float*, float*, int64_t);
 struct Copy {
   std::string name;
   bool runs;
-  ArrayFn exp, tanh, sigmoid;
+  kernels::VecMath math;
+  void (*rate_code)(const kernels::RateCodeArgs&);
 };
 
 std::vector<Copy> copies() {
-  __builtin_cpu_init();
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-  return {{"DEFAULT", true, kernels::DEFAULT::vec_exp, kernels::DEFAULT::vec_tanh, kernels::DEFAULT::vec_sigmoid},
-          {"AVX2", avx2, kernels::AVX2::vec_exp, kernels::AVX2::vec_tanh, kernels::AVX2::vec_sigmoid},
-          {"AVX512", avx512, kernels::AVX512::vec_exp, kernels::AVX512::vec_tanh, kernels::AVX512::vec_sigmoid}};
+  using kernels::CpuCopy;
+  return {{"DEFAULT", true, kernels::vec_math(CpuCopy::baseline), kernels::DEFAULT::rate_code_spikes},
+          {"AVX2", kernels::cpu_can_run(CpuCopy::avx2), kernels::vec_math(CpuCopy::avx2),
+           kernels::AVX2::rate_code_spikes},
+          {"AVX512", kernels::cpu_can_run(CpuCopy::avx512), kernels::vec_math(CpuCopy::avx512),
+           kernels::AVX512::rate_code_spikes}};
 }
 
 float from_bits(uint32_t b) {
@@ -93,10 +93,10 @@ const float tiny = std::numeric_limits<float>::denorm_min();
 TEST(VecMath, ExpWithinTwoUlpsOverTheFloatRange) {
   for (const auto& c : copies()) {
     if (!c.runs) continue;
-    const auto w = max_error(c.exp, [](double x) { return std::exp(x); }, [](float) { return true; }, 61, 3);
+    const auto w = max_error(c.math.exp, [](double x) { return std::exp(x); }, [](float) { return true; }, 61, 3);
     EXPECT_LE(w.ulps, 2.0) << c.name << " exp at " << w.at;
     std::printf("%s exp: at most %.3f ulp (at %.9g)\n", c.name.c_str(), w.ulps, w.at);
-    const auto y = apply(c.exp, {nan, inf, -inf, 0.0f, -0.0f, tiny, -tiny, 88.72f, 88.73f, -103.0f, -104.0f, -87.5f});
+    const auto y = apply(c.math.exp, {nan, inf, -inf, 0.0f, -0.0f, tiny, -tiny, 88.72f, 88.73f, -103.0f, -104.0f, -87.5f});
     EXPECT_TRUE(std::isnan(y[0])) << c.name;
     EXPECT_EQ(y[1], inf) << c.name;
     EXPECT_EQ(y[2], 0.0f) << c.name;
@@ -115,10 +115,10 @@ TEST(VecMath, ExpWithinTwoUlpsOverTheFloatRange) {
 TEST(VecMath, TanhWithinThreeUlpsOverTheFloatRange) {
   for (const auto& c : copies()) {
     if (!c.runs) continue;
-    const auto w = max_error(c.tanh, [](double x) { return std::tanh(x); }, [](float) { return true; }, 61, 7);
+    const auto w = max_error(c.math.tanh, [](double x) { return std::tanh(x); }, [](float) { return true; }, 61, 7);
     EXPECT_LE(w.ulps, 3.0) << c.name << " tanh at " << w.at;
     std::printf("%s tanh: at most %.3f ulp (at %.9g)\n", c.name.c_str(), w.ulps, w.at);
-    const auto y = apply(c.tanh, {nan, inf, -inf, 0.0f, -0.0f, tiny, -tiny, 1e-30f, 20.0f, -20.0f});
+    const auto y = apply(c.math.tanh, {nan, inf, -inf, 0.0f, -0.0f, tiny, -tiny, 1e-30f, 20.0f, -20.0f});
     EXPECT_TRUE(std::isnan(y[0])) << c.name;
     EXPECT_EQ(y[1], 1.0f) << c.name;
     EXPECT_EQ(y[2], -1.0f) << c.name;
@@ -135,12 +135,12 @@ TEST(VecMath, SigmoidWithinFourUlpsAboveFloatMin) {
   for (const auto& c : copies()) {
     if (!c.runs) continue;
     // Where the true sigmoid is a subnormal (x < -87.3) the result is stated in absolute terms.
-    const auto w = max_error(c.sigmoid, [](double x) { return 1 / (1 + std::exp(-x)); },
+    const auto w = max_error(c.math.sigmoid, [](double x) { return 1 / (1 + std::exp(-x)); },
                              [](float x) { return std::isnan(x) || x >= -87.3f; }, 61, 11);
     // exp's 1.24 ulp can count double in the sigmoid's binade, plus the sum's and the division's roundings.
     EXPECT_LE(w.ulps, 4.0) << c.name << " sigmoid at " << w.at;
     std::printf("%s sigmoid: at most %.3f ulp (at %.9g)\n", c.name.c_str(), w.ulps, w.at);
-    const auto y = apply(c.sigmoid, {nan, inf, -inf, 0.0f, 20.0f, -20.0f, -88.0f, -100.0f, -1e30f});
+    const auto y = apply(c.math.sigmoid, {nan, inf, -inf, 0.0f, 20.0f, -20.0f, -88.0f, -100.0f, -1e30f});
     EXPECT_TRUE(std::isnan(y[0])) << c.name;
     EXPECT_EQ(y[1], 1.0f) << c.name;
     EXPECT_EQ(y[2], 0.0f) << c.name;
@@ -182,10 +182,7 @@ TEST(RateCoding, EveryCpuCopyDrawsTheSameSpikes) {
   for (int64_t i = 2 * row; i < steps * row; ++i) ASSERT_EQ(later[i], expected[i]) << i;
   for (const auto& c : copies()) {
     if (!c.runs) continue;
-    auto kernel = c.name == "AVX512" ? kernels::AVX512::rate_code_spikes
-                  : c.name == "AVX2" ? kernels::AVX2::rate_code_spikes
-                                     : kernels::DEFAULT::rate_code_spikes;
-    EXPECT_TRUE(draw(kernel, 0) == expected) << c.name;
+    EXPECT_TRUE(draw(c.rate_code, 0) == expected) << c.name;
   }
 }
 

@@ -136,23 +136,9 @@ double exp_values_per_second(bool float64, int64_t repetitions, bool sleef) {
   const auto dtype = float64 ? torch::kFloat64 : torch::kFloat32;
   const auto x = torch::linspace(-10, 10, n, torch::TensorOptions().dtype(dtype)).repeat({threads, 1}).contiguous();
   auto y = torch::empty_like(x);
-  using FloatFn = void (*)(const float*, float*, int64_t);
-  using DoubleFn = void (*)(const double*, double*, int64_t);
-  FloatFn float_exp = nullptr;
-  DoubleFn double_exp = nullptr;
-  switch (kernels::cpu_copy()) {
-    case kernels::CpuCopy::avx512:
-      float_exp = sleef ? kernels::AVX512::vec_sleef_exp : static_cast<FloatFn>(kernels::AVX512::vec_exp);
-      double_exp = kernels::AVX512::vec_exp;
-      break;
-    case kernels::CpuCopy::avx2:
-      float_exp = sleef ? kernels::AVX2::vec_sleef_exp : static_cast<FloatFn>(kernels::AVX2::vec_exp);
-      double_exp = kernels::AVX2::vec_exp;
-      break;
-    default:
-      float_exp = sleef ? kernels::DEFAULT::vec_sleef_exp : static_cast<FloatFn>(kernels::DEFAULT::vec_exp);
-      double_exp = kernels::DEFAULT::vec_exp;
-  }
+  const auto math = kernels::vec_math(kernels::cpu_copy());
+  const auto float_exp = sleef ? math.sleef_exp : math.exp;
+  const auto double_exp = math.exp_f64;
   auto run = [&](int64_t row) {
     if (float64) {
       const double* in = x.data_ptr<double>() + row * n;

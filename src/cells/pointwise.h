@@ -40,11 +40,12 @@ template <class T>
 NEUROCELL_CELL_MATH at::vec::Vectorized<T> tanh_(const at::vec::Vectorized<T>& x) {
   return x.tanh();
 }
-// float SIMD tanh, 7x cheaper than Sleef's tanh (2.2 ns/element here) at float precision:
-// tanh|x| = (1 - e) / (1 + e) with e = exp(-2|x|), one exp (cells/vec_exp.h). Below
-// |x| = 0.55, where 1 - e cancels, an odd polynomial x + x^3 q(x^2), q of degree 4 fitted to
-// tanh's relative error on [0, 0.55] (truncation 1.0e-9; the Taylor series to x^13 used before
-// left 1.9e-7 there, 6.4 ulp). Maximum error stated and tested in tests/test_vec_math.cpp.
+// float SIMD tanh at float precision with one exp (cells/vec_exp.h) and one division:
+// tanh|x| = (1 - e) / (1 + e) with e = exp(-2|x|). Below |x| = 0.55, where 1 - e cancels, an
+// odd polynomial x + x^3 q(x^2), q of degree 4 fitted to tanh's relative error on [0, 0.55]
+// (truncation 1.0e-9; the Taylor series to x^13 used before left 1.65e-7 at 0.55;
+// scripts/fit_vec_math.py fits and prints both). Maximum error stated and tested in
+// tests/test_vec_math.cpp.
 // double keeps Sleef's tanh: the float64 tests compare to the reference at 1e-10.
 NEUROCELL_CELL_MATH at::vec::Vectorized<float> tanh_(const at::vec::Vectorized<float>& x) {
   using V = at::vec::Vectorized<float>;

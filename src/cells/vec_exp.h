@@ -10,8 +10,8 @@
 //   n = round(x log2(e)),  r = x - n ln2  (ln2 split in a short high part and a low part, so
 //   n ln2_hi is exact for |n| <= 2^9),  |r| <= ln2/2
 //   exp(r) = 1 + r + r^2 q(r), q of degree 4: coefficients fitted to the relative error of
-//   exp on [-ln2/2, ln2/2] (Lawson's weighted least squares, float64): truncation 3.1e-9,
-//   far below float's half-ulp 6.0e-8
+//   exp on [-ln2/2, ln2/2] (Lawson's weighted least squares in float64,
+//   scripts/fit_vec_math.py): truncation 3.1e-9, far below float's half-ulp 6.0e-8
 //   exp(x) = exp(r) 2^n, the scaling done in two halves so that results in float's subnormal
 //   range are rounded once, correctly, instead of flushed.
 //

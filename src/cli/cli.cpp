@@ -9,6 +9,7 @@
 #include "cli/commands/commands.h"
 #include "core/error.h"
 #include "core/interrupt.h"
+#include "kernels/cpu/kernels_cpu.h"
 #include "nn/cell_registry.h"
 
 namespace neurocell {
@@ -82,6 +83,9 @@ int run_cli(const std::vector<std::string>& args) {
   }
 
   try {
+    // A bad NEUROCELL_CPU_CAPABILITY is refused here, before any command writes a file, rather
+    // than at the first kernel call, after a run folder has been started.
+    kernels::cpu_copy();
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 parses a reversed vector
     app.parse(reversed);  // runs the chosen subcommand's callback
   } catch (const CLI::ParseError& e) {

@@ -12,16 +12,29 @@
 namespace neurocell {
 
 namespace kernels {
+bool cpu_can_run(CpuCopy copy) {
+  static const bool avx2 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  // The AVX-512 copy is built with the foundation, byte/word, vector-length and dq sets, as
+  // ATen's own AVX512 copy; libgcc's check includes the OS saving the 512-bit registers.
+  static const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+  switch (copy) {
+    case CpuCopy::avx512: return avx512;
+    case CpuCopy::avx2: return avx2;
+    default: return true;
+  }
+}
+
 CpuCopy cpu_copy() {
   static const CpuCopy copy = [] {
-    __builtin_cpu_init();
-    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    // The AVX-512 copy is built with the foundation, byte/word, vector-length and dq sets, as
-    // ATen's own AVX512 copy; libgcc's check includes the OS saving the 512-bit registers.
-    const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
     const char* forced = std::getenv("NEUROCELL_CPU_CAPABILITY");
-    if (!forced || !*forced) return avx512 ? CpuCopy::avx512 : avx2 ? CpuCopy::avx2 : CpuCopy::baseline;
+    if (!forced || !*forced)
+      return cpu_can_run(CpuCopy::avx512) ? CpuCopy::avx512
+             : cpu_can_run(CpuCopy::avx2) ? CpuCopy::avx2
+                                          : CpuCopy::baseline;
     const std::string asked(forced);
     // A throw leaves the static uninitialised, so every later kernel call refuses again.
     auto refuse = [&](const char* why) {
@@ -29,17 +42,33 @@ CpuCopy cpu_copy() {
     };
     if (asked == "default") return CpuCopy::baseline;
     if (asked == "avx2") {
-      if (!avx2) refuse("but this CPU has no AVX2+FMA; use default");
+      if (!cpu_can_run(CpuCopy::avx2)) refuse("but this CPU has no AVX2+FMA; use default");
       return CpuCopy::avx2;
     }
     if (asked == "avx512") {
-      if (!avx512) refuse("but this CPU has no AVX-512 (F, BW, VL, DQ); use avx2 or default");
+      if (!cpu_can_run(CpuCopy::avx512)) refuse("but this CPU has no AVX-512 (F, BW, VL, DQ); use avx2 or default");
       return CpuCopy::avx512;
     }
     refuse("is not a CPU copy; use default, avx2 or avx512 (or unset it for the best)");
     return CpuCopy::baseline;
   }();
   return copy;
+}
+
+VecMath vec_math(CpuCopy copy) {
+  using F = void (*)(const float*, float*, int64_t);
+  using D = void (*)(const double*, double*, int64_t);
+  switch (copy) {
+    case CpuCopy::avx512:
+      return {static_cast<F>(AVX512::vec_exp), static_cast<D>(AVX512::vec_exp), AVX512::vec_tanh, AVX512::vec_sigmoid,
+              AVX512::vec_sleef_exp};
+    case CpuCopy::avx2:
+      return {static_cast<F>(AVX2::vec_exp), static_cast<D>(AVX2::vec_exp), AVX2::vec_tanh, AVX2::vec_sigmoid,
+              AVX2::vec_sleef_exp};
+    default:
+      return {static_cast<F>(DEFAULT::vec_exp), static_cast<D>(DEFAULT::vec_exp), DEFAULT::vec_tanh,
+              DEFAULT::vec_sigmoid, DEFAULT::vec_sleef_exp};
+  }
 }
 
 const char* cpu_copy_name(CpuCopy copy) {

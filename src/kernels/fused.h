@@ -26,8 +26,9 @@ void use_single_threaded_blas();
 // glibc keeps freed memory in the heap instead of unmapping it (once per process). Sequence
 // buffers are tens of MB, which glibc serves with a fresh mmap each time, and the first touch
 // of every page then costs a fault: on this project's machine that made a BRC training update
-// at the copy shape 2x slower. The command line calls it (configure_threads), and so does the
-// Python package when imported (NEUROCELL_KEEP_HEAP=0 turns that off).
+// from Python at the BRC paper's shape 3x slower (bench/results, NEUROCELL_KEEP_HEAP=0). The
+// command line calls it (configure_threads), and so does the Python package when imported
+// (NEUROCELL_KEEP_HEAP=0 turns that off).
 void keep_freed_memory_in_heap();
 
 }  // namespace neurocell::fused

@@ -66,7 +66,8 @@ static void brc_backward_impl(const KernelArgs<T>& k) {
     // The parameter gradients accumulate in this thread's own buffers and go into its slot once
     // at the end: adjacent slots share a cache line at their edges (H = 100 floats is 6.25
     // lines), and writing them at every step made the two threads' caches fight over it
-    // (the backward at the copy shape took 16.2 ms on 2 threads against 20.4 on 1).
+    // (`neurocell bench --cells brc --threads N` at the copy shape: 33.7 ms on 1 thread, 23.7 on
+    // 2 before, 18.5 on 2 after).
     std::vector<T> d_w_a_local(H, T(0)), d_w_c_local(H, T(0)), d_bias_local(k.drive ? 0 : G, T(0));
     std::vector<T> d_weight_local(k.drive ? 0 : G * I, T(0));
     T* d_weight_ih = d_weight_local.data();

@@ -282,6 +282,18 @@ NEUROCELL_DECLARE_VEC_MATH
 enum class CpuCopy { baseline, avx2, avx512 };
 CpuCopy cpu_copy();
 const char* cpu_copy_name(CpuCopy copy);  // "DEFAULT", "AVX2", "AVX512"
+// Whether this CPU can run `copy`: the checks behind cpu_copy(), for the tests that run each copy.
+bool cpu_can_run(CpuCopy copy);
+
+// The vector math of one copy (NEUROCELL_DECLARE_VEC_MATH above), for its tests and the benchmark.
+struct VecMath {
+  void (*exp)(const float*, float*, int64_t);
+  void (*exp_f64)(const double*, double*, int64_t);
+  void (*tanh)(const float*, float*, int64_t);
+  void (*sigmoid)(const float*, float*, int64_t);
+  void (*sleef_exp)(const float*, float*, int64_t);
+};
+VecMath vec_math(CpuCopy copy);
 
 }  // namespace neurocell::kernels
 
