@@ -7,16 +7,8 @@
 
 namespace ncrt {
 
-namespace {
-
-int32_t clip(int64_t v, int32_t lo, int32_t hi) { return static_cast<int32_t>(std::min<int64_t>(std::max<int64_t>(v, lo), hi)); }
-// Arithmetic shift right (towards -infinity), spelled out so it does not depend on how the
-// compiler shifts negative values.
-int64_t shift_right(int64_t v, int bits) { return v >= 0 ? v >> bits : -((-v + (int64_t{1} << bits) - 1) >> bits); }
-// The saturated line that replaces tanh.
-int32_t lin(int64_t v) { return clip(shift_right(3 * v, 2), -1024, 1023); }
-
-}  // namespace
+using integer_math::clip;
+using integer_math::shift_right;
 
 QuantizedMatrix quantize_weights(const std::vector<float>& w, int64_t rows, int64_t cols, int bits) {
   if (bits < 2 || bits > 14) throw Error("weight bits must be in 2..14, got " + std::to_string(bits));
@@ -215,7 +207,7 @@ void IntegerSrc::step(const uint8_t* input) {
     const auto& layer = layers_[l];
     auto& s = states_[l];
     // The leaked current, then the weights of the inputs that spiked (spikes are sparse).
-    for (int64_t j = 0; j < layer.hidden; ++j) current_[j] = s.i[j] - shift_right(s.i[j], 4) - shift_right(s.i[j], 5);
+    std::fill(current_.begin(), current_.begin() + layer.hidden, 0);
     for (int64_t k = 0; k < layer.input; ++k) {
       if (!in[k]) continue;
       counts_.input_events += l == 0;
@@ -224,13 +216,10 @@ void IntegerSrc::step(const uint8_t* input) {
       for (int64_t j = 0; j < layer.hidden; ++j) current_[j] += row[j];
     }
     for (int64_t j = 0; j < layer.hidden; ++j) {
-      s.i[j] = clip(current_[j], -32768, 32767);
-      const int64_t binarised = s.i[j] > 0 ? 1023 : -1024;
-      const int64_t h = s.h[j], h_s = s.h_s[j];
-      const int64_t z = h < 500 ? options_.z_max : options_.z_min;
-      s.h[j] = lin(binarised + 2 * (h - 4 * h_s + layer.bias[j]));
-      s.h_s[j] = clip(h + shift_right((h_s - h) * z, 10), -800, 1023);
-      s.spikes[j] = s.h[j] >= 512 ? 1 : 0;
+      IntegerSrcNeuron n{s.i[j], s.h[j], s.h_s[j]};
+      integer_src_update(n, current_[j], layer.bias[j], options_.z_max, options_.z_min);
+      s.i[j] = n.i, s.h[j] = n.h, s.h_s[j] = n.h_s;
+      s.spikes[j] = n.h >= kIntegerSrcThreshold ? 1 : 0;
       counts_.spikes += s.spikes[j];
     }
     counts_.state_updates += static_cast<uint64_t>(3 * layer.hidden);  // i, h, h_s

@@ -24,6 +24,41 @@
 
 namespace ncrt {
 
+// The arithmetic of one neuron, shared by this runtime and by training through the integer
+// design (neurocell's SRC with arithmetic "integer", src/ops/src_integer.h): one definition, so a
+// network trained that way runs here spike for spike.
+namespace integer_math {
+inline int32_t clip(int64_t v, int32_t lo, int32_t hi) {
+  return static_cast<int32_t>(v < lo ? lo : v > hi ? hi : v);
+}
+// Arithmetic shift right (towards -infinity), spelled out so it does not depend on how the
+// compiler shifts negative values.
+inline int64_t shift_right(int64_t v, int bits) { return v >= 0 ? v >> bits : -((-v + (int64_t{1} << bits) - 1) >> bits); }
+// The saturated line that replaces tanh.
+inline int32_t lin(int64_t v) { return clip(shift_right(3 * v, 2), -1024, 1023); }
+}  // namespace integer_math
+
+// One neuron: the input current and the two state variables, in the design's integers.
+struct IntegerSrcNeuron {
+  int32_t i = 0, h = 0, h_s = 0;
+};
+// One step of one neuron (the equations above), drive = sum_j Wq[j] s_j of this step. Returns
+// v = I + 2 (h - 4 h_s + bias), the argument of lin (training's surrogate gradient reads it);
+// the neuron spikes when n.h >= 512 afterwards.
+inline int64_t integer_src_update(IntegerSrcNeuron& n, int64_t drive, int32_t bias, int32_t z_max, int32_t z_min) {
+  using namespace integer_math;
+  const int64_t i = n.i;
+  n.i = clip(i - shift_right(i, 4) - shift_right(i, 5) + drive, -32768, 32767);
+  const int64_t binarised = n.i > 0 ? 1023 : -1024;
+  const int64_t h = n.h, h_s = n.h_s;
+  const int64_t z = h < 500 ? z_max : z_min;
+  const int64_t v = binarised + 2 * (h - 4 * h_s + bias);
+  n.h = lin(v);
+  n.h_s = clip(h + shift_right((h_s - h) * z, 10), -800, 1023);
+  return v;
+}
+constexpr int32_t kIntegerSrcThreshold = 512;  // spike = h >= 512
+
 struct IntegerSrcOptions {
   int weight_bits = 8;              // 2..14 magnitude bits
   bool leaky_accumulators = false;  // acc -= acc >> 5 before each step's votes

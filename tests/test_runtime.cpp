@@ -12,6 +12,7 @@
 #include "io/files.h"
 #include "io/ncm_export.h"
 #include "integer_src.h"
+#include "ops/src_integer.h"
 #include "neurocell_runtime.h"
 #include "nn/model.h"
 #include "nn/spiking.h"
@@ -307,6 +308,111 @@ TEST(IntegerSrc, FromAnExportedClassifier) {
   // a sequence model is not an SRC
   auto gru = perturbed_model(model_config("gru"), 1);
   EXPECT_THROW(ncrt::IntegerSrc::from_model(ncrt::Model::parse(ncm_bytes(gru), "gru.ncm"), options), ncrt::Error);
+}
+
+// An SRC classifier trained through the integer arithmetic (--arithmetic integer) runs in the
+// runtime's IntegerSrc spike for spike: every layer's i, h, h_s and spikes at every step, for
+// inputs strong enough to make both layers fire.
+TEST(IntegerSrc, TrainingRunsTheRuntimesArithmetic) {
+  torch::manual_seed(11);
+  auto config = small_src_config(12, 6);
+  config.cell.arithmetic = "integer";
+  config.cell.train_bias = false;
+  config.cell.weight_bits = 5;
+  SrcClassifier model(config);
+  {
+    torch::NoGradGuard no_grad;  // larger weights than Glorot's so that the second layer fires too
+    for (auto& layer : model->layers) layer->weight.normal_(0.2, 1.0);
+  }
+  const int64_t T = 40, B = 3;
+  const auto x = torch::bernoulli(torch::full({T, B, 12}, 0.3));
+  const auto layers = model->all_layers(x);
+  ncrt::IntegerSrcOptions options;
+  options.weight_bits = 5;
+  auto net = ncrt::IntegerSrc::from_model(ncrt::Model::parse(ncm_bytes(model), "src.ncm"), options);
+  int64_t spikes = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    net.reset();
+    for (int64_t t = 0; t < T; ++t) {
+      std::vector<uint8_t> frame(12);
+      for (int64_t k = 0; k < 12; ++k) frame[k] = x[t][b][k].item<float>() != 0;
+      net.step(frame.data());
+      for (size_t l = 0; l < layers.size(); ++l) {
+        const auto& s = net.states()[l];
+        const auto& q = layers[l];
+        const float scale = net.layers()[l].weight_scale;
+        for (int64_t j = 0; j < static_cast<int64_t>(s.h.size()); ++j) {
+          const std::string where = "layer " + std::to_string(l) + " t " + std::to_string(t) + " b " +
+                                    std::to_string(b) + " unit " + std::to_string(j);
+          ASSERT_EQ(s.spikes[j], q.spikes[t][b][j].item<float>()) << where;
+          ASSERT_EQ(s.h[j], std::lround(1000 * q.h[t][b][j].item<double>())) << where;
+          ASSERT_EQ(s.h_s[j], std::lround(1000 * q.h_s[t][b][j].item<double>())) << where;
+          ASSERT_EQ(s.i[j], std::lround(q.i[t][b][j].item<double>() * scale)) << where;
+          spikes += s.spikes[j];
+        }
+      }
+    }
+  }
+  EXPECT_GT(spikes, 20);
+  // the initial states are the design's rest, not learned; the bias is the reference -3000
+  EXPECT_FALSE(model->layers[0]->initial_h.requires_grad());
+  EXPECT_EQ(net.layers()[0].bias, std::vector<int32_t>(6, -3000));
+  // the rest: h = h_s with no input, below the threshold, and still after one more silent step
+  ncrt::IntegerSrcNeuron rest{0, net.layers()[0].initial_h[0], net.layers()[0].initial_hs[0]};
+  const auto before = rest;
+  ncrt::integer_src_update(rest, 0, -3000, 900, 100);
+  EXPECT_EQ(rest.h, before.h);
+  EXPECT_EQ(rest.h_s, before.h_s);
+  EXPECT_LT(rest.h, 512);
+  // a trained bias is refused: the design's bias is a constant
+  config.cell.train_bias = true;
+  EXPECT_THROW(SrcClassifier{config}, Error);
+}
+
+// The surrogate backward of ops/src_integer.h, recomputed here from the forward's states with
+// plain float64 tensor operations: dL/di_t = g_t dL/ds_t, filtered back through the leak
+// 0.90625, then dW = scale sum_t dD_t^T x_t and dx = dD Wq (the kernel's GEMMs are float32: 1e-5).
+TEST(IntegerSrc, SurrogateBackwardIsTheDocumentedOne) {
+  torch::manual_seed(12);
+  const int64_t T = 30, B = 2, I = 9, H = 5;
+  const int bits = 6;
+  IntegerSrcTrainingOptions o;
+  o.weight_bits = bits;
+  auto weight = torch::randn({H, I}, torch::kFloat64).requires_grad_();
+  const auto x = torch::bernoulli(torch::full({T, B, I}, 0.4, torch::kFloat64)).requires_grad_();
+  const auto bias = torch::full({H}, -6.0, torch::kFloat64);
+  const auto [h_rest, hs_rest] = fused::integer_src_rest(-6.0, o);
+  const auto h0 = torch::full({H}, h_rest, torch::kFloat64), hs0 = torch::full({H}, hs_rest, torch::kFloat64);
+  const auto out = fused::integer_src_forward(x, weight, bias, h0, hs0, o);
+  const auto d_spikes = torch::randn({T, B, H}, torch::kFloat64);
+  (out.spikes * d_spikes).sum().backward();
+
+  const auto w = weight.detach().to(torch::kFloat32).contiguous();
+  const auto q = ncrt::quantize_weights(std::vector<float>(w.data_ptr<float>(), w.data_ptr<float>() + w.numel()), H,
+                                        I, bits);
+  auto wq = torch::empty({H, I}, torch::kFloat64);
+  for (int64_t k = 0; k < H * I; ++k) wq.view({-1})[k] = q.values[k];
+  const double wh = 1000 * o.surrogate_h, wi = o.surrogate_i * (1 << bits);
+  auto fs = [](const torch::Tensor& d) { return 1.0 / (1.0 + d.abs()).pow(2); };
+  auto d_drive = torch::zeros({T, B, H}, torch::kFloat64);
+  auto carry = torch::zeros({B, H}, torch::kFloat64);
+  for (int64_t t = T - 1; t >= 0; --t) {
+    const auto i_int = (out.i[t] * q.scale).round();
+    const auto h_prev = t > 0 ? out.h[t - 1] * 1000 : h0.expand({B, H}) * 1000;
+    const auto hs_prev = t > 0 ? out.h_s[t - 1] * 1000 : hs0.expand({B, H}) * 1000;
+    const auto I_t = torch::where(i_int > 0, torch::full_like(i_int, 1023), torch::full_like(i_int, -1024));
+    const auto v = I_t + 2 * (h_prev - 4 * hs_prev - 3000);
+    const auto g = 0.75 / wh * fs((0.75 * v - 512) / wh) * 2047 / wi * fs(i_int / wi);
+    carry = carry * 0.90625 + g * d_spikes[t];
+    d_drive[t] = carry;
+  }
+  const auto flat = d_drive.view({T * B, H});
+  EXPECT_TRUE(torch::allclose(weight.grad(), flat.t().mm(x.detach().view({T * B, I})) * q.scale, 1e-5, 1e-9));
+  EXPECT_TRUE(torch::allclose(x.grad(), flat.mm(wq).view({T, B, I}), 1e-5, 1e-9));
+  EXPECT_GT(weight.grad().abs().sum().item<double>(), 0);
+  // the states carry no gradient; a non-spike input is refused
+  EXPECT_FALSE(out.h.requires_grad());
+  EXPECT_THROW(fused::integer_src_forward(x.detach() * 0.5, weight, bias, h0, hs0, o), Error);
 }
 
 // h' = lin(I + 2 (h - 4 h_s + bias)), h in thousandths: the bias is doubled, so b maps to 500 b and

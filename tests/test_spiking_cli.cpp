@@ -94,6 +94,47 @@ TEST(SpikingCli, TrainThenEvalGiveTheSameAccuracy) {
   EXPECT_NE(sequence_flags.err.find("--integer-bits"), std::string::npos) << sequence_flags.err;
 }
 
+// --arithmetic integer trains through the FPGA design's arithmetic: the run's own accuracy (its
+// "trained" row in integer-src) is the integer network's at the trained weight width, exactly
+// (the classifier votes with the design's integer readout, so even ties fall the same way).
+TEST(SpikingCli, IntegerArithmeticTrainsWhatIntegerSrcRuns) {
+  if (!have_mnist()) GTEST_SKIP() << "MNIST not installed (scripts/install.sh)";
+  TempDir dir;
+  const auto run = dir.path("run");
+  const auto train = cli({"train", "--cell", "src", "--task", "spiking-mnist", "--layers", "2", "--hidden", "12",
+                          "--readout-factor", "2", "--rate-steps", "12", "--rate-prefix", "2", "--steps", "30",
+                          "--batch", "8", "--eval-every", "10", "--val-size", "16", "--test-size", "300", "--quiet",
+                          "--arithmetic", "integer", "--weight-bits", "6", "--out", run});
+  ASSERT_EQ(train.code, 0) << train.err;
+  const auto config = nlohmann::json::parse(read_file(run + "/config.json", "config"));
+  EXPECT_EQ(config.at("model").at("arithmetic"), "integer");
+  EXPECT_EQ(config.at("model").at("weight_bits"), 6);
+  EXPECT_EQ(config.at("model").at("train_bias"), false);  // implied: the design's bias is a constant
+  const auto integer = cli({"integer-src", "--checkpoint", run, "--test-size", "300", "--trace-steps", "14", "--bits", "6"});
+  ASSERT_EQ(integer.code, 0) << integer.err;
+  double float_accuracy = -1, integer_accuracy = -2;
+  ASSERT_NE(integer.out.find("| trained (integer) | 14 | 6 | "), std::string::npos) << integer.out;
+  std::sscanf(integer.out.substr(integer.out.find("| trained (integer) | 14 | 6 | ")).c_str(),
+              "| trained (integer) | 14 | 6 | %lf", &float_accuracy);
+  ASSERT_NE(integer.out.find("| integer | 14 | 6 | "), std::string::npos) << integer.out;
+  std::sscanf(integer.out.substr(integer.out.find("| integer | 14 | 6 | ")).c_str(), "| integer | 14 | 6 | %lf",
+              &integer_accuracy);
+  EXPECT_EQ(float_accuracy, integer_accuracy) << integer.out;
+  // the float .ncm would run another cell: refused, naming the integer export
+  const auto exported = cli({"export", "--checkpoint", run, "--out", dir.path("x.ncm")});
+  EXPECT_NE(exported.code, 0);
+  EXPECT_NE(exported.err.find("--integer-bits 6"), std::string::npos) << exported.err;
+  EXPECT_EQ(cli({"export", "--checkpoint", run, "--out", dir.path("x.ncm"), "--integer-bits", "6"}).code, 0);
+  // options that do not apply are refused, never ignored
+  for (const auto& bad : std::vector<std::vector<std::string>>{{"--weight-bits", "5"},
+                                                                {"--arithmetic", "integer", "--detach"}}) {
+    const auto refused = train_small("src", dir.path("bad"), bad);
+    EXPECT_NE(refused.code, 0) << bad[0];
+    EXPECT_FALSE(file_exists(dir.path("bad") + "/config.json"));
+  }
+  EXPECT_NE(train_small("lif", dir.path("bad"), {"--arithmetic", "integer"}).err.find("SRC option"), std::string::npos);
+}
+
 // plot raster draws every layer of either spiking cell, also a barely trained one whose
 // layers may not spike at all (gnuplot refused such an empty panel before).
 TEST(SpikingCli, RasterOfEachSpikingCell) {

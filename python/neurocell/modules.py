@@ -261,7 +261,7 @@ class SequenceModel(_CppModule):
 
 # train_bias=False keeps every bias at bias_init (the SRC authors' exported model: -6, untrained).
 _SRC_DEFAULTS = dict(alpha=0.9, rho=3.0, r=2.0, r_s=-7.0, z_hyp=0.9, z_dep=0.0, bias_init=-6.0, bias_max=-4.0,
-                     detach_recurrence=False, train_bias=True)
+                     detach_recurrence=False, train_bias=True, arithmetic="float", weight_bits=8)
 
 
 def _options_of(defaults, given, who):

@@ -244,18 +244,18 @@ void bind_modules(py::module_& m) {
   py::class_<SrcLayerImpl, Module, std::shared_ptr<SrcLayerImpl>>(m, "_SrcLayer")
       .def(py::init([](int64_t input_size, int64_t hidden_size, double alpha, double rho, double r, double r_s,
                        double z_hyp, double z_dep, double bias_init, double bias_max, bool detach_recurrence,
-                       bool train_bias) {
+                       bool train_bias, const std::string& arithmetic, int weight_bits) {
              require(input_size >= 1 && hidden_size >= 1, "SRC: input_size and hidden_size must be >= 1");
              require(bias_init <= bias_max, "SRC: bias_init must be <= bias_max");
              SrcCellOptions o;
              o.alpha = alpha, o.rho = rho, o.r = r, o.r_s = r_s, o.z_hyp = z_hyp, o.z_dep = z_dep;
              o.bias_init = bias_init, o.bias_max = bias_max, o.detach_recurrence = detach_recurrence;
-             o.train_bias = train_bias;
+             o.train_bias = train_bias, o.arithmetic = arithmetic, o.weight_bits = weight_bits;
              return std::make_shared<SrcLayerImpl>(input_size, hidden_size, o);
            }),
            py::arg("input_size"), py::arg("hidden_size"), py::arg("alpha"), py::arg("rho"), py::arg("r"),
            py::arg("r_s"), py::arg("z_hyp"), py::arg("z_dep"), py::arg("bias_init"), py::arg("bias_max"),
-           py::arg("detach_recurrence"), py::arg("train_bias"))
+           py::arg("detach_recurrence"), py::arg("train_bias"), py::arg("arithmetic"), py::arg("weight_bits"))
       // x (T, B, I) -> spikes, i, h, h_s (T, B, H). Initial states: the layer's learned ones, or
       // (i0, h0, hs0), each (B, H).
       .def(
@@ -266,6 +266,8 @@ void bind_modules(py::module_& m) {
               s = self.forward(x);
             } else {
               require(!i0.is_none() && !h0.is_none() && !hs0.is_none(), "SRC: give all three initial states (i, h, h_s) or none");
+              require(!self.options.integer(), "SRC with arithmetic='integer' starts every sequence at the design's "
+                                               "rest: call it without initial states");
               require(x.dim() == 3 && x.size(2) == self.input_size,
                       "src layer: input must be (T, B, I=" + std::to_string(self.input_size) + ")");
               const Tensor i = i0.cast<Tensor>(), h = h0.cast<Tensor>(), hs = hs0.cast<Tensor>();

@@ -264,6 +264,31 @@ def test_lif_classifier():
         neurocell.SRCClassifier(cell="gru")
 
 
+def test_src_in_the_fpga_integer_arithmetic():
+    """arithmetic="integer": the forward is the FPGA design's (binary spikes, h on the design's
+    thousandths), only W is trained (surrogate backward, docs/cells.md section 2), and a trained
+    bias is refused."""
+    torch.manual_seed(2)
+    clf = neurocell.SRCClassifier(input_size=6, hidden_size=8, num_layers=2, classes=3, readout_factor=2,
+                                  train_bias=False, arithmetic="integer", weight_bits=5)
+    assert clf.config["arithmetic"] == "integer" and clf.config["weight_bits"] == 5
+    assert [n for n, p in clf.named_parameters() if p.requires_grad] == ["layer0.weight", "layer1.weight"]
+    with torch.no_grad():
+        for name in ("layer0.weight", "layer1.weight"):
+            clf.get_parameter(name).normal_(0.2, 1.0)
+    x = (torch.rand(40, 4, 6) < 0.4).float()
+    spikes, i, h, h_s = clf.all_layers(x)[0]
+    assert set(spikes.unique().tolist()) == {0.0, 1.0}
+    torch.testing.assert_close(h * 1000, (h * 1000).round(), atol=1e-4, rtol=0)
+    logits = clf(x)
+    logits.sum().backward()
+    assert clf.get_parameter("layer0.weight").grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="frozen bias"):
+        neurocell.SRCClassifier(input_size=6, hidden_size=8, arithmetic="integer")
+    with pytest.raises(ValueError, match="spikes"):
+        clf(x * 0.5)
+
+
 def test_frozen_src_bias_and_keras_initialisation():
     """train_bias=False keeps the SRC bias at -6 (the SRC authors' model); weights_init="keras"
     is the authors' GRU/LSTM initialisation (Glorot / orthogonal per gate, zero biases, LSTM

@@ -45,6 +45,12 @@ SrcLayerImpl::SrcLayerImpl(int64_t input, int64_t hidden, const SrcCellOptions& 
   require(input >= 1 && hidden >= 1, "SRC layer: input and hidden sizes must be >= 1");
   require(cell.bias_init <= cell.bias_max, "SRC: the initial bias must satisfy b <= bias_max");
   require(cell.rho > 0, "SRC: rho must be positive");
+  require(cell.arithmetic == "float" || cell.arithmetic == "integer",
+          "SRC: arithmetic must be float or integer (got '" + cell.arithmetic + "')");
+  require(!cell.integer() || (cell.weight_bits >= 2 && cell.weight_bits <= 14),
+          "SRC: --weight-bits must be in 2..14 (got " + std::to_string(cell.weight_bits) + ")");
+  require(!cell.integer() || !cell.train_bias,
+          "SRC: the integer arithmetic keeps the design's bias (-6, the reference -3000): train it with a frozen bias");
   // Glorot-uniform W (Keras' default, as in the authors' TensorFlow-era code).
   const double limit = std::sqrt(6.0 / static_cast<double>(input + hidden));
   weight = register_parameter("weight", torch::empty({hidden, input}).uniform_(-limit, limit));
@@ -58,15 +64,30 @@ SrcLayerImpl::SrcLayerImpl(int64_t input, int64_t hidden, const SrcCellOptions& 
   initial_i = register_parameter("initial_i", torch::zeros({hidden}));
   initial_h = register_parameter("initial_h", torch::zeros({hidden}));
   initial_hs = register_parameter("initial_hs", torch::zeros({hidden}));
+  if (cell.integer()) {  // the design starts every sequence at its rest (and i at 0): not learned
+    for (auto* t : {&initial_i, &initial_h, &initial_hs}) t->set_requires_grad(false);
+  }
   reset_initial_states_to_rest();
 }
 
 void SrcLayerImpl::reset_initial_states_to_rest() {
   torch::NoGradGuard no_grad;
-  const auto rest = resting_state(r, r_s, bias);
   initial_i.zero_();
+  if (options.integer()) {
+    const auto [h, h_s] = fused::integer_src_rest(options.bias_init, integer_options());
+    initial_h.fill_(h);
+    initial_hs.fill_(h_s);
+    return;
+  }
+  const auto rest = resting_state(r, r_s, bias);
   initial_h.copy_(rest);
   initial_hs.copy_(rest);
+}
+
+IntegerSrcTrainingOptions SrcLayerImpl::integer_options() const {
+  IntegerSrcTrainingOptions o;
+  o.weight_bits = options.weight_bits;
+  return o;
 }
 
 SrcWeights SrcLayerImpl::weights() const {
@@ -83,6 +104,7 @@ SrcSequence SrcLayerImpl::forward(const torch::Tensor& x) {
   const int64_t B = x.size(1), H = hidden_size;
   const auto i0 = initial_i.unsqueeze(0).expand({B, H}), h0 = initial_h.unsqueeze(0).expand({B, H}),
              hs0 = initial_hs.unsqueeze(0).expand({B, H});
+  if (options.integer()) return fused::integer_src_forward(x, weight, bias, initial_h, initial_hs, integer_options());
   if (impl == Impl::fused && x.device().is_cpu()) return fused::src_forward(x, i0, h0, hs0, weights(), sparse_input);
   return reference::src_forward(x, i0, h0, hs0, weights());
 }
@@ -116,6 +138,9 @@ void SrcClassifierConfig::validate() const {
   require(cell_name == "src" || cell_name == "lif",
           "spiking classifier: cell '" + cell_name + "' is not a spiking cell (src or lif)");
   require(cell.bias_init <= cell.bias_max, "SRC: bias_init must be <= bias_max");
+  require(cell.arithmetic == "float" || cell.arithmetic == "integer",
+          "SRC: arithmetic must be float or integer (got '" + cell.arithmetic + "')");
+  require(!cell.integer() || cell_name == "src", "the integer arithmetic is SRC's FPGA design: use it with cell src");
   require(lif.beta >= 0 && lif.beta <= 1, "--lif-beta must be in [0, 1] (got " + std::to_string(lif.beta) + ")");
   require(std::isfinite(lif.slope) && lif.slope > 0, "--lif-slope must be > 0 (got " + std::to_string(lif.slope) + ")");
   require(std::isfinite(lif.threshold) && lif.threshold > 0, "LIF: the threshold must be > 0");
@@ -149,6 +174,7 @@ nlohmann::json to_json(const SrcClassifierConfig& c) {
             {"bias_max", c.cell.bias_max},
             {"train_bias", c.cell.train_bias},
             {"detach_recurrence", c.cell.detach_recurrence}});
+  if (c.cell.integer()) j.update({{"arithmetic", c.cell.arithmetic}, {"weight_bits", c.cell.weight_bits}});
   return j;
 }
 
@@ -175,6 +201,8 @@ SrcClassifierConfig src_classifier_config_from_json(const nlohmann::json& j) {
     c.cell.bias_max = j.value("bias_max", c.cell.bias_max);
     c.cell.train_bias = j.value("train_bias", c.cell.train_bias);  // absent in runs before it existed: trained
     c.cell.detach_recurrence = j.value("detach_recurrence", c.cell.detach_recurrence);
+    c.cell.arithmetic = j.value("arithmetic", c.cell.arithmetic);  // runs before it existed: float
+    c.cell.weight_bits = j.value("weight_bits", c.cell.weight_bits);
     c.impl = j.value("impl", c.impl);
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("SRC model config: ") + e.what());
@@ -254,6 +282,12 @@ torch::Tensor SrcClassifierImpl::output_spikes(const torch::Tensor& spikes) {
 
 torch::Tensor SrcClassifierImpl::forward(const torch::Tensor& spikes) {
   const double scale = config.logit_scale > 0 ? config.logit_scale : 1.0 / config.readout_factor;
+  if (config.cell.integer()) {
+    // The design's int8 votes round(10 R) (10 and -1): integer class scores, exact in floating
+    // point, so ties fall as on the FPGA (the first class), then scaled back to R's units.
+    const auto votes = (readout * 10).round();
+    return torch::matmul(output_spikes(spikes).sum(0), votes.t()) * (scale / 10);
+  }
   return torch::matmul(output_spikes(spikes).sum(0), readout.t()) * scale;  // (B, C)
 }
 

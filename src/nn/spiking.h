@@ -23,6 +23,7 @@
 
 #include "ops/lif.h"
 #include "ops/src.h"
+#include "ops/src_integer.h"
 #include "nn/layers.h"
 
 namespace neurocell {
@@ -36,6 +37,13 @@ struct SrcCellOptions {
   // Default false: the SRC paper's claim is training by plain backpropagation through the
   // whole recurrence; true keeps credit to the input integrator only (cheaper, stabler).
   bool detach_recurrence = false;
+  // "float": the cell above (fused or reference kernels). "integer": the forward is the FPGA
+  // design's integer arithmetic (ops/src_integer.h, runtime/integer_src.h) with W quantised to
+  // weight_bits and a surrogate backward; the bias stays frozen, the initial states are the
+  // design's rest, and the float constants above are unused.
+  std::string arithmetic = "float";
+  int weight_bits = 8;
+  bool integer() const { return arithmetic == "integer"; }
 };
 
 // The equilibrium h* = h_s* of h = tanh((r + r_s) h + b) with zero input (i* = 0), per unit.
@@ -47,6 +55,7 @@ class SrcLayerImpl : public torch::nn::Module {
   // x (T, B, I) -> every state (T, B, H); spikes is the layer's output.
   SrcSequence forward(const torch::Tensor& x);
   SrcWeights weights() const;
+  IntegerSrcTrainingOptions integer_options() const;  // options.integer(): what the forward runs
   void clamp_bias();  // b <= bias_max, after each optimiser step
   void reset_initial_states_to_rest();
 

@@ -113,6 +113,9 @@ RunResult export_spiking(const std::string& dir, const std::string& out_path, co
     kind = "integer, " + std::to_string(integer.weight_bits) + "-bit weights";
   } else {
     require(!integer.leaky && !integer.trained_bias, "--leaky and --trained-bias need --integer-bits");
+    require(!model->config.cell.integer(), "'" + dir + "' was trained in the FPGA design's integer arithmetic, which "
+                                           "the float .ncm does not run: export it with --integer-bits " +
+                                           std::to_string(model->config.cell.weight_bits));
   }
   write_file_atomic(out_path, bytes);
   RunResult result;

@@ -97,7 +97,11 @@ void command_integer_src(const std::string& dir, const IntegerSrcEvalOptions& op
   // rows, readout votes), input spikes, neuron spikes, state values written.
   std::printf("| arithmetic | trace steps | weight bits | accuracy | additions / digit | input spikes / digit | "
               "spikes / digit | state updates / digit |\n|---|---|---|---|---|---|---|---|\n");
-  std::printf("| float32 | %lld | 32 | %.4f | | | | |\n", static_cast<long long>(full),
+  // A run trained through the integer arithmetic (--arithmetic integer): its own forward is the
+  // integer network at the trained weight width (ties of the class scores aside).
+  const auto& cell = config.model.cell;
+  std::printf("| %s | %lld | %d | %.4f | | | | |\n", cell.integer() ? "trained (integer)" : "float32",
+              static_cast<long long>(full), cell.integer() ? cell.weight_bits : 32,
               static_cast<double>(float_correct) / static_cast<double>(count));
   const double n = static_cast<double>(count);
   for (size_t s = 0; s < options.trace_steps.size(); ++s)

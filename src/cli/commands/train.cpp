@@ -21,6 +21,8 @@ struct TrainCommand {
   CLI::App* command = nullptr;
   bool detach = false, dense_input = false, no_skip = false, quiet = false, overwrite = false, resume = false;
   bool frozen_bias = false;
+  std::string arithmetic = "float";  // SRC: float | integer (the FPGA design)
+  int weight_bits = 8;
   std::string out_dir;
 };
 
@@ -52,6 +54,7 @@ const FlagScope kFlagScopes[] = {
     {"--nmnist-dir", spiking},       {"--nmnist-steps", spiking},
     {"--nmnist-duration", spiking},
     {"--dense-input", spiking},      {"--frozen-bias", spiking},
+    {"--arithmetic", spiking},       {"--weight-bits", spiking},
     {"--lif-beta", spiking},         {"--lif-slope", spiking},
     {"--length", regression},        {"--no-end", regression},
     {"--init", regression},          {"--double", regression | sequence | dataset},
@@ -126,7 +129,7 @@ void train_callback(TrainCommand& o) {
   refuse_flags_the_kind_ignores(o, Kind::spiking);
   // Each spiking cell's own flags: the other cell has no such constant (never ignored).
   const bool lif = cell == "lif";
-  for (const char* flag : {"--frozen-bias", "--detach"})
+  for (const char* flag : {"--frozen-bias", "--detach", "--arithmetic", "--weight-bits"})
     require(!lif || o.command->get_option(flag)->count() == 0,
             std::string(flag) + " is an SRC option (its bias, its h and h_s); --cell lif has none: leave it out");
   for (const char* flag : {"--lif-beta", "--lif-slope"})
@@ -148,7 +151,16 @@ void train_callback(TrainCommand& o) {
   o.spiking.model.impl = o.config.model.impl;
   o.spiking.model.cell_name = cell;
   o.spiking.model.cell.detach_recurrence = o.detach;
-  o.spiking.model.cell.train_bias = !o.frozen_bias;
+  o.spiking.model.cell.arithmetic = o.arithmetic;
+  o.spiking.model.cell.weight_bits = o.weight_bits;
+  const bool integer = o.arithmetic == "integer";
+  require(integer || o.command->get_option("--weight-bits")->count() == 0,
+          "--weight-bits quantises the integer arithmetic's weights: use it with --arithmetic integer");
+  require(!integer || !o.detach, "--detach does not apply to --arithmetic integer (its credit runs through i only already)");
+  require(!integer || !nmnist, "--arithmetic integer trains the FPGA design on rate-coded images: use spiking-mnist or "
+                               "spiking-fashion-mnist");
+  // The FPGA design's bias is the reference constant: the integer arithmetic implies --frozen-bias
+  o.spiking.model.cell.train_bias = !o.frozen_bias && !integer;
   o.spiking.sparse_input = !o.dense_input;
   print(runs::train(o.spiking, o.out_dir, existing));
 }
@@ -248,6 +260,13 @@ void register_train(CLI::App& app) {
   train->add_option("--lif-slope", o.spiking.model.lif.slope,
                     "LIF: slope k of the fast-sigmoid surrogate 1 / (1 + k |u - 1|)^2")
       ->capture_default_str();
+  train->add_option("--arithmetic", o.arithmetic,
+                    "SRC: float (the cell) | integer (train through the FPGA design's integer arithmetic, "
+                    "bias frozen at -6; docs/cells.md section 2)")
+      ->check(CLI::IsMember({"float", "integer"}))->capture_default_str();
+  train->add_option("--weight-bits", o.weight_bits,
+                    "SRC with --arithmetic integer: magnitude bits of the quantised weights (2..14; +-2^bits)")
+      ->check(CLI::Range(2, 14))->capture_default_str();
   train->add_flag("--frozen-bias", o.frozen_bias,
                   "SRC: keep every bias at -6, untrained (as in the SRC authors' exported MNIST model)");
   train->add_option("--warmup", o.config.multistability.warmup.steps,
