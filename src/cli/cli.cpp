@@ -58,6 +58,7 @@ int run_cli(const std::vector<std::string>& args) {
   cli::register_export(app);
   cli::register_integer_src(app);
   cli::register_tmaze(app);
+  cli::register_meta_rl(app);
   cli::register_reproduce(app);
   cli::register_analog_noise(app);
   cli::register_noise(app);

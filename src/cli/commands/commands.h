@@ -21,6 +21,7 @@ void register_run(CLI::App& app);
 void register_export(CLI::App& app);
 void register_integer_src(CLI::App& app);
 void register_tmaze(CLI::App& app);
+void register_meta_rl(CLI::App& app);
 void register_reproduce(CLI::App& app);
 void register_analog_noise(CLI::App& app);
 void register_noise(CLI::App& app);
