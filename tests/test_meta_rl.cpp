@@ -1,7 +1,8 @@
 // Neuromodulation and meta-RL (issue 21, nn/neuromodulation.h, tasks/meta_rl.h, train/ppo.h):
 // the modulated layer's equation by hand; the NMD network's and its baseline's gradients
 // against finite differences (float64) and its chunked state carrying; moving-target's
-// rewards, moving targets, observations and resets step by step for a fixed seed; GAE by
+// rewards, moving targets, observations and resets step by step for a fixed seed, and the
+// same for windy-reference (the wind) and multiple-references (good and bad); GAE by
 // hand; the adaptive-KL rule and the trainer's revert; a quick seeded run where the NMD
 // agent's mean return improves; `neurocell meta-rl`'s run folder and its refusals.
 #include <gtest/gtest.h>
@@ -189,6 +190,87 @@ TEST(MetaRlMovingTarget, RewardsResetsAndObservationsStepByStep) {
   expect_error_containing([] { MovingTarget(0, 3, 1); }, "batch");
 }
 
+TEST(MetaRlWindyReference, WindMovesTheAgentStepByStep) {
+  PlaneOptions options;
+  options.max_move = 10;  // so that the test's first action is not clipped
+  PlaneReaching env(PlaneReaching::Variant::windy_reference, 1, 3, 9, options);
+  std::mt19937_64 g(9);
+  const double speed = draw(g, 0, 2), phi = draw(g, 0, 2 * M_PI);
+  const double wx = speed * std::cos(phi), wy = speed * std::sin(phi);
+  double rx = draw(g, -5, 5), ry = draw(g, -5, 5);
+  auto o = env.reset();
+  ASSERT_EQ(o.sizes(), (std::vector<int64_t>{1, 2}));
+  EXPECT_FLOAT_EQ(o[0][0].item<float>(), static_cast<float>(rx));  // the agent starts at (0, 0)
+  EXPECT_FLOAT_EQ(o[0][1].item<float>(), static_cast<float>(ry));
+  EXPECT_DOUBLE_EQ(env.wind()[0][0], wx);
+  // Step 1: the move that compensates the wind lands on the reference: 10, a new reference
+  // around the agent.
+  auto s = env.step(torch::tensor({{rx - wx, ry - wy}}, torch::kFloat64));
+  EXPECT_FLOAT_EQ(s.reward[0].item<float>(), 10.0f);
+  double x = rx, y = ry;
+  rx = x + draw(g, -5, 5);
+  ry = y + draw(g, -5, 5);
+  EXPECT_NEAR(s.observation[0][0].item<float>(), rx - x, 1e-5);
+  EXPECT_NEAR(s.observation[0][1].item<float>(), ry - y, 1e-5);
+  // Step 2: a move of 100 is clipped to 10, the wind adds to it; a miss costs the distance.
+  s = env.step(torch::tensor({{100.0, 0.0}}, torch::kFloat64));
+  x += 10 + wx;
+  y += wy;
+  EXPECT_NEAR(env.agent()[0][0], x, 1e-9);
+  EXPECT_NEAR(s.reward[0].item<float>(), std::max(-std::hypot(rx - x, ry - y), -20.0), 1e-5);
+  EXPECT_NEAR(s.observation[0][0].item<float>(), rx - x, 1e-5);
+  EXPECT_TRUE(env.step(torch::zeros({1, 2})).done);
+  expect_error_containing([&] { env.step(torch::zeros({1, 2})); }, "reset");
+}
+
+TEST(MetaRlMultipleReferences, GoodAndBadReferencesStepByStep) {
+  PlaneOptions options;
+  options.max_move = 10;
+  PlaneReaching env(PlaneReaching::Variant::multiple_references, 2, 2, 4, options);
+  std::mt19937_64 g(4);
+  int good[2];
+  double ref[2][2][2];  // episode, reference, axis
+  for (int b = 0; b < 2; ++b) {
+    good[b] = draw(g, 0, 1) < 0.5 ? 0 : 1;
+    for (int j = 0; j < 2; ++j)
+      for (int k = 0; k < 2; ++k) ref[b][j][k] = draw(g, -5, 5);
+  }
+  auto o = env.reset();
+  ASSERT_EQ(o.sizes(), (std::vector<int64_t>{2, 4}));
+  for (int b = 0; b < 2; ++b) {
+    EXPECT_EQ(env.good()[b], good[b]);
+    for (int j = 0; j < 2; ++j)
+      for (int k = 0; k < 2; ++k) EXPECT_FLOAT_EQ(o[b][2 * j + k].item<float>(), static_cast<float>(ref[b][j][k]));
+  }
+  // Step 1: episode 0 moves onto its good reference (10), episode 1 onto its bad one (-50);
+  // both episodes' references are drawn anew around the agent (episode 0 first).
+  const int bad1 = 1 - good[1];
+  auto s = env.step(torch::tensor({{ref[0][good[0]][0], ref[0][good[0]][1]}, {ref[1][bad1][0], ref[1][bad1][1]}},
+                                  torch::kFloat64));
+  EXPECT_FLOAT_EQ(s.reward[0].item<float>(), 10.0f);
+  EXPECT_FLOAT_EQ(s.reward[1].item<float>(), -50.0f);
+  const double pos[2][2] = {{ref[0][good[0]][0], ref[0][good[0]][1]}, {ref[1][bad1][0], ref[1][bad1][1]}};
+  for (int b = 0; b < 2; ++b)
+    for (int j = 0; j < 2; ++j)
+      for (int k = 0; k < 2; ++k) ref[b][j][k] = pos[b][k] + draw(g, -5, 5);
+  for (int b = 0; b < 2; ++b)
+    for (int j = 0; j < 2; ++j)
+      for (int k = 0; k < 2; ++k)
+        EXPECT_NEAR(s.observation[b][2 * j + k].item<float>(), ref[b][j][k] - pos[b][k], 1e-5);
+  EXPECT_EQ(env.good()[1], good[1]);  // which reference rewards is the episode's
+  // Step 2: standing still misses: minus the distance to the good reference.
+  s = env.step(torch::zeros({2, 2}));
+  for (int b = 0; b < 2; ++b)
+    EXPECT_NEAR(s.reward[b].item<float>(),
+                std::max(-std::hypot(ref[b][good[b]][0] - pos[b][0], ref[b][good[b]][1] - pos[b][1]), -20.0), 1e-5);
+  EXPECT_TRUE(s.done);
+  expect_error_containing([&] { PlaneReaching(PlaneReaching::Variant::windy_reference, 1, 1, 1).step(torch::zeros({1, 3})); },
+                          "reset");
+  auto env2 = make_meta_rl_env("multiple-references", 1, 1, 1);
+  env2->reset();
+  expect_error_containing([&] { env2->step(torch::zeros({1, 3})); }, "(B, 2)");
+}
+
 TEST(PpoGae, MatchesAHandComputation) {
   // gamma 0.9, lambda 0.8, rewards [1, 2, 3], values [0.5, 1, 1.5], V after the end 0:
   // delta = [1 + 0.9 - 0.5, 2 + 1.35 - 1, 3 - 1.5] = [1.4, 2.35, 1.5]
@@ -324,6 +406,10 @@ TEST(MetaRlCli, WritesARunFolderAndRefusesBadInput) {
     EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
     EXPECT_FALSE(std::filesystem::exists(dir.path("bad") + "/config.json")) << fragment;
   };
+  r = cli({"meta-rl", "--env", "windy-reference", "--iterations", "1", "--episodes", "2", "--episode-length", "6",
+           "--unroll", "4", "--eval-episodes", "2", "--quiet", "--out", dir.path("windy")});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("result: windy-reference"), std::string::npos) << r.out;
   refused({"--episodes", "0"}, "--episodes");
   refused({"--episode-length", "-1"}, "--episode-length");
   refused({"--iterations", "0"}, "--iterations");

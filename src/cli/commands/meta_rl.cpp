@@ -29,7 +29,7 @@ void register_meta_rl(CLI::App& app) {
   cmd->add_option("--model", o.model, "nmd (neuromodulated main network) | recurrent (the baseline, same sizes)")
       ->check(CLI::IsMember({"nmd", "recurrent"}))->capture_default_str();
   cmd->add_option("--cell", c.model.cell, "Cell of the (neuromodulatory) recurrent network")
-      ->check(CLI::IsMember(cell_kind_names()))->capture_default_str();
+      ->check(CLI::IsMember(cell_names_where([](const CellInfo& c) { return c.sequence_model(); })))->capture_default_str();
   cmd->add_option("--recurrent-sizes", c.model.recurrent_sizes, "Recurrent layers' widths")
       ->delimiter(',')->capture_default_str();
   cmd->add_option("--modulator-sizes", c.model.modulator_sizes, "Dense ReLU layers' widths (the last: z's)")
