@@ -125,6 +125,10 @@ TEST(SpikingCli, IntegerArithmeticTrainsWhatIntegerSrcRuns) {
   EXPECT_NE(exported.code, 0);
   EXPECT_NE(exported.err.find("--integer-bits 6"), std::string::npos) << exported.err;
   EXPECT_EQ(cli({"export", "--checkpoint", run, "--out", dir.path("x.ncm"), "--integer-bits", "6"}).code, 0);
+  // noise perturbs the float cell's r and r_s, which the integer design does not have
+  const auto noise = cli({"noise", "--checkpoint", run, "--test-size", "10"});
+  EXPECT_NE(noise.code, 0);
+  EXPECT_NE(noise.err.find("integer arithmetic"), std::string::npos) << noise.err;
   // options that do not apply are refused, never ignored
   for (const auto& bad : std::vector<std::vector<std::string>>{{"--weight-bits", "5"},
                                                                 {"--arithmetic", "integer", "--detach"}}) {

@@ -26,6 +26,9 @@ void command_noise(const std::string& dir, const std::vector<double>& sigmas, in
   const auto config = load_spiking_config(dir);
   require(config.model.cell_name == "src", "noise perturbs SRC's r and r_s; '" + dir + "' is a " +
                                                config.model.cell_name + " run, which has neither: give an SRC run");
+  require(!config.model.cell.integer(), "noise perturbs the float cell's r and r_s; '" + dir +
+                                            "' runs the FPGA design's integer arithmetic, whose constants are fixed: "
+                                            "give a float SRC run");
   auto model = load_src_classifier(dir, config);
   std::vector<std::pair<torch::Tensor, torch::Tensor>> clean;
   for (auto& layer : model->layers) clean.emplace_back(layer->r.clone(), layer->r_s.clone());
