@@ -386,6 +386,7 @@ TEST(MetaRlCli, WritesARunFolderAndRefusesBadInput) {
   const auto report = nlohmann::json::parse(read_file(out + "/report.json", "report"));
   EXPECT_EQ(report.at("test").at("episodes"), 4);
   EXPECT_TRUE(report.at("test").at("mean_return").is_number());
+  EXPECT_TRUE(report.at("test_sampled").at("mean_return").is_number());
   const auto weights = read_safetensors(out + "/model.safetensors");
   bool has_log_std = false;
   for (const auto& [name, t] : weights) has_log_std |= name == "log_std";

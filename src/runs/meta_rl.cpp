@@ -54,9 +54,13 @@ RunResult train(MetaRlRunConfig config, const std::string& out_dir, ExistingRun 
   NamedTensors weights;
   for (const auto& p : agent->named_parameters()) weights.emplace_back(p.key(), p.value().detach());
   write_safetensors(run.weights_path(), weights);
+  // The same new tasks twice: with the policy's mean actions ("test"), then with actions
+  // sampled from it ("test_sampled", the policy as trained).
   auto eval_env = make_meta_rl_env(config.env, config.eval_episodes, config.episode_length,
                                    config.ppo.seed + kEvalSeedOffset);
-  const auto e = evaluate_meta_rl(agent, *eval_env);
+  const auto e = evaluate_meta_rl(agent, *eval_env, true);
+  eval_env = make_meta_rl_env(config.env, config.eval_episodes, config.episode_length, config.ppo.seed + kEvalSeedOffset);
+  const auto sampled = evaluate_meta_rl(agent, *eval_env, false);
   const auto& first = report.iterations.front();
   const auto& last = report.iterations.back();
   const nlohmann::json report_json = {
@@ -76,6 +80,12 @@ RunResult train(MetaRlRunConfig config, const std::string& out_dir, ExistingRun 
         {"mean_reward_first_tenth", e.mean_reward_first_tenth},
         {"mean_reward_last_tenth", e.mean_reward_last_tenth},
         {"actions", "mean"}}},
+      {"test_sampled",
+       {{"mean_return", sampled.mean_return},
+        {"std_return", sampled.std_return},
+        {"mean_reward_first_tenth", sampled.mean_reward_first_tenth},
+        {"mean_reward_last_tenth", sampled.mean_reward_last_tenth},
+        {"actions", "sampled"}}},
       {"wall_time_s", report.wall_seconds},
       {"threads", threads},
       {"seed", config.ppo.seed}};
@@ -84,12 +94,12 @@ RunResult train(MetaRlRunConfig config, const std::string& out_dir, ExistingRun 
   result.value = e.mean_return;
   result.report = report_json;
   result.text = strprintf(
-      "result: %s test mean return %.2f (std %.2f, %lld new tasks of %lld steps; reward per step %.3f in the first "
-      "tenth, %.3f in the last) | train mean return %.2f -> %.2f | %s (%s) agent, PPO %lld iterations x %lld "
+      "result: %s test mean return %.2f (std %.2f, %lld new tasks of %lld steps, mean actions; reward per step "
+      "%.3f in the first tenth, %.3f in the last; sampled actions: %.2f) | train mean return %.2f -> %.2f | %s (%s) agent, PPO %lld iterations x %lld "
       "episodes (%lld reverted), %.1f s, run in %s\n",
       config.env.c_str(), e.mean_return, e.std_return, static_cast<long long>(e.episodes),
       static_cast<long long>(e.episode_length), e.mean_reward_first_tenth, e.mean_reward_last_tenth,
-      first.mean_return, last.mean_return, nmd_architecture_name(config.model.architecture).c_str(),
+      sampled.mean_return, first.mean_return, last.mean_return, nmd_architecture_name(config.model.architecture).c_str(),
       config.model.cell.c_str(), static_cast<long long>(report.iterations.size()),
       static_cast<long long>(config.episodes), static_cast<long long>(report.reverts), report.wall_seconds,
       out_dir.c_str());

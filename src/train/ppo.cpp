@@ -237,9 +237,9 @@ PpoReport train_ppo(MetaRlAgent& agent, MetaRlEnv& env, const PpoOptions& option
   return report;
 }
 
-MetaRlEvaluation evaluate_meta_rl(MetaRlAgent& agent, MetaRlEnv& env) {
+MetaRlEvaluation evaluate_meta_rl(MetaRlAgent& agent, MetaRlEnv& env, bool deterministic) {
   agent->eval();
-  const auto r = play_meta_rl(agent, env, true);
+  const auto r = play_meta_rl(agent, env, deterministic);
   MetaRlEvaluation e;
   e.episodes = env.batch();
   e.episode_length = env.episode_length();

@@ -96,12 +96,13 @@ struct PpoReport {
 // iteration to metrics (if given).
 PpoReport train_ppo(MetaRlAgent& agent, MetaRlEnv& env, const PpoOptions& options, std::ostream* metrics = nullptr);
 
-// The agent on env's next B tasks (mean actions): mean return per episode and more.
+// The agent on env's next B tasks: mean return per episode and more; deterministic: the mean
+// actions, otherwise actions sampled from the policy (torch's generator).
 struct MetaRlEvaluation {
   int64_t episodes = 0, episode_length = 0;
   double mean_return = 0, std_return = 0;
   double mean_reward_first_tenth = 0, mean_reward_last_tenth = 0;  // per step: adaptation within episodes
 };
-MetaRlEvaluation evaluate_meta_rl(MetaRlAgent& agent, MetaRlEnv& env);
+MetaRlEvaluation evaluate_meta_rl(MetaRlAgent& agent, MetaRlEnv& env, bool deterministic = true);
 
 }  // namespace neurocell
