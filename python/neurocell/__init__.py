@@ -10,9 +10,9 @@ See docs/python.md."""
 import torch  # noqa: F401  (loads libtorch before the extension)
 
 from . import _C
-from .modules import (ACMRU, BMRU, BRC, CMRU, GRU, LIF, LRU, LSTM, MGU, NBRC, SRC, FqBMRU, HybridACMRULRU,
-                      HybridBMRULRU, HybridCMRULRU, MinGRU, RecurrentStack, SequenceModel, SRCClassifier,
-                      cell_class, cell_names)
+from .modules import (ACMRU, BMRU, BRC, CMRU, GRU, LIF, LRU, LSTM, MGU, NBRC, NMD, SRC, FqBMRU, HybridACMRULRU,
+                      HybridBMRULRU, HybridCMRULRU, MinGRU, ModulatedLinear, RecurrentStack, SequenceModel,
+                      SRCClassifier, cell_class, cell_names)
 from .runs import export, load, resume, run_kind, run_predictions, run_states, save, train
 from . import analysis, data
 from .analysis import vaa, vaa_star, warmup

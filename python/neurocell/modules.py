@@ -407,3 +407,57 @@ class SRCClassifier(_CppModule):
     def extra_repr(self):
         c = self.config
         return f"{c['input_size']} -> {c['layers']} {c['cell'].upper()} layers -> {c['classes']} classes"
+
+
+class ModulatedLinear(_CppModule):
+    """The neuromodulated affine layer of the NMD paper (docs/tasks.md, "Meta-reinforcement
+    learning"): y = f((x W^T) * (1 + z W_s^T) + b + z W_b^T), f = clip(., -1, 1) when saturate
+    (hidden layers) or the identity (heads). forward(x (..., I), z (..., Z)) -> (..., O).
+    Parameters: weight (O, I), weight_scale (O, Z), weight_shift (O, Z), bias (O)."""
+
+    def __init__(self, input_size, output_size, modulation_size, saturate=True, dtype=None):
+        super().__init__(_C._ModulatedLinear(int(input_size), int(output_size), int(modulation_size), bool(saturate)))
+        self._setup(False, dtype)
+
+    def forward(self, x, z):
+        for t, name in ((x, "x"), (z, "z")):
+            self._check_input(t, name, dims=t.dim() if isinstance(t, torch.Tensor) else 1)
+        if x.shape[:-1] != z.shape[:-1]:
+            raise ValueError(f"ModulatedLinear: x {tuple(x.shape)} and z {tuple(z.shape)} must share their leading "
+                             "dimensions")
+        return self._cpp.forward(x, z)
+
+
+class NMD(_CppModule):
+    """The NMD network of the PLoS ONE 2020 paper (Vecoven et al.), or with
+    architecture="recurrent" its plain recurrent baseline of the same sizes: a neuromodulatory
+    recurrent network (cell, one layer per recurrent_sizes entry) reads [observation,
+    feedback] -> dense ReLU layers (modulator_sizes; the last gives z) -> a main network fed the
+    observation alone, each layer modulated by z (main_sizes, saturated) -> a modulated head.
+    forward(observation (T, B, O), feedback (T, B, F)) -> (T, B, output_size) from zero
+    states; modulation(...) -> z (T, B, Z). The authors' benchmark-1 sizes are the defaults."""
+
+    def __init__(self, observation_size, feedback_size, output_size, architecture="nmd", cell="gru",
+                 recurrent_sizes=(50,), modulator_sizes=(20,), main_sizes=(10,), dtype=None):
+        super().__init__(_C._NmdNetwork(int(observation_size), int(feedback_size), int(output_size), architecture,
+                                        cell, [int(v) for v in recurrent_sizes], [int(v) for v in modulator_sizes],
+                                        [int(v) for v in main_sizes]))
+        self._setup(False, dtype)
+
+    @property
+    def config(self):
+        return json.loads(self._cpp.config_json())
+
+    def _inputs(self, observation, feedback):
+        self._check_input(observation, "observation")
+        self._check_input(feedback, "feedback")
+        if observation.shape[:2] != feedback.shape[:2]:
+            raise ValueError(f"NMD: observation {tuple(observation.shape)} and feedback {tuple(feedback.shape)} must "
+                             "share (T, B)")
+        return observation, feedback
+
+    def forward(self, observation, feedback):
+        return self._cpp.forward(*self._inputs(observation, feedback))
+
+    def modulation(self, observation, feedback):
+        return self._cpp.modulation(*self._inputs(observation, feedback))

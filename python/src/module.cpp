@@ -27,6 +27,7 @@
 #include "kernels/fused.h"
 #include "nn/cell_registry.h"
 #include "nn/model.h"
+#include "nn/neuromodulation.h"
 #include "nn/spiking.h"
 #include "runs/runs.h"
 #include "tasks/image_sequences.h"
@@ -289,6 +290,41 @@ void bind_modules(py::module_& m) {
       .def_readonly("input_size", &SrcLayerImpl::input_size)
       .def_readonly("hidden_size", &SrcLayerImpl::hidden_size)
       .def("set_impl", [](SrcLayerImpl& self, const std::string& impl) { self.impl = parse_impl(impl); });
+
+  // Neuromodulation (nn/neuromodulation.h): the modulated affine layer and the NMD network (or
+  // its plain recurrent baseline) of the meta-RL agents.
+  py::class_<ModulatedLinearImpl, Module, std::shared_ptr<ModulatedLinearImpl>>(m, "_ModulatedLinear")
+      .def(py::init([](int64_t input_size, int64_t output_size, int64_t modulation_size, bool saturate) {
+             require(input_size >= 1 && output_size >= 1 && modulation_size >= 1,
+                     "ModulatedLinear: input_size, output_size and modulation_size must be >= 1");
+             return std::make_shared<ModulatedLinearImpl>(input_size, output_size, modulation_size, saturate);
+           }),
+           py::arg("input_size"), py::arg("output_size"), py::arg("modulation_size"), py::arg("saturate"))
+      .def("forward", &ModulatedLinearImpl::forward, py::arg("x"), py::arg("z"));
+  py::class_<NmdNetworkImpl, Module, std::shared_ptr<NmdNetworkImpl>>(m, "_NmdNetwork")
+      .def(py::init([](int64_t observation_size, int64_t feedback_size, int64_t output_size,
+                       const std::string& architecture, const std::string& cell, std::vector<int64_t> recurrent_sizes,
+                       std::vector<int64_t> modulator_sizes, std::vector<int64_t> main_sizes) {
+             require(observation_size >= 1 && feedback_size >= 0 && output_size >= 1,
+                     "NMD: observation_size and output_size must be >= 1, feedback_size >= 0");
+             NmdConfig c;
+             c.architecture = nmd_architecture_from_name(architecture);
+             c.cell = cell;
+             c.recurrent_sizes = std::move(recurrent_sizes);
+             c.modulator_sizes = std::move(modulator_sizes);
+             c.main_sizes = std::move(main_sizes);
+             c.validate();
+             return std::make_shared<NmdNetworkImpl>(c, observation_size, feedback_size, output_size);
+           }),
+           py::arg("observation_size"), py::arg("feedback_size"), py::arg("output_size"), py::arg("architecture"),
+           py::arg("cell"), py::arg("recurrent_sizes"), py::arg("modulator_sizes"), py::arg("main_sizes"))
+      .def("forward", [](NmdNetworkImpl& self, const Tensor& observation,
+                         const Tensor& feedback) { return self.forward(observation, feedback).out; },
+           py::arg("observation"), py::arg("feedback"))
+      .def("modulation", [](NmdNetworkImpl& self, const Tensor& observation,
+                            const Tensor& feedback) { return self.modulation(observation, feedback); },
+           py::arg("observation"), py::arg("feedback"))
+      .def("config_json", [](NmdNetworkImpl& self) { return to_json(self.config).dump(); });
 
   py::class_<LifLayerImpl, Module, std::shared_ptr<LifLayerImpl>>(m, "_LifLayer")
       .def(py::init([](int64_t input_size, int64_t hidden_size, double beta, double threshold, double slope) {
