@@ -120,7 +120,7 @@ TEST_F(Reproduce, BadSuitesAreRefusedAndTheCommittedOnesParse) {
   r = cli({"reproduce", "no-such-suite", "--list"});
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("configs/suites"), std::string::npos) << r.err;
-  for (const char* suite : {"bistable", "warmup", "mru", "src"})
+  for (const char* suite : {"bistable", "warmup", "mru", "src", "horizon", "nmd"})
     for (bool quick : {false, true}) {
       std::vector<std::string> args = {"reproduce", suite, "--out", dir.path(suite), "--list"};
       if (quick) args.push_back("--quick");

@@ -97,7 +97,7 @@ void check_args(const nlohmann::json& args, const std::string& where, const std:
     const bool flag_like = flag.size() > 2 && flag.compare(0, 2, "--") == 0 &&
                            flag.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-", 2) == std::string::npos &&
                            flag[2] != '-';
-    require(flag_like, where + ": args key '" + flag + "' is not a --flag of neurocell train or tmaze");
+    require(flag_like, where + ": args key '" + flag + "' is not a --flag of neurocell train, tmaze or meta-rl");
     require(flag != "--out" && flag != "--seed" && flag != "--threads" && flag != "--quiet",
             where + ": args may not set " + flag + " (reproduce sets it for every run)");
     const bool number = value.is_number() && (!value.is_number_float() || std::isfinite(value.get<double>()));
@@ -162,9 +162,10 @@ Suite parse_suite_text(const std::string& text, const std::string& what, const s
     x.title = r.string("title", x.id);
     x.command = r.string("command", "train");
     x.metric = r.string("metric", "", true);
-    require(x.metric == "mse" || x.metric == "accuracy" || x.metric == "success",
-            where + ": metric must be mse, accuracy or success");
-    require(x.command == "train" || x.command == "tmaze", where + ": command must be train or tmaze");
+    require(x.metric == "mse" || x.metric == "accuracy" || x.metric == "success" || x.metric == "mean_return",
+            where + ": metric must be mse, accuracy, success or mean_return");
+    require(x.command == "train" || x.command == "tmaze" || x.command == "meta-rl",
+            where + ": command must be train, tmaze or meta-rl");
     x.args = r.object("args", kEmptyObject);
     check_args(x.args, where, known_cells);
     x.seeds = r.seeds({1});

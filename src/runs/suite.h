@@ -22,7 +22,7 @@ struct Variant {
 };
 
 struct Experiment {
-  std::string id, title, command, metric;  // command: train | tmaze; metric: mse | accuracy | success
+  std::string id, title, command, metric;  // command: train | tmaze | meta-rl; metric: mse | accuracy | success | mean_return
   nlohmann::json args;
   std::vector<Variant> variants;
   std::vector<int64_t> seeds;

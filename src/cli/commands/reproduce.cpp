@@ -154,7 +154,10 @@ std::vector<const Run*> execute(const std::vector<const Run*>& pending, int64_t 
       std::vector<std::string> argv = r.argv;
       // An interrupted run: continue it from its checkpoint when the suite entry is unchanged;
       // redo it otherwise (a stale finished run, a changed entry).
-      if (fs::exists(r.dir)) argv.push_back(same_command && !file_exists(report_path(r.dir)) ? "--resume" : "--overwrite");
+      // meta-rl has no checkpoint to resume from (yet): its interrupted runs start again.
+      const bool resumable = r.argv.front() != "meta-rl";
+      if (fs::exists(r.dir))
+        argv.push_back(resumable && same_command && !file_exists(report_path(r.dir)) ? "--resume" : "--overwrite");
       write_file_atomic(command_path(r), command);
       running[start_child(program, argv, r.log)] = &r;
       std::printf("started %s%s\n", r.dir.c_str(), argv.back() == "--resume" ? " (resumed)" : "");
@@ -301,14 +304,16 @@ void write_results(const Suite& suite, const std::vector<Run>& runs, const std::
 
     // Pictures: learning curves of every finished run, and the bar chart of the means.
     if (bars.str().empty()) continue;
-    const std::string x_key = x.command == "tmaze" ? "episode" : "step";
-    const std::string y_key = x.command == "tmaze" ? "greedy_success"
-                              : x.metric == "mse" ? "validation_mse"
-                                                  : "validation_accuracy";
+    const std::string x_key = x.command == "tmaze" ? "episode" : x.command == "meta-rl" ? "iteration" : "step";
+    const std::string y_key = x.command == "tmaze"     ? "greedy_success"
+                              : x.command == "meta-rl" ? "mean_return"
+                              : x.metric == "mse"      ? "validation_mse"
+                                                       : "validation_accuracy";
     try {
       GnuplotFigure curves_figure(out + "/" + x.id + "-curves.png", 900, 520);
       std::ostringstream body;
-      body << "set title '" << x.id << ": validation " << (x.command == "tmaze" ? "greedy success" : x.metric)
+      body << "set title '" << x.id << ": "
+           << (x.command == "tmaze" ? "validation greedy success" : x.command == "meta-rl" ? "training mean return" : "validation " + x.metric)
            << " during training' noenhanced\nset xlabel '" << x_key << "'\nset ylabel '" << y_key
            << "' noenhanced\nset grid\n"
            << "set key outside right\n" << (lower_is_better ? "set logscale y\n" : "") << "plot ";
@@ -334,7 +339,7 @@ void write_results(const Suite& suite, const std::vector<Run>& runs, const std::
       std::ostringstream bar_body;
       bar_body << "set title '" << x.id << ": test " << x.metric << " (bars: mean, whiskers: min-max over seeds)' noenhanced\n"
                << "set style fill solid 0.5\nset boxwidth 0.6\nset grid y\nunset key\nset ylabel 'test " << x.metric
-               << "'\n" << (lower_is_better ? "set logscale y\n" : "set yrange [0:*]\n")
+               << "' noenhanced\n" << (lower_is_better ? "set logscale y\n" : x.metric == "mean_return" ? "set yrange [*<0:0<*]\n" : "set yrange [0:*]\n")
                << "plot '" << bar_file << "' using 1:3:xtic(2) with boxes, '' using 1:3:4:5 with yerrorbars lc rgb 'black' pt 0\n";
       bar_figure.render(bar_body.str());
       md << "\n![" << x.id << " learning curves](" << x.id << "-curves.png) ![" << x.id << " test " << x.metric
