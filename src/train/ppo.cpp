@@ -81,25 +81,26 @@ std::vector<RecurrentState> detached(const std::vector<RecurrentState>& state) {
   return out;
 }
 
-torch::Tensor value_of(NmdNetwork& net, const torch::Tensor& o, const torch::Tensor& f,
-                       const std::vector<RecurrentState>& initial, std::vector<RecurrentState>* state) {
-  auto out = net->forward(o, f, initial);
-  if (state) *state = out.state;
-  return out.out.squeeze(-1);
-}
-
-// Whole-sequence pass of a network in chunks of `unroll` (the training's computation), no grad.
-torch::Tensor whole_pass(NmdNetwork& net, const MetaRlRollout& r, int64_t unroll) {
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> parts;
+// Runs net over the rollout in chunks of `unroll` steps, the recurrent state carried from one
+// chunk to the next and detached (truncated BPTT): the training's computation. step(s, n, out)
+// sees each chunk's output (n, B, .), starting at step s.
+template <class Step>
+void for_each_chunk(NmdNetwork& net, const MetaRlRollout& r, int64_t unroll, Step step) {
   std::vector<RecurrentState> state;
   const int64_t T = r.observations.size(0);
   for (int64_t s = 0; s < T; s += unroll) {
     const int64_t n = std::min(unroll, T - s);
-    auto out = net->forward(r.observations.narrow(0, s, n), r.feedback.narrow(0, s, n), state);
+    auto out = net->forward(r.observations.narrow(0, s, n), r.feedback.narrow(0, s, n), detached(state));
     state = out.state;
-    parts.push_back(out.out);
+    step(s, n, out.out);
   }
+}
+
+// The whole sequence's output, no grad.
+torch::Tensor whole_pass(NmdNetwork& net, const MetaRlRollout& r, int64_t unroll) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> parts;
+  for_each_chunk(net, r, unroll, [&](int64_t, int64_t, const torch::Tensor& out) { parts.push_back(out); });
   return torch::cat(parts, 0);
 }
 
@@ -146,7 +147,7 @@ PpoReport train_ppo(MetaRlAgent& agent, MetaRlEnv& env, const PpoOptions& option
   for (int64_t it = 1; it <= options.iterations; ++it) {
     agent->train();
     const auto r = play_meta_rl(agent, env, false);
-    const int64_t T = r.rewards.size(0), B = r.rewards.size(1);
+    const int64_t B = r.rewards.size(1);
     PpoIteration log;
     log.iteration = it;
     log.mean_return = r.returns().mean().item<double>();
@@ -165,23 +166,19 @@ PpoReport train_ppo(MetaRlAgent& agent, MetaRlEnv& env, const PpoOptions& option
     std::vector<torch::Tensor> before;
     for (const auto& p : agent->policy_parameters()) before.push_back(p.detach().clone());
     for (int64_t epoch = 0; epoch < options.policy_epochs; ++epoch) {
-      std::vector<RecurrentState> state;
       double loss_sum = 0;
       int64_t chunks = 0;
-      for (int64_t s = 0; s < T; s += unroll) {
-        const int64_t n = std::min(unroll, T - s);
-        auto out = agent->policy->forward(r.observations.narrow(0, s, n), r.feedback.narrow(0, s, n), detached(state));
-        state = out.state;
-        const auto log_prob = gaussian_log_prob(r.actions.narrow(0, s, n), out.out, agent->log_std);
+      for_each_chunk(agent->policy, r, unroll, [&](int64_t s, int64_t n, const torch::Tensor& mean) {
+        const auto log_prob = gaussian_log_prob(r.actions.narrow(0, s, n), mean, agent->log_std);
         const auto ratio = torch::exp(log_prob - old_log_prob.narrow(0, s, n));
-        const auto kl = gaussian_kl(old_mean.narrow(0, s, n), old_log_std, out.out, agent->log_std).mean();
+        const auto kl = gaussian_kl(old_mean.narrow(0, s, n), old_log_std, mean, agent->log_std).mean();
         const auto loss = -(ratio * advantages.narrow(0, s, n)).mean() + beta * kl;
         policy_optimizer.zero_grad();
         loss.backward();
         policy_optimizer.step();
         loss_sum += loss.item<double>();
         ++chunks;
-      }
+      });
       log.policy_loss = loss_sum / chunks;
     }
     {
@@ -200,20 +197,16 @@ PpoReport train_ppo(MetaRlAgent& agent, MetaRlEnv& env, const PpoOptions& option
 
     // Value epochs.
     for (int64_t epoch = 0; epoch < options.value_epochs; ++epoch) {
-      std::vector<RecurrentState> state;
       double loss_sum = 0;
       int64_t chunks = 0;
-      for (int64_t s = 0; s < T; s += unroll) {
-        const int64_t n = std::min(unroll, T - s);
-        const auto v = value_of(agent->value, r.observations.narrow(0, s, n), r.feedback.narrow(0, s, n),
-                                detached(state), &state);
-        const auto loss = (v - targets.narrow(0, s, n)).pow(2).mean();
+      for_each_chunk(agent->value, r, unroll, [&](int64_t s, int64_t n, const torch::Tensor& out) {
+        const auto loss = (out.squeeze(-1) - targets.narrow(0, s, n)).pow(2).mean();
         value_optimizer.zero_grad();
         loss.backward();
         value_optimizer.step();
         loss_sum += loss.item<double>();
         ++chunks;
-      }
+      });
       log.value_loss = loss_sum / chunks;
     }
     log.log_std = agent->log_std.mean().item<double>();
