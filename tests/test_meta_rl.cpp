@@ -397,6 +397,16 @@ TEST(MetaRlCli, WritesARunFolderAndRefusesBadInput) {
   r = cli({"meta-rl", "--iterations", "1", "--episodes", "2", "--episode-length", "4", "--quiet", "--overwrite",
            "--out", out});
   EXPECT_EQ(r.code, 0) << r.err;
+  // The commands that read one sequence model refuse the actor-critic in one line, naming its
+  // report; report reads it.
+  for (const auto& command : {"eval", "vaa", "export"}) {
+    std::vector<std::string> args = {command, "--checkpoint", out};
+    if (std::string(command) == "export") args.insert(args.end(), {"--out", dir.path("agent.ncm")});
+    const auto read = cli(args);
+    EXPECT_NE(read.code, 0) << command;
+    EXPECT_NE(read.err.find("is a meta-RL run"), std::string::npos) << command << ": " << read.err;
+  }
+  EXPECT_EQ(cli({"report", out}).code, 0);
 
   auto refused = [&](std::vector<std::string> args, const std::string& fragment) {
     args.insert(args.begin(), "meta-rl");

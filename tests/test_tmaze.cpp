@@ -455,6 +455,143 @@ TEST(Tmaze, CommandWritesItsRunFolder) {
   EXPECT_NE(again.code, 0);
   EXPECT_NE(again.err.find("--overwrite"), std::string::npos) << again.err;
   EXPECT_NE(cli({"tmaze", "--length", "0", "--out", dir.path("x")}).code, 0);
+  // the trained agent's VAA on the maze's random-agent inputs, with its protocol
+  ASSERT_TRUE(report.contains("vaa")) << report.dump();
+  EXPECT_GT(report.at("vaa").at("vaa").get<double>(), 0.0);
+  EXPECT_LE(report.at("vaa").at("vaa").get<double>(), 1.0);
+  EXPECT_EQ(report.at("vaa").at("batches").get<int64_t>(), 10);
+  EXPECT_NE(r.out.find("VAA "), std::string::npos) << r.out;
+}
+
+// The signal maze (tasks/tmaze.h): the signal shows once, at its cell's first entry; a late
+// signal (within W cells of the junction) swaps the goal that pays, an early one does not.
+TEST(Tmaze, SignalMazeObservationsAndGoals) {
+  const int64_t L = 6;  // W = 3: late cells 3, 4, 5; early cells 1, 2
+  Tmaze maze(L, 0.0, TmazeVariant::signal);
+  EXPECT_EQ(maze.symbols(), 5);
+  EXPECT_EQ(drqn_inputs(TmazeVariant::signal), 10);
+  EXPECT_THROW(maze.reset(true), Error);      // the signal cell is required
+  EXPECT_THROW(maze.reset(true, 0), Error);   // 1..L-1
+  EXPECT_THROW(maze.reset(true, L), Error);
+  EXPECT_THROW(Tmaze(4, 0.0, TmazeVariant::signal), Error);  // L >= W + 2
+  EXPECT_THROW(Tmaze(6, 0.0, TmazeVariant::signal, 0), Error);
+  EXPECT_THROW(Tmaze(6).reset(true, 2), Error);  // the cue maze has no signal
+  EXPECT_THROW(tmaze_variant_from_name("signals"), Error);
+  EXPECT_EQ(tmaze_variant_from_name(tmaze_variant_name(TmazeVariant::signal)), TmazeVariant::signal);
+
+  // a late signal at cell 4: shown on the first entry only; the down goal pays for the up cue
+  EXPECT_EQ(maze.reset(true, 4), S::up_cue);
+  EXPECT_TRUE(!maze.rewarded_up());
+  for (int k = 1; k <= 3; ++k) EXPECT_EQ(maze.step(A::right).observation, S::corridor) << k;
+  EXPECT_EQ(maze.step(A::right).observation, S::signal);
+  EXPECT_EQ(maze.step(A::up).observation, S::corridor);    // a wall at the signal cell: not shown again
+  EXPECT_EQ(maze.step(A::left).observation, S::corridor);
+  EXPECT_EQ(maze.step(A::right).observation, S::corridor);  // re-entered: not shown again
+  maze.step(A::right);
+  EXPECT_EQ(maze.step(A::right).observation, S::junction);
+  auto s = maze.step(A::up);  // the cue's goal, swapped away
+  EXPECT_DOUBLE_EQ(s.reward, kTmazePenalty);
+  EXPECT_TRUE(s.terminal);
+  maze.reset(true, 4);
+  for (int k = 0; k < L; ++k) maze.step(A::right);
+  EXPECT_DOUBLE_EQ(maze.step(A::down).reward, kTmazeGoalReward);
+  // an early signal at cell 2: the cue's goal pays
+  maze.reset(false, 2);
+  EXPECT_FALSE(maze.rewarded_up());
+  maze.step(A::right);
+  EXPECT_EQ(maze.step(A::right).observation, S::signal);
+  for (int k = 2; k < L; ++k) maze.step(A::right);
+  EXPECT_DOUBLE_EQ(maze.step(A::down).reward, kTmazeGoalReward);
+
+  // drawn cells: late (3..5) or early (1..2), about half each, every cell drawn
+  std::mt19937_64 random(1);
+  std::map<int64_t, int> counts;
+  for (int k = 0; k < 6000; ++k) ++counts[maze.draw_signal_cell(random)];
+  ASSERT_EQ(counts.size(), 5u);
+  EXPECT_EQ(counts.begin()->first, 1);
+  EXPECT_EQ(counts.rbegin()->first, 5);
+  EXPECT_NEAR((counts[3] + counts[4] + counts[5]) / 6000.0, 0.5, 0.03);
+  EXPECT_NEAR(counts[1] / 6000.0, 0.25, 0.03);
+  EXPECT_NEAR(counts[4] / 6000.0, 1.0 / 6, 0.03);
+  std::mt19937_64 untouched(1), cue_draws(1);
+  EXPECT_EQ(Tmaze(6).draw_signal_cell(cue_draws), 0);  // the cue maze draws nothing
+  EXPECT_EQ(cue_draws(), untouched());
+  // the evaluation's cells: early 1, the middle one and L-W-1, then every late cell
+  EXPECT_EQ(Tmaze(10, 0.0, TmazeVariant::signal).evaluation_signal_cells(), (std::vector<int64_t>{1, 3, 6, 7, 8, 9}));
+  EXPECT_EQ(Tmaze(5, 0.0, TmazeVariant::signal).evaluation_signal_cells(), (std::vector<int64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(Tmaze(10).evaluation_signal_cells(), (std::vector<int64_t>{0}));
+}
+
+// Policies judged on the evaluation's episodes: one that combines the cue with a recent signal
+// is optimal at every length; one that keeps the signal forever fails the early signals, and
+// one that ignores it fails the late ones.
+TEST(Tmaze, SignalMazeNeedsTheCueAndARecentSignal) {
+  const int64_t W = kTmazeSignalWindow, width = drqn_inputs(TmazeVariant::signal);
+  // forget_after: steps after which the policy forgets the signal (-1: never)
+  const auto judged = [&](int64_t L, int64_t forget_after, bool use_signal) {
+    Tmaze maze(L, 0.0, TmazeVariant::signal);
+    std::mt19937_64 random(1);
+    std::vector<DrqnEpisode> played;
+    for (int64_t cell : maze.evaluation_signal_cells())
+      for (bool up : {true, false})
+        played.push_back(play_tmaze(maze, up, [&, forget_after, use_signal](const std::vector<float>& h) {
+          const int64_t t = static_cast<int64_t>(h.size()) / width - 1;
+          if (t < L) return A::right;
+          const bool cue_up = h[kTmazeActions + 1 + static_cast<int>(S::up_cue)] == 1.0f;
+          bool recent = false;
+          for (int64_t r = 0; r <= t; ++r)
+            if (h[static_cast<size_t>(r * width + kTmazeActions + 1 + static_cast<int>(S::signal))] == 1.0f)
+              recent = forget_after < 0 || t - r <= forget_after;
+          return (cue_up != (use_signal && recent)) ? A::up : A::down;
+        }, random, cell));
+    std::vector<const DrqnEpisode*> episodes;
+    for (const auto& e : played) episodes.push_back(&e);
+    return judge_tmaze(episodes, L);
+  };
+  for (int64_t L : {5, 10, 50, 200}) {
+    const auto right = judged(L, W, true);
+    EXPECT_TRUE(right.optimal) << L;
+    EXPECT_DOUBLE_EQ(right.success, 1.0) << L;
+    EXPECT_EQ(right.episodes, 2 * static_cast<int64_t>(Tmaze(L, 0.0, TmazeVariant::signal).evaluation_signal_cells().size()));
+    EXPECT_LT(judged(L, -1, true).success, 1.0) << L;   // latches the signal: early signals go wrong
+    EXPECT_LT(judged(L, W, false).success, 1.0) << L;   // ignores it: late signals go wrong
+  }
+}
+
+TEST(Tmaze, SignalMazeCommandWritesItsRunFolder) {
+  TempDir dir;
+  const auto run = dir.path("run");
+  const auto r = cli({"tmaze", "--maze", "signal", "--length", "5", "--eval-lengths", "5,10", "--episodes", "40",
+                      "--eval-every", "20", "--hidden", "8", "--vaa-batches", "2", "--vaa-settle", "100", "--quiet",
+                      "--threads", "1", "--out", run});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("result: signal T-maze L=5"), std::string::npos) << r.out;
+  const auto config = nlohmann::json::parse(read_file(run + "/config.json", "config"));
+  EXPECT_EQ(config.at("task").at("maze"), "signal");
+  EXPECT_EQ(config.at("task").at("signal_window").get<int64_t>(), 3);
+  EXPECT_EQ(config.at("model").at("input_size").get<int64_t>(), 10);
+  const auto report = nlohmann::json::parse(read_file(report_path(run), "report"));
+  EXPECT_EQ(report.at("test").at("generalisation").size(), 2u);
+  EXPECT_EQ(report.at("vaa").at("batches").get<int64_t>(), 2);
+  // `neurocell vaa` measures a T-maze agent on its own maze's inputs: the report's number
+  const auto vaa = cli({"vaa", "--checkpoint", run, "--vaa-batches", "2", "--vaa-settle", "100", "--quiet"});
+  ASSERT_EQ(vaa.code, 0) << vaa.err;
+  char expected[32];
+  std::snprintf(expected, sizeof expected, "VAA %.4f", report.at("vaa").at("vaa").get<double>());
+  EXPECT_EQ(vaa.out.rfind(expected, 0), 0u) << vaa.out;
+  EXPECT_NE(vaa.out.find("signal maze, L = 5"), std::string::npos) << vaa.out;
+  // the cue maze's config names no maze (its runs made before the signal maze still resume)
+  const auto cue = cli({"tmaze", "--length", "3", "--episodes", "10", "--eval-every", "10", "--hidden", "4",
+                        "--vaa-batches", "0", "--quiet", "--threads", "1", "--out", dir.path("cue")});
+  ASSERT_EQ(cue.code, 0) << cue.err;
+  EXPECT_FALSE(nlohmann::json::parse(read_file(dir.path("cue") + "/config.json", "config")).at("task").contains("maze"));
+  EXPECT_FALSE(nlohmann::json::parse(read_file(report_path(dir.path("cue")), "report")).contains("vaa"));
+  // refusals, one line each
+  const auto short_maze = cli({"tmaze", "--maze", "signal", "--length", "4", "--out", dir.path("x")});
+  EXPECT_NE(short_maze.code, 0);
+  EXPECT_NE(short_maze.err.find("L >= signal window + 2"), std::string::npos) << short_maze.err;
+  EXPECT_NE(cli({"tmaze", "--maze", "other", "--out", dir.path("y")}).code, 0);
+  EXPECT_NE(cli({"tmaze", "--maze", "signal", "--length", "6", "--signal-window", "0", "--out", dir.path("z")}).code, 0);
 }
 
 }  // namespace

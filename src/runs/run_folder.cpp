@@ -45,6 +45,9 @@ RunKind detect_run_kind(const std::string& dir) {
     for (auto kind : {RunKind::regression, RunKind::sequence_classification, RunKind::spiking, RunKind::tmaze,
                       RunKind::dataset})
       if (name == run_kind_name(kind)) return kind;
+    require(name != "meta-rl", "'" + dir + "' is a meta-RL run (neurocell meta-rl): its agent is an actor-critic, not one "
+                               "sequence model, so eval, export, run and the analyses do not read it; its evaluation on "
+                               "new tasks is in report.json (neurocell report " + dir + ")");
     throw Error("run config '" + config_path(dir) + "': unknown \"kind\" '" + name +
                 "' (regression, sequence-classification, spiking, tmaze or dataset)");
   }

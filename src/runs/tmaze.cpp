@@ -12,6 +12,19 @@
 
 namespace neurocell {
 
+namespace {
+
+// The maze: name, length, stochasticity, and for the signal maze its rules (the cue maze's
+// task is written as before the signal maze existed, so that its runs still resume).
+nlohmann::json task_json(const TmazeRunConfig& config) {
+  nlohmann::json task = {{"name", "tmaze"}, {"length", config.length}, {"stochasticity", config.drqn.stochasticity}};
+  if (config.drqn.maze == TmazeVariant::signal)
+    task.update({{"maze", tmaze_variant_name(config.drqn.maze)}, {"signal_window", config.drqn.signal_window}});
+  return task;
+}
+
+}  // namespace
+
 nlohmann::json to_json(const TmazeRunConfig& config) {
   // The protocol's options as it runs them (resolved); a protocol's config names only its own.
   const DrqnOptions o = config.drqn.resolved();
@@ -53,25 +66,33 @@ nlohmann::json to_json(const TmazeRunConfig& config) {
                  {"gradient_clip", 10.0},
                  {"target_every", *o.target_every}});
   }
-  return {{"kind", run_kind_name(RunKind::tmaze)},
-          {"model", to_json(config.model)},
-          {"task", {{"name", "tmaze"}, {"length", config.length}, {"stochasticity", o.stochasticity}}},
-          {"eval_lengths", config.eval_lengths},
-          {"warmup", analysis::to_json(config.warmup)},
-          {"drqn", drqn}};
+  nlohmann::json json = {{"kind", run_kind_name(RunKind::tmaze)},
+                         {"model", to_json(config.model)},
+                         {"task", task_json(config)},
+                         {"eval_lengths", config.eval_lengths},
+                         {"warmup", analysis::to_json(config.warmup)},
+                         {"drqn", drqn}};
+  // Written only where measured, so that the configs of runs made before it still resume.
+  if (config.vaa.batches > 0)
+    json["vaa"] = {{"samples", config.vaa.samples}, {"settle_steps", config.vaa.settle_steps},
+                   {"batches", config.vaa.batches}, {"seed", config.vaa.seed}, {"eps", config.vaa.eps}};
+  return json;
 }
 
 namespace runs {
 
 RunResult train(TmazeRunConfig config, const std::string& out_dir, ExistingRun existing) {
-  config.model.input_size = kDrqnInputs;
+  config.model.input_size = drqn_inputs(config.drqn.maze);
   config.model.output_size = kTmazeActions;
   config.model.validate();
   require(config.model.cell != "src", "the T-maze agent needs a regression cell (not src)");
   config.drqn.validate();
   config.drqn = config.drqn.resolved();
-  Tmaze check(config.length, config.drqn.stochasticity);  // validates the length
-  for (auto l : config.eval_lengths) Tmaze check_eval(l);
+  const Tmaze maze = config.drqn.maze_of_length(config.length);  // validates the length and the maze
+  for (auto l : config.eval_lengths) config.drqn.maze_of_length(l);
+  if (config.vaa.batches > 0) config.vaa.validate();
+  require(config.vaa.batches >= 0, "--vaa-batches must be >= 0 (0 = no VAA of the trained agent)");
+  const auto random_inputs = tmaze_random_inputs(config.length, config.drqn.maze, config.drqn.signal_window);
   RunWriter run(out_dir, existing);
   const int64_t threads = configure_threads(config.threads);
   torch::manual_seed(config.drqn.seed);
@@ -85,7 +106,7 @@ RunResult train(TmazeRunConfig config, const std::string& out_dir, ExistingRun e
   } else if (config.warmup.steps > 0) {
     const auto start = std::chrono::steady_clock::now();
     analysis::WarmupStep last;
-    analysis::warmup(q, tmaze_random_inputs(config.length), config.warmup, [&](const analysis::WarmupStep& s) {
+    analysis::warmup(q, random_inputs, config.warmup, [&](const analysis::WarmupStep& s) {
       last = s;
       metrics << nlohmann::json{{"phase", "warmup"}, {"step", s.step}, {"loss", s.loss}, {"vaa_star", s.vaa_star},
                                 {"settle_steps", s.settle_steps}}
@@ -104,7 +125,7 @@ RunResult train(TmazeRunConfig config, const std::string& out_dir, ExistingRun e
   std::string summary;
   std::mt19937_64 maze_draws(config.drqn.seed);  // the mazes' own draws where stochasticity > 0
   for (auto l : config.eval_lengths) {
-    const auto e = evaluate_tmaze(q, l, config.drqn.stochasticity, &maze_draws);
+    const auto e = evaluate_tmaze(q, l, maze, &maze_draws);
     generalisation.push_back({{"length", l},
                               {"success", e.success},
                               {"reached_goal", e.reached_goal},
@@ -114,12 +135,25 @@ RunResult train(TmazeRunConfig config, const std::string& out_dir, ExistingRun e
     std::snprintf(part, sizeof part, "%sL=%lld %.1f", summary.empty() ? "" : ", ", static_cast<long long>(l), e.success);
     summary += part;
   }
+  // The trained agent's reachable multistability on the maze's random-agent inputs (the
+  // training length's), as `neurocell vaa` measures a model on its task's inputs.
+  nlohmann::json vaa_json;
+  if (config.vaa.batches > 0) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto v = analysis::measure_vaa(q, random_inputs, config.vaa);
+    vaa_json = {{"vaa", v.vaa}, {"attractors", v.attractors}, {"samples", config.vaa.samples},
+                {"settle_steps", config.vaa.settle_steps}, {"batches", config.vaa.batches},
+                {"wall_time_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
+    char part[64];
+    std::snprintf(part, sizeof part, " | VAA %.3f (%.1f attractors)", v.vaa, v.attractors);
+    summary += part;
+  }
   double wall = report.wall_seconds;
   if (!warmup_summary.is_null()) wall += warmup_summary.at("wall_time_s").get<double>();
   nlohmann::json report_json = {{"kind", run_kind_name(RunKind::tmaze)},
                                            {"cell", config.model.cell},
                                            {"model", to_json(config.model)},
-                                           {"task", {{"name", "tmaze"}, {"length", config.length}}},
+                                           {"task", task_json(config)},
                                            {"parameters", parameter_count(*q)},
                                            {"episodes_done", report.episodes_done},
                                            {"updates", report.updates},
@@ -140,14 +174,16 @@ RunResult train(TmazeRunConfig config, const std::string& out_dir, ExistingRun e
                                            {"threads", threads},
                                            {"seed", config.drqn.seed}};
   if (!warmup_summary.is_null()) report_json["warmup"] = warmup_summary;
+  if (!vaa_json.is_null()) report_json["vaa"] = vaa_json;
   run.write_report(report_json);
   RunResult result;
   result.value = report.final_evaluation.success;
   result.report = report_json;
   result.text = strprintf(
-      "result: T-maze L=%lld greedy reached_goal %.1f, optimal %s (episode_optimality %s; return %.2f) | "
+      "result: %s L=%lld greedy reached_goal %.1f, optimal %s (episode_optimality %s; return %.2f) | "
       "generalisation %s | %s %lldx%lld DRQN (protocol %s), %lld episodes, %lld updates, %.1f s, run in %s\n",
-      static_cast<long long>(config.length), report.final_evaluation.reached_goal,
+      config.drqn.maze == TmazeVariant::signal ? "signal T-maze" : "T-maze", static_cast<long long>(config.length),
+      report.final_evaluation.reached_goal,
       report.final_evaluation.optimal ? "yes" : "no",
       report.episode_optimality >= 0 ? std::to_string(report.episode_optimality).c_str() : "never",
       report.final_evaluation.mean_return,

@@ -1,12 +1,15 @@
 #pragma once
 // T-maze runs (RunKind::tmaze, `neurocell tmaze`): a DRQN agent (train/drqn.h) with a recurrent Q-network of any cell
 // trained on the T-maze at one corridor length, then evaluated greedily at that length and at
-// longer ones (horizon generalisation, tasks.md). The run folder holds config.json (kind
-// "tmaze"), metrics.jsonl, model.safetensors and report.json.
+// longer ones (horizon generalisation, tasks.md), in the cue maze or the signal maze
+// (tasks/tmaze.h); the report also gives the trained agent's VAA on the maze's random-agent
+// inputs. The run folder holds config.json (kind "tmaze"), metrics.jsonl, model.safetensors and
+// report.json.
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "analysis/vaa.h"
 #include "analysis/warmup.h"
 #include "nn/model.h"
 #include "runs/run_folder.h"
@@ -20,6 +23,7 @@ struct TmazeRunConfig {
   std::vector<int64_t> eval_lengths = {10, 20, 50, 100};
   DrqnOptions drqn;
   analysis::WarmupOptions warmup;  // steps 0 = no warmup; inputs: random-policy episodes
+  analysis::VaaOptions vaa;        // of the trained agent; batches 0 = not measured
   int64_t threads = 1;
 };
 

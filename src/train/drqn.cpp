@@ -21,17 +21,18 @@ namespace {
 
 using Episode = DrqnEpisode;
 
-void append_input(std::vector<float>& inputs, int previous_action, double previous_reward, TmazeSymbol observation) {
-  float row[kDrqnInputs] = {};
-  if (previous_action >= 0) row[previous_action] = 1.0f;
-  row[kTmazeActions] = static_cast<float>(previous_reward);
-  row[kTmazeActions + 1 + static_cast<int>(observation)] = 1.0f;
-  inputs.insert(inputs.end(), row, row + kDrqnInputs);
+// One input row of `width` = drqn_inputs(maze): [one-hot previous action, previous reward, one-hot observation].
+void append_input(std::vector<float>& inputs, int64_t width, int previous_action, double previous_reward,
+                  TmazeSymbol observation) {
+  const size_t at = inputs.size();
+  inputs.resize(at + static_cast<size_t>(width), 0.0f);
+  if (previous_action >= 0) inputs[at + static_cast<size_t>(previous_action)] = 1.0f;
+  inputs[at + kTmazeActions] = static_cast<float>(previous_reward);
+  inputs[at + kTmazeActions + 1 + static_cast<size_t>(observation)] = 1.0f;
 }
 
-torch::Tensor last_input(const std::vector<float>& inputs) {
-  return torch::from_blob(const_cast<float*>(inputs.data() + inputs.size() - kDrqnInputs), {1, kDrqnInputs},
-                          torch::kFloat32)
+torch::Tensor last_input(const std::vector<float>& inputs, int64_t width) {
+  return torch::from_blob(const_cast<float*>(inputs.data() + inputs.size() - width), {1, width}, torch::kFloat32)
       .clone();
 }
 
@@ -47,7 +48,7 @@ TmazePolicy agent_policy(SequenceModel& q, double epsilon, TmazeAction (*explore
     torch::NoGradGuard no_grad;
     int action = 0;
     if (epsilon < 1.0) {
-      const auto values = q->step(last_input(history), *state);  // (1, actions)
+      const auto values = q->step(last_input(history, q->config.input_size), *state);  // (1, actions)
       action = static_cast<int>(values.argmax(1).item<int64_t>());
     }
     if (epsilon > 0 && std::uniform_real_distribution<double>(0.0, 1.0)(random) < epsilon)
@@ -82,15 +83,18 @@ double DrqnEpisode::total_return() const {
   return total;
 }
 
-DrqnEpisode play_tmaze(Tmaze& maze, bool goal_up, const TmazePolicy& policy, std::mt19937_64& random) {
+DrqnEpisode play_tmaze(Tmaze& maze, bool goal_up, const TmazePolicy& policy, std::mt19937_64& random,
+                       int64_t signal_cell) {
   Episode e;
-  append_input(e.inputs, -1, 0.0, maze.reset(goal_up));
+  e.width = drqn_inputs(maze.variant());
+  if (signal_cell < 0) signal_cell = maze.draw_signal_cell(random);  // the cue maze: 0, nothing drawn
+  append_input(e.inputs, e.width, -1, 0.0, maze.reset(goal_up, signal_cell));
   while (true) {
     const TmazeAction action = policy(e.inputs);
     const auto s = maze.step(action, random);
     e.actions.push_back(static_cast<int>(action));
     e.rewards.push_back(static_cast<float>(s.reward));
-    append_input(e.inputs, static_cast<int>(action), s.reward, s.observation);
+    append_input(e.inputs, e.width, static_cast<int>(action), s.reward, s.observation);
     if (s.terminal || s.timed_out) {
       e.terminal = s.terminal;
       return e;
@@ -98,22 +102,25 @@ DrqnEpisode play_tmaze(Tmaze& maze, bool goal_up, const TmazePolicy& policy, std
   }
 }
 
-TmazeEvaluation judge_tmaze(const DrqnEpisode& up, const DrqnEpisode& down, int64_t length) {
+TmazeEvaluation judge_tmaze(const std::vector<const DrqnEpisode*>& episodes, int64_t length) {
+  require(episodes.size() >= 2 && episodes.size() % 2 == 0, "judge_tmaze: the episodes come in (up, down) pairs");
   TmazeEvaluation result;
   bool optimal = true;
-  for (const DrqnEpisode* e : {&up, &down}) {
+  const double n = static_cast<double>(episodes.size());
+  for (const DrqnEpisode* e : episodes) {
     const double total = e->total_return();
-    result.mean_return += total / 2;
+    result.mean_return += total / n;
     result.reached_goal +=
-        (e->terminal && e->rewards.back() == static_cast<float>(kTmazeGoalReward)) ? 0.5 : 0.0;
+        (e->terminal && e->rewards.back() == static_cast<float>(kTmazeGoalReward)) ? 1.0 / n : 0.0;
     // agents.py:82-95: the whole return is the goal's 4 (no wall on the way) and the path the
-    // shortest one, L rights and the cued turn.
+    // shortest one, L rights and the turn to the goal that pays.
     optimal = optimal && total == kTmazeGoalReward && e->steps() == length + 1;
   }
   result.success = result.reached_goal;
   result.optimal = optimal;
-  result.steps_up = up.steps();
-  result.steps_down = down.steps();
+  result.steps_up = episodes[0]->steps();
+  result.steps_down = episodes[1]->steps();
+  result.episodes = static_cast<int64_t>(episodes.size());
   return result;
 }
 
@@ -137,8 +144,8 @@ DrqnTransition TransitionReplay::transition(int64_t i) const {
   const Slot& s = slot(i);
   const Episode& e = *s.episode;
   DrqnTransition t;
-  t.history.assign(e.inputs.begin(), e.inputs.begin() + (s.step + 1) * kDrqnInputs);
-  t.next_history.assign(e.inputs.begin(), e.inputs.begin() + (s.step + 2) * kDrqnInputs);
+  t.history.assign(e.inputs.begin(), e.inputs.begin() + (s.step + 1) * e.width);
+  t.next_history.assign(e.inputs.begin(), e.inputs.begin() + (s.step + 2) * e.width);
   t.action = e.actions[static_cast<size_t>(s.step)];
   t.reward = e.rewards[static_cast<size_t>(s.step)];
   t.terminal = e.terminal && s.step == e.steps() - 1;  // memory.py:95
@@ -170,27 +177,41 @@ DrqnProtocol drqn_protocol_from_name(const std::string& name) {
   throw Error("--protocol must be neurocell or warmup-paper (got '" + name + "')");
 }
 
-analysis::InputSampler tmaze_random_inputs(int64_t length) {
-  Tmaze check(length);  // validates
-  return [length](int64_t n, torch::Generator& generator) {
-    Tmaze maze(length);
-    const int64_t T = maze.horizon() + 1;
-    auto x = torch::zeros({T, n, kDrqnInputs});
+analysis::InputSampler tmaze_random_inputs(int64_t length, TmazeVariant variant, int64_t signal_window) {
+  Tmaze check(length, 0.0, variant, signal_window);  // validates
+  return [length, variant, signal_window](int64_t n, torch::Generator& generator) {
+    Tmaze maze(length, 0.0, variant, signal_window);
+    const int64_t T = maze.horizon() + 1, width = drqn_inputs(variant);
+    auto x = torch::zeros({T, n, width});
     auto xa = x.accessor<float, 3>();
     const auto goals = torch::randint(0, 2, {n}, generator, torch::kLong);
     const auto actions = torch::randint(0, kTmazeActions, {n, T}, generator, torch::kLong);
+    // The signal maze's cells, late or early with probability 1/2 (the cue maze draws nothing more).
+    torch::Tensor late, uniform;
+    if (variant == TmazeVariant::signal) {
+      late = torch::randint(0, 2, {n}, generator, torch::kLong);
+      uniform = torch::rand({n}, generator, torch::kFloat64);
+    }
     auto ga = goals.accessor<int64_t, 1>();
     auto aa = actions.accessor<int64_t, 2>();
     for (int64_t b = 0; b < n; ++b) {
+      int64_t cell = 0;
+      if (variant == TmazeVariant::signal) {
+        const int64_t first_late = length - signal_window;
+        const bool is_late = late[b].item<int64_t>() == 1;
+        const int64_t lo = is_late ? first_late : 1, count = is_late ? signal_window : first_late - 1;
+        cell = lo + std::min<int64_t>(count - 1, static_cast<int64_t>(uniform[b].item<double>() * count));
+      }
       std::vector<float> inputs;
-      append_input(inputs, -1, 0.0, maze.reset(ga[b] == 1));
+      append_input(inputs, width, -1, 0.0, maze.reset(ga[b] == 1, cell));
       for (int64_t t = 0; t + 1 < T; ++t) {
         const int action = static_cast<int>(aa[b][t]);
         const auto s = maze.step(static_cast<TmazeAction>(action));
-        append_input(inputs, action, s.reward, s.observation);
+        append_input(inputs, width, action, s.reward, s.observation);
         if (s.terminal || s.timed_out) break;
       }
-      for (size_t k = 0; k < inputs.size(); ++k) xa[static_cast<int64_t>(k) / kDrqnInputs][b][static_cast<int64_t>(k) % kDrqnInputs] = inputs[k];
+      for (size_t k = 0; k < inputs.size(); ++k)
+        xa[static_cast<int64_t>(k) / width][b][static_cast<int64_t>(k) % width] = inputs[k];
     }
     return x;
   };
@@ -254,13 +275,17 @@ void DrqnOptions::validate() const {
   require(*r.target_every >= 1, "--target-every must be >= 1");
 }
 
-TmazeEvaluation evaluate_tmaze(SequenceModel& q, int64_t length, double stochasticity, std::mt19937_64* random) {
-  Tmaze maze(length, stochasticity);
+TmazeEvaluation evaluate_tmaze(SequenceModel& q, int64_t length, const Tmaze& like, std::mt19937_64* random) {
+  Tmaze maze(length, like.stochasticity(), like.variant(), like.signal_window());
   std::mt19937_64 fixed(0);  // draws only where stochasticity > 0 and no generator is given
   std::mt19937_64& draws = random ? *random : fixed;
-  const auto up = play(q, maze, true, -1.0, draws);
-  const auto down = play(q, maze, false, -1.0, draws);
-  return judge_tmaze(up, down, length);
+  std::vector<DrqnEpisode> played;
+  for (int64_t cell : maze.evaluation_signal_cells())  // the cue maze: {0}
+    for (bool up : {true, false})
+      played.push_back(play_tmaze(maze, up, agent_policy(q, -1.0, uniform_action, draws), draws, cell));
+  std::vector<const DrqnEpisode*> episodes;
+  for (const auto& e : played) episodes.push_back(&e);
+  return judge_tmaze(episodes, length);
 }
 
 namespace {
@@ -292,7 +317,7 @@ void save_replay(const Episodes& replay, std::map<std::string, torch::Tensor>& e
   extra[prefix + "terminal"] = torch::tensor(std::vector<int64_t>(terminal.begin(), terminal.end()), torch::kInt64);
 }
 
-std::deque<Episode> load_replay(const std::map<std::string, torch::Tensor>& extra,
+std::deque<Episode> load_replay(const std::map<std::string, torch::Tensor>& extra, int64_t width,
                                 const std::string& prefix = "replay.") {
   const auto get = [&](const std::string& name) {
     const auto it = extra.find(name);
@@ -305,11 +330,12 @@ std::deque<Episode> load_replay(const std::map<std::string, torch::Tensor>& extr
   int64_t step_at = 0;
   for (int64_t i = 0; i < steps.numel(); ++i) {
     const int64_t n = steps[i].item<int64_t>();
-    require(n >= 0 && step_at + n <= actions.numel() && (step_at + i + n + 1) * kDrqnInputs <= inputs.numel(),
+    require(n >= 0 && step_at + n <= actions.numel() && (step_at + i + n + 1) * width <= inputs.numel(),
             "the resume checkpoint's replay is inconsistent (corrupt file?)");
     Episode e;
-    const float* in = inputs.data_ptr<float>() + (step_at + i) * kDrqnInputs;
-    e.inputs.assign(in, in + (n + 1) * kDrqnInputs);
+    e.width = width;
+    const float* in = inputs.data_ptr<float>() + (step_at + i) * width;
+    e.inputs.assign(in, in + (n + 1) * width);
     e.actions.assign(actions.data_ptr<int64_t>() + step_at, actions.data_ptr<int64_t>() + step_at + n);
     e.rewards.assign(rewards.data_ptr<float>() + step_at, rewards.data_ptr<float>() + step_at + n);
     e.terminal = terminal[i].item<int64_t>() != 0;
@@ -338,8 +364,8 @@ void save_transitions(const TransitionReplay& replay, TrainingState& s) {
   s.integers["replay_cursor"] = replay.cursor();
 }
 
-void load_transitions(const TrainingState& s, TransitionReplay& replay) {
-  auto episodes = load_replay(s.extra, "transitions.");
+void load_transitions(const TrainingState& s, int64_t width, TransitionReplay& replay) {
+  auto episodes = load_replay(s.extra, width, "transitions.");
   std::vector<std::shared_ptr<const Episode>> shared;
   for (auto& e : episodes) shared.push_back(std::make_shared<const Episode>(std::move(e)));
   const auto get = [&](const std::string& name) {
@@ -396,7 +422,8 @@ std::vector<RecurrentState> states_after_histories(SequenceModel& q, const Trans
   const int64_t n = static_cast<int64_t>(picked.size());
   int64_t longest = 0;
   for (auto i : picked) longest = std::max(longest, replay.slot(i).step + 1);
-  auto x = torch::zeros({longest, n, kDrqnInputs});  // zero-padded after each history's end
+  const int64_t width = q->config.input_size;
+  auto x = torch::zeros({longest, n, width});  // zero-padded after each history's end
   auto lengths = torch::zeros({n}, torch::kLong);
   auto xa = x.accessor<float, 3>();
   auto la = lengths.accessor<int64_t, 1>();
@@ -404,7 +431,7 @@ std::vector<RecurrentState> states_after_histories(SequenceModel& q, const Trans
     const auto& slot = replay.slot(picked[static_cast<size_t>(b)]);
     la[b] = slot.step + 1;
     for (int64_t t = 0; t <= slot.step; ++t)
-      for (int64_t k = 0; k < kDrqnInputs; ++k) xa[t][b][k] = slot.episode->inputs[static_cast<size_t>(t * kDrqnInputs + k)];
+      for (int64_t k = 0; k < width; ++k) xa[t][b][k] = slot.episode->inputs[static_cast<size_t>(t * width + k)];
   }
   return analysis::states_after_prefixes(q->stack->forward(x), lengths);
 }
@@ -419,7 +446,7 @@ std::pair<double, double> replay_vaa(SequenceModel& q, const TransitionReplay& r
   const auto stars = analysis::layer_vaa_star_from(q, start_star, WarmupPaperDrqn::vaa_settle_steps, generator);
   for (const auto& v : stars) star += v.item<double>() / static_cast<double>(stars.size());
   const auto start = states_after_histories(q, replay, replay.sample(WarmupPaperDrqn::vaa_samples, random));
-  const auto u = torch::randn({kDrqnInputs}, generator, torch::kFloat64).to(torch::kFloat32);
+  const auto u = torch::randn({q->config.input_size}, generator, torch::kFloat64).to(torch::kFloat32);
   const double vaa =
       analysis::vaa(analysis::join_states(analysis::settle(q, start, u, WarmupPaperDrqn::vaa_settle_steps)));
   return {star, vaa};
@@ -455,7 +482,8 @@ DrqnReport train_warmup_paper(SequenceModel& q, int64_t length, const DrqnOption
   using P = WarmupPaperDrqn;
   std::ostream* metrics = output.metrics;
   const auto start = std::chrono::steady_clock::now();
-  Tmaze maze(length, o.stochasticity);
+  Tmaze maze = o.maze_of_length(length);
+  const int64_t width = drqn_inputs(o.maze);
   std::mt19937_64 random(o.seed);
   std::bernoulli_distribution coin(0.5);
   // The constant inputs of the VAA measures: LibTorch's default generator, which the resume
@@ -484,7 +512,7 @@ DrqnReport train_warmup_paper(SequenceModel& q, int64_t length, const DrqnOption
     loss_count = resumed->integer("loss_count");
     return_sum = resumed->real("return_sum");
     loss_sum = resumed->real("loss_sum");
-    load_transitions(*resumed, replay);
+    load_transitions(*resumed, width, replay);
     restore_agent_extras(*resumed, random, target);
   } else {
     // reinforcement.py:50-51: the replay filled to capacity by epsilon = 1 episodes (the last
@@ -507,7 +535,7 @@ DrqnReport train_warmup_paper(SequenceModel& q, int64_t length, const DrqnOption
     // reinforcement.py:64-89: evaluate before the episode is played (episode 0: the untrained agent).
     if (episode % o.eval_every == 0 || episode == o.episodes) {
       const auto rollouts = rollout_returns(q, maze, P::rollouts, random);
-      const auto evaluation = evaluate_tmaze(q, length, o.stochasticity, &random);
+      const auto evaluation = evaluate_tmaze(q, length, maze, &random);
       if (evaluation.optimal && report.episode_optimality < 0) report.episode_optimality = episode;
       const auto [vaa_star, vaa] = replay_vaa(q, replay, random, generator);
       if (metrics)
@@ -550,7 +578,7 @@ DrqnReport train_warmup_paper(SequenceModel& q, int64_t length, const DrqnOption
       const auto picked = replay.sample(B, random);
       int64_t T = 0;  // rows of the longest next history
       for (auto i : picked) T = std::max(T, replay.slot(i).step + 2);
-      auto x = torch::zeros({T, B, kDrqnInputs});  // next histories x_0..x_{t+1}, zero-padded
+      auto x = torch::zeros({T, B, width});  // next histories x_0..x_{t+1}, zero-padded
       auto last = torch::zeros({B}, torch::kLong);  // t: the history's last step
       auto actions = torch::zeros({B, 1}, torch::kLong);
       auto rewards = torch::zeros({B});
@@ -565,7 +593,7 @@ DrqnReport train_warmup_paper(SequenceModel& q, int64_t length, const DrqnOption
         const Episode& e = *slot.episode;
         const int64_t t = slot.step;
         for (int64_t r = 0; r <= t + 1; ++r)
-          for (int64_t k = 0; k < kDrqnInputs; ++k) xa[r][b][k] = e.inputs[static_cast<size_t>(r * kDrqnInputs + k)];
+          for (int64_t k = 0; k < width; ++k) xa[r][b][k] = e.inputs[static_cast<size_t>(r * width + k)];
         la[b] = t;
         aa[b][0] = e.actions[static_cast<size_t>(t)];
         ra[b] = e.rewards[static_cast<size_t>(t)];
@@ -593,7 +621,7 @@ DrqnReport train_warmup_paper(SequenceModel& q, int64_t length, const DrqnOption
     checkpoints.after_update(episode + 1, o.episodes, (episode + 1) % o.eval_every == 0, fill);
   }
   progress.finish();
-  report.final_evaluation = evaluate_tmaze(q, length, o.stochasticity, &random);
+  report.final_evaluation = evaluate_tmaze(q, length, maze, &random);
   report.solved = report.final_evaluation.success == 1.0;
   report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
@@ -603,7 +631,8 @@ DrqnReport train_warmup_paper(SequenceModel& q, int64_t length, const DrqnOption
 DrqnReport train_neurocell(SequenceModel& q, int64_t length, const DrqnOptions& o, const TrainOutput& output) {
   std::ostream* metrics = output.metrics;
   const auto start = std::chrono::steady_clock::now();
-  Tmaze maze(length, o.stochasticity);
+  Tmaze maze = o.maze_of_length(length);
+  const int64_t width = drqn_inputs(o.maze);
   std::mt19937_64 random(o.seed);
   std::bernoulli_distribution coin(0.5);
   SequenceModel target(q->config);
@@ -627,7 +656,7 @@ DrqnReport train_neurocell(SequenceModel& q, int64_t length, const DrqnOptions& 
     loss_sum = resumed->real("loss_sum");
     // absent from the checkpoints of runs started before the optimality criterion was logged
     if (resumed->integers.count("episode_optimality")) report.episode_optimality = resumed->integer("episode_optimality");
-    replay = load_replay(resumed->extra);
+    replay = load_replay(resumed->extra, width);
     restore_agent_extras(*resumed, random, target);
   }
   const auto fill = [&](TrainingState& s) {
@@ -661,7 +690,7 @@ DrqnReport train_neurocell(SequenceModel& q, int64_t length, const DrqnOptions& 
           longest = std::max(longest, batch.back()->steps());
         }
         const int64_t B = *o.batch_episodes, T = longest;
-        auto x = torch::zeros({T + 1, B, kDrqnInputs});
+        auto x = torch::zeros({T + 1, B, width});
         auto actions = torch::zeros({T, B, 1}, torch::kLong);
         auto rewards = torch::zeros({T, B});
         auto mask = torch::zeros({T, B});
@@ -674,7 +703,7 @@ DrqnReport train_neurocell(SequenceModel& q, int64_t length, const DrqnOptions& 
         for (int64_t b = 0; b < B; ++b) {
           const Episode& e = *batch[b];
           for (int64_t t = 0; t <= e.steps(); ++t)
-            for (int64_t k = 0; k < kDrqnInputs; ++k) xa[t][b][k] = e.inputs[t * kDrqnInputs + k];
+            for (int64_t k = 0; k < width; ++k) xa[t][b][k] = e.inputs[t * width + k];
           for (int64_t t = 0; t < e.steps(); ++t) {
             aa[t][b][0] = e.actions[t];
             ra[t][b] = e.rewards[t];
@@ -711,7 +740,7 @@ DrqnReport train_neurocell(SequenceModel& q, int64_t length, const DrqnOptions& 
 
     const bool evaluate = episode % o.eval_every == 0 || episode == o.episodes;
     if (evaluate) {
-      const auto evaluation = evaluate_tmaze(q, length, o.stochasticity, &random);
+      const auto evaluation = evaluate_tmaze(q, length, maze, &random);
       if (evaluation.optimal && report.episode_optimality < 0) report.episode_optimality = episode;
       if (metrics)
         *metrics << nlohmann::json{{"episode", episode},
@@ -734,7 +763,7 @@ DrqnReport train_neurocell(SequenceModel& q, int64_t length, const DrqnOptions& 
     checkpoints.after_update(episode, o.episodes, evaluate, fill);
   }
   progress.finish();
-  report.final_evaluation = evaluate_tmaze(q, length, o.stochasticity, &random);
+  report.final_evaluation = evaluate_tmaze(q, length, maze, &random);
   report.solved = report.final_evaluation.success == 1.0;
   report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
@@ -744,9 +773,9 @@ DrqnReport train_neurocell(SequenceModel& q, int64_t length, const DrqnOptions& 
 
 DrqnReport train_drqn(SequenceModel& q, int64_t length, const DrqnOptions& options, const TrainOutput& output) {
   options.validate();
-  require(q->config.input_size == kDrqnInputs && q->config.output_size == kTmazeActions,
-          "the Q-network must read " + std::to_string(kDrqnInputs) + " inputs and give " +
-              std::to_string(kTmazeActions) + " values");
+  require(q->config.input_size == drqn_inputs(options.maze) && q->config.output_size == kTmazeActions,
+          "the Q-network must read " + std::to_string(drqn_inputs(options.maze)) + " inputs (the " +
+              tmaze_variant_name(options.maze) + " maze) and give " + std::to_string(kTmazeActions) + " values");
   const DrqnOptions o = options.resolved();
   DrqnReport report = o.protocol == DrqnProtocol::warmup_paper ? train_warmup_paper(q, length, o, output)
                                                                 : train_neurocell(q, length, o, output);

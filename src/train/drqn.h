@@ -39,7 +39,9 @@
 
 namespace neurocell {
 
-constexpr int64_t kDrqnInputs = kTmazeActions + 1 + kTmazeSymbols;  // 9
+constexpr int64_t kDrqnInputs = kTmazeActions + 1 + kTmazeSymbols;  // 9 (the cue maze)
+// The Q-network's input width in a maze: 9 in the cue maze, 10 in the signal maze.
+inline int64_t drqn_inputs(TmazeVariant variant) { return kTmazeActions + 1 + tmaze_symbols(variant); }
 
 enum class DrqnProtocol { neurocell, warmup_paper };
 std::string drqn_protocol_name(DrqnProtocol protocol);        // "neurocell" | "warmup-paper"
@@ -59,6 +61,8 @@ struct DrqnOptions {
   double learning_rate = 1e-3;      // Adam, both protocols (the authors' --learning-rate 1e-3)
   int64_t eval_every = 0;           // episodes between greedy evaluations; 0 = 100 (neurocell), 20 (warmup-paper)
   double stochasticity = 0.0;       // lambda of the maze (tasks/tmaze.h), both protocols
+  TmazeVariant maze = TmazeVariant::cue;        // the maze's rules (tasks/tmaze.h), both protocols
+  int64_t signal_window = kTmazeSignalWindow;   // W of the signal maze
   bool stop_when_solved = false;    // stop at the first evaluation that solves the maze (warmup-paper: optimal)
   uint64_t seed = 1;
   int64_t checkpoint_every = 0;     // resume checkpoint every N episodes (0 = at every evaluation)
@@ -78,24 +82,33 @@ struct DrqnOptions {
   // protocol's own optional fields); validate() first.
   DrqnOptions resolved() const;
   void validate() const;  // also refuses an option the protocol cannot honour
+  Tmaze maze_of_length(int64_t length) const { return Tmaze(length, stochasticity, maze, signal_window); }
 };
 
-// The greedy agent's two episodes (one per cue) judged by both criteria.
+// The greedy agent's episodes (one per cue; in the signal maze one per cue and evaluation
+// signal cell, Tmaze::evaluation_signal_cells) judged by both criteria.
 struct TmazeEvaluation {
   double success = 0;      // = reached_goal (the name neurocell's reports have always used)
-  double reached_goal = 0; // fraction of the two cues whose greedy episode ends at the cued goal, any path
-  bool optimal = false;    // the warmup paper's (agents.py:82-95): return 4 in exactly L + 1 transitions, both cues
-  double mean_return = 0;  // undiscounted, over the two episodes
-  int64_t steps_up = 0, steps_down = 0;  // transitions of each cue's episode
+  double reached_goal = 0; // fraction of the episodes that end at the goal that pays, any path
+  bool optimal = false;    // the warmup paper's (agents.py:82-95): return 4 in exactly L + 1 transitions, every episode
+  double mean_return = 0;  // undiscounted, over the episodes
+  int64_t steps_up = 0, steps_down = 0;  // transitions of the first up-cue and down-cue episodes
+  int64_t episodes = 0;
 };
-// The greedy agent (no exploration) at corridor length `length`, one episode per cue; random:
-// the maze's draws where stochasticity > 0 (unused otherwise; null: a fixed seed).
-TmazeEvaluation evaluate_tmaze(SequenceModel& q_network, int64_t length, double stochasticity = 0.0,
+// The greedy agent (no exploration) at corridor length `length` in the maze `like` describes
+// (its rules and stochasticity; its length is not used); random: the maze's draws where
+// stochasticity > 0 (unused otherwise; null: a fixed seed).
+TmazeEvaluation evaluate_tmaze(SequenceModel& q_network, int64_t length, const Tmaze& like,
                                std::mt19937_64* random = nullptr);
+inline TmazeEvaluation evaluate_tmaze(SequenceModel& q_network, int64_t length, double stochasticity = 0.0,
+                                      std::mt19937_64* random = nullptr) {
+  return evaluate_tmaze(q_network, length, Tmaze(length, stochasticity), random);
+}
 
-// One played episode: inputs x_0..x_n ((n + 1) rows of kDrqnInputs, row-major), the n actions
+// One played episode: inputs x_0..x_n ((n + 1) rows of `width`, row-major), the n actions
 // and rewards, and whether it ended in a goal (false: cut by the horizon).
 struct DrqnEpisode {
+  int64_t width = kDrqnInputs;  // drqn_inputs of the maze it was played in
   std::vector<float> inputs;
   std::vector<int64_t> actions;
   std::vector<float> rewards;
@@ -105,12 +118,17 @@ struct DrqnEpisode {
 };
 
 // Plays one episode in `maze` with the cue `goal_up`: policy(history) gives the action from
-// the inputs so far (t + 1 rows of kDrqnInputs); random feeds the maze's stochasticity.
+// the inputs so far (t + 1 rows of the width); random feeds the maze's stochasticity and, in
+// the signal maze with signal_cell < 0, draws the signal cell first (Tmaze::draw_signal_cell).
 using TmazePolicy = std::function<TmazeAction(const std::vector<float>& history)>;
-DrqnEpisode play_tmaze(Tmaze& maze, bool goal_up, const TmazePolicy& policy, std::mt19937_64& random);
+DrqnEpisode play_tmaze(Tmaze& maze, bool goal_up, const TmazePolicy& policy, std::mt19937_64& random,
+                       int64_t signal_cell = -1);
 
-// Both criteria from one greedy episode per cue at corridor length `length`.
-TmazeEvaluation judge_tmaze(const DrqnEpisode& up, const DrqnEpisode& down, int64_t length);
+// Both criteria from greedy episodes at corridor length `length` (the cue maze: one per cue).
+TmazeEvaluation judge_tmaze(const std::vector<const DrqnEpisode*>& episodes, int64_t length);
+inline TmazeEvaluation judge_tmaze(const DrqnEpisode& up, const DrqnEpisode& down, int64_t length) {
+  return judge_tmaze({&up, &down}, length);
+}
 
 // One transition of the warmup paper's replay (memory.py:76-98): step t of an episode.
 struct DrqnTransition {
@@ -162,10 +180,12 @@ struct DrqnReport {
 
 // Input sequences for warmup and VAA (multistability.md) from the T-maze: n episodes of a
 // uniformly random policy at corridor length `length`, as the agent would read them,
-// zero-padded after an episode's end to the horizon + 1 steps: (3L, n, kDrqnInputs).
-analysis::InputSampler tmaze_random_inputs(int64_t length);
+// zero-padded after an episode's end to the horizon + 1 steps: (3L, n, drqn_inputs). In the
+// signal maze each episode's signal cell is drawn as in training (late or early, 1/2 each).
+analysis::InputSampler tmaze_random_inputs(int64_t length, TmazeVariant variant = TmazeVariant::cue,
+                                           int64_t signal_window = kTmazeSignalWindow);
 
-// Trains q_network (input kDrqnInputs, output kTmazeActions) at corridor length `length`;
+// Trains q_network (input drqn_inputs(options.maze), output kTmazeActions) at corridor length `length`;
 // writes one JSON line per evaluation to output.metrics, and resume checkpoints as the
 // supervised loops do (train/resume.h; here an "update" of checkpoint_every is an episode):
 // the target network, the replay and the std::mt19937_64 are in them, so a resumed run ends

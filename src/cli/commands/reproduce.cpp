@@ -203,6 +203,10 @@ struct Row {
   std::vector<double> values, walls;
   std::vector<int64_t> seeds;
   std::map<int64_t, std::vector<double>> generalisation;  // T-maze: success per evaluation length
+  // T-maze: runs that solved the training length, and of those the ones still solving the
+  // longest evaluated length; the trained agents' VAA (report.json "vaa", where measured).
+  int64_t solved = 0, kept = 0;
+  std::vector<double> vaas;
 };
 
 void write_results(const Suite& suite, const std::vector<Run>& runs, const std::string& out, const std::string& budget) {
@@ -240,9 +244,23 @@ void write_results(const Suite& suite, const std::vector<Run>& runs, const std::
         const double wall = report.value("wall_time_s", NAN);
         row.values.push_back(value);
         row.walls.push_back(wall);
-        if (report.at("test").contains("generalisation"))
-          for (const auto& g : report.at("test").at("generalisation"))
-            row.generalisation[g.at("length").get<int64_t>()].push_back(g.at("success").get<double>());
+        if (report.at("test").contains("generalisation")) {
+          const auto& gs = report.at("test").at("generalisation");
+          const int64_t trained = report.at("task").at("length").get<int64_t>();
+          bool solved = false;
+          int64_t longest = 0;
+          double at_longest = 0;
+          for (const auto& g : gs) {
+            const int64_t length = g.at("length").get<int64_t>();
+            const double success = g.at("success").get<double>();
+            row.generalisation[length].push_back(success);
+            if (length == trained) solved = success == 1.0;
+            if (length > longest) longest = length, at_longest = success;
+          }
+          row.solved += solved ? 1 : 0;
+          row.kept += solved && at_longest == 1.0 ? 1 : 0;
+          if (report.contains("vaa")) row.vaas.push_back(report.at("vaa").at("vaa").get<double>());
+        }
         row.seeds.push_back(r.seed);
         exp["runs"].push_back({{"variant", row.variant}, {"seed", r.seed}, {"dir", r.dir}, {x.metric, value},
                                {"wall_time_s", wall}, {"command", shell_line("neurocell", r.argv)}});
@@ -277,7 +295,17 @@ void write_results(const Suite& suite, const std::vector<Run>& runs, const std::
         for (double g : successes) total += g;
         generalisation.push_back({{"length", length}, {"mean_success", total / successes.size()}});
       }
-      if (!row.generalisation.empty()) exp["generalisation"][row.variant] = generalisation;
+      if (!row.generalisation.empty()) {
+        exp["generalisation"][row.variant] = generalisation;
+        nlohmann::json horizon = {{"solved_at_training_length", row.solved}, {"still_at_longest", row.kept}};
+        if (!row.vaas.empty()) {
+          double vaa = 0;
+          for (double value : row.vaas) vaa += value / static_cast<double>(row.vaas.size());
+          horizon["mean_vaa"] = vaa;
+          horizon["vaa"] = row.vaas;
+        }
+        exp["horizon"][row.variant] = horizon;
+      }
       bars << v << " \"" << row.variant << "\" " << mean << " " << lo << " " << hi << "\n";
       exp["summary"].push_back({{"variant", row.variant}, {"seeds_done", row.values.size()},
                                 {"seeds_planned", x.seeds.size()}, {"mean", mean}, {"min", lo}, {"max", hi},
@@ -287,8 +315,8 @@ void write_results(const Suite& suite, const std::vector<Run>& runs, const std::
       md << "\nHorizon generalisation (mean greedy success over the seeds, per corridor length):\n\n| variant |";
       const auto& any = exp["generalisation"].begin().value();
       for (const auto& g : any) md << " L = " << g.at("length").get<int64_t>() << " |";
-      md << "\n|---|";
-      for (size_t k = 0; k < any.size(); ++k) md << "---|";
+      md << " solved at training L | of those, solved at the longest | VAA (mean over seeds) |\n|---|";
+      for (size_t k = 0; k < any.size() + 3; ++k) md << "---|";
       md << "\n";
       for (auto it = exp["generalisation"].begin(); it != exp["generalisation"].end(); ++it) {
         md << "| " << it.key() << " |";
@@ -296,6 +324,17 @@ void write_results(const Suite& suite, const std::vector<Run>& runs, const std::
           char cell[32];
           std::snprintf(cell, sizeof cell, " %.2f |", g.at("mean_success").get<double>());
           md << cell;
+        }
+        const auto& h = exp["horizon"][it.key()];
+        char cell[96];
+        std::snprintf(cell, sizeof cell, " %lld | %lld |", static_cast<long long>(h.at("solved_at_training_length").get<int64_t>()),
+                      static_cast<long long>(h.at("still_at_longest").get<int64_t>()));
+        md << cell;
+        if (h.contains("mean_vaa")) {
+          std::snprintf(cell, sizeof cell, " %.3f |", h.at("mean_vaa").get<double>());
+          md << cell;
+        } else {
+          md << " - |";
         }
         md << "\n";
       }
@@ -449,7 +488,7 @@ void register_reproduce(CLI::App& app) {
   auto& o = *options;
   auto* reproduce = app.add_subcommand(
       "reproduce", "Run a paper's suite of experiments (configs/suites/NAME.json), resumable, then its table and pictures");
-  reproduce->add_option("suite", o.suite, "Suite: bistable | warmup | mru | src");
+  reproduce->add_option("suite", o.suite, "Suite: a file name of configs/suites without .json (bistable, warmup, mru, src, horizon, nmd)");
   reproduce->add_option("--suite-file", o.suite_file, "A suite file instead of a name");
   reproduce->add_flag("--quick", o.quick, "The suite's small budgets (a smoke test in minutes)");
   reproduce->add_flag("--paper", o.paper,

@@ -11,7 +11,7 @@ namespace {
 
 struct TmazeCommand {
   TmazeRunConfig config;
-  std::string out_dir, protocol = "neurocell";
+  std::string out_dir, protocol = "neurocell", maze = "cue";
   bool overwrite = false, resume = false, quiet = false;
   // Options of one protocol only: set in the config only when given, so that the other
   // protocol can refuse them (DrqnOptions::validate).
@@ -39,6 +39,13 @@ void register_tmaze(CLI::App& app) {
                     "per gate, zero biases; LSTM forget bias 1)")
       ->check(CLI::IsMember({"torch", "keras"}))->capture_default_str();
   tmaze->add_flag("--double", o.config.model.double_layer, "Double layers");
+  tmaze->add_option("--maze", o.maze,
+                    "cue (the warmup paper's T-maze) or signal (the cue plus a one-step signal in the corridor; a "
+                    "signal within --signal-window cells of the junction swaps the goal that pays; docs/tasks.md)")
+      ->check(CLI::IsMember({"cue", "signal"}))->capture_default_str();
+  tmaze->add_option("--signal-window", o.config.drqn.signal_window,
+                    "signal maze: W, a signal this close to the junction swaps the goal (L >= W + 2)")
+      ->capture_default_str();
   tmaze->add_option("--length", o.config.length, "Corridor length L for training")->capture_default_str();
   tmaze->add_option("--eval-lengths", o.config.eval_lengths, "Lengths of the greedy evaluation after training")
       ->delimiter(',')->capture_default_str();
@@ -76,6 +83,7 @@ void register_tmaze(CLI::App& app) {
       ->capture_default_str();
   tmaze->add_option("--warmup-max-settle", o.config.warmup.max_settle, "Warmup: longest settling horizon")
       ->capture_default_str();
+  add_vaa_options(tmaze, o.config.vaa);  // the trained agent's VAA, in report.json (--vaa-batches 0: none)
   tmaze->add_option("--threads", o.config.threads, "CPU threads (0 = every core)")->capture_default_str();
   tmaze->add_option("--out", o.out_dir, "Run folder to write")->required();
   tmaze->add_flag("--overwrite", o.overwrite, "Replace a run already in --out (its files are removed first)");
@@ -89,6 +97,7 @@ void register_tmaze(CLI::App& app) {
     require(!(o.overwrite && o.resume), "--overwrite and --resume exclude each other: replace the run, or continue it");
     o.config.drqn.progress = !o.quiet;
     o.config.drqn.protocol = drqn_protocol_from_name(o.protocol);
+    o.config.drqn.maze = tmaze_variant_from_name(o.maze);
     if (o.batch_episodes_flag->count()) o.config.drqn.batch_episodes = o.batch_episodes;
     if (o.target_every_flag->count()) o.config.drqn.target_every = o.target_every;
     if (o.epsilon_decay_flag->count()) o.config.drqn.epsilon_decay = o.epsilon_decay;

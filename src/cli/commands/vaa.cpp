@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "runs/config_json.h"
 #include "runs/runs.h"
 #include "core/progress.h"
 
@@ -20,7 +21,31 @@ struct VaaCommand {
   bool quiet = false;
 };
 
+// A T-maze agent: its Q-network on the random-agent inputs of its own maze (train/drqn.h), as
+// `neurocell tmaze` measures it at the end of training.
+void command_vaa_tmaze(const std::string& dir, const analysis::VaaOptions& options) {
+  const auto config = read_run_config_json(dir);
+  const auto& task = config.at("task");
+  const int64_t length = task.at("length").get<int64_t>();
+  const auto maze = tmaze_variant_from_name(task.value("maze", std::string("cue")));
+  const int64_t window = task.value("signal_window", kTmazeSignalWindow);
+  auto model = load_sequence_model_of_run(dir);
+  const auto start = std::chrono::steady_clock::now();
+  const auto result = analysis::measure_vaa(model, tmaze_random_inputs(length, maze, window), options);
+  std::printf("VAA %.4f (%.1f distinct attractors among %lld samples per batch; %lld batches, %lld settling steps, "
+              "%.1f s) | %s %lldx%lld T-maze agent (%s maze, L = %lld), inputs of a random agent\n",
+              result.vaa, result.attractors, static_cast<long long>(options.samples),
+              static_cast<long long>(options.batches), static_cast<long long>(options.settle_steps),
+              training::seconds_since(start), model->config.cell.c_str(), static_cast<long long>(model->config.layers),
+              static_cast<long long>(model->config.hidden_size), tmaze_variant_name(maze).c_str(),
+              static_cast<long long>(length));
+}
+
 void command_vaa(const std::string& dir, const TaskConfig* task_override, const analysis::VaaOptions& options) {
+  if (detect_run_kind(dir) == RunKind::tmaze) {
+    require(!task_override, "--task: a T-maze run is measured on its own maze's inputs");
+    return command_vaa_tmaze(dir, options);
+  }
   auto run = load_run(dir);
   const auto task_config = task_override ? *task_override : run.config.task;
   const auto task = make_task(task_config);
