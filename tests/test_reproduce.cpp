@@ -59,6 +59,14 @@ TEST_F(Reproduce, RunsResumesAndWritesTheTable) {
   const auto json = nlohmann::json::parse(read_file(out + "/results.json", "results"));
   ASSERT_EQ(json.at("experiments").size(), 2u);
   EXPECT_EQ(json.at("experiments")[0].at("runs").size(), 4u);
+  // The T-maze's horizon counts and VAA are the run's report's.
+  const auto maze = nlohmann::json::parse(read_file(report_path(out + "/maze/gru-agent-s3"), "report"));
+  const auto& horizon = json.at("experiments")[1].at("horizon").at("gru-agent");
+  const auto& at_l = maze.at("test").at("generalisation")[0];
+  EXPECT_EQ(horizon.at("solved_at_training_length").get<int64_t>(), at_l.at("success").get<double>() == 1.0 ? 1 : 0);
+  EXPECT_EQ(horizon.at("optimal_at_training_length").get<int64_t>(), at_l.at("optimal").get<bool>() ? 1 : 0);
+  EXPECT_DOUBLE_EQ(horizon.at("mean_vaa").get<double>(), maze.at("vaa").at("vaa").get<double>());
+  EXPECT_NE(md.find("VAA (mean over seeds)"), std::string::npos) << md;
 
   // Again: nothing to run, the finished runs untouched.
   const auto stamp = std::filesystem::last_write_time(report_path(out + "/copy/gru-s1"));
@@ -81,8 +89,8 @@ TEST_F(Reproduce, RunsResumesAndWritesTheTable) {
   const auto rerun = cli({"reproduce", "--suite-file", dir.path("tiny.json"), "--out", out});
   ASSERT_EQ(rerun.code, 0) << rerun.err;
   EXPECT_NE(rerun.out.find("4 done, 1 to run now"), std::string::npos) << rerun.out;
-  const auto maze = nlohmann::json::parse(read_file(report_path(out + "/maze/gru-agent-s3"), "report"));
-  EXPECT_EQ(maze.at("episodes_done").get<int64_t>(), 30);
+  const auto maze_report = nlohmann::json::parse(read_file(report_path(out + "/maze/gru-agent-s3"), "report"));
+  EXPECT_EQ(maze_report.at("episodes_done").get<int64_t>(), 30);
 }
 
 TEST_F(Reproduce, QuickListOnlyAndSlurm) {

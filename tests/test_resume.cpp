@@ -347,6 +347,30 @@ TEST(DrqnResume, AWarmupPaperAgentEndsBitIdentical) {
   EXPECT_EQ(killed, reference);
 }
 
+TEST(Resume, AMetaRlAgentEndsBitIdentical) {
+  // PPO: the agent, both Adam optimisers (policy and value), beta, LibTorch's generator (the
+  // action noise) and the environment's std::mt19937_64 (the tasks) are in the checkpoint.
+  TempDir dir;
+  const auto args = [&](const std::string& out) {
+    return std::vector<std::string>{"meta-rl", "--env", "moving-target", "--iterations", "120", "--episodes", "4",
+                                    "--episode-length", "30", "--unroll", "10", "--policy-epochs", "2",
+                                    "--value-epochs", "1", "--eval-episodes", "4", "--checkpoint-every", "3",
+                                    "--threads", "1", "--quiet", "--out", out};
+  };
+  run_reference_and_killed_resumed(args, dir, 300);
+  const auto numbers = [](const std::string& d) {
+    const auto r = nlohmann::json::parse(read_file(report_path(d), "report"));
+    return nlohmann::json{{"iterations", r.at("iterations")}, {"reverts", r.at("reverts")}, {"train", r.at("train")},
+                          {"test", r.at("test")}, {"test_sampled", r.at("test_sampled")},
+                          {"resumed", r.at("resumed_from") != 0}};
+  };
+  auto killed = numbers(dir.path("killed")), reference = numbers(dir.path("reference"));
+  EXPECT_TRUE(killed.at("resumed").get<bool>()) << "the resumed run did not start from a checkpoint";
+  killed.erase("resumed");
+  reference.erase("resumed");
+  EXPECT_EQ(killed, reference);
+}
+
 // The test metric of every run of a results.json (dir names differ between two --out).
 std::vector<double> suite_values(const std::string& out) {
   const auto json = nlohmann::json::parse(read_file(out + "/results.json", "results"));

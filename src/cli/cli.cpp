@@ -93,7 +93,8 @@ int run_cli(const std::vector<std::string>& args) {
     return app.exit(e);
   } catch (const Interrupted& e) {
     std::fprintf(stderr, "\nneurocell: %s\n", e.what());
-    if (!args.empty() && (args[0] == "train" || args[0] == "tmaze")) std::fprintf(stderr, "  resume: %s\n", resume_command(args).c_str());
+    if (!args.empty() && (args[0] == "train" || args[0] == "tmaze" || args[0] == "meta-rl"))
+      std::fprintf(stderr, "  resume: %s\n", resume_command(args).c_str());
     return 128 + e.signal();
   } catch (const Error& e) {
     return print_error(e.what());

@@ -27,6 +27,8 @@ void MetaRlRunConfig::validate() const {
   require(episodes > 0, "--episodes must be positive, got " + std::to_string(episodes));
   require(episode_length > 0, "--episode-length must be positive, got " + std::to_string(episode_length));
   require(eval_episodes > 0, "--eval-episodes must be positive, got " + std::to_string(eval_episodes));
+  require(checkpoint_every >= 0, "--checkpoint-every must be >= 0 (0 = every iteration), got " +
+                                     std::to_string(checkpoint_every));
 }
 
 nlohmann::json to_json(const MetaRlRunConfig& c) {
@@ -43,14 +45,13 @@ namespace runs {
 
 RunResult train(MetaRlRunConfig config, const std::string& out_dir, ExistingRun existing) {
   config.validate();
-  require(existing != ExistingRun::resume, "meta-rl runs cannot be resumed (no checkpoint): use --overwrite");
   RunWriter run(out_dir, existing);
   const int64_t threads = configure_threads(config.threads);
   torch::manual_seed(config.ppo.seed);
   auto env = make_meta_rl_env(config.env, config.episodes, config.episode_length, config.ppo.seed);
   MetaRlAgent agent(config.model, env->observation_size(), env->action_size());
   run.write_config(to_json(config));
-  const auto report = train_ppo(agent, *env, config.ppo, &run.metrics());
+  const auto report = train_ppo(agent, *env, config.ppo, run.training_output(config.checkpoint_every, nullptr));
   NamedTensors weights;
   for (const auto& p : agent->named_parameters()) weights.emplace_back(p.key(), p.value().detach());
   write_safetensors(run.weights_path(), weights);
@@ -61,17 +62,16 @@ RunResult train(MetaRlRunConfig config, const std::string& out_dir, ExistingRun 
   const auto e = evaluate_meta_rl(agent, *eval_env, true);
   eval_env = make_meta_rl_env(config.env, config.eval_episodes, config.episode_length, config.ppo.seed + kEvalSeedOffset);
   const auto sampled = evaluate_meta_rl(agent, *eval_env, false);
-  const auto& first = report.iterations.front();
-  const auto& last = report.iterations.back();
   const nlohmann::json report_json = {
       {"kind", "meta-rl"},
       {"env", config.env},
       {"model", nmd_architecture_name(config.model.architecture)},
       {"cell", config.model.cell},
       {"parameters", parameter_count(*agent)},
-      {"iterations", static_cast<int64_t>(report.iterations.size())},
+      {"iterations", report.iterations_done},
+      {"resumed_from", report.resumed_from},
       {"reverts", report.reverts},
-      {"train", {{"first_mean_return", first.mean_return}, {"last_mean_return", last.mean_return}}},
+      {"train", {{"first_mean_return", report.first_mean_return}, {"last_mean_return", report.last_mean_return}}},
       {"test",
        {{"episodes", e.episodes},
         {"episode_length", e.episode_length},
@@ -99,8 +99,9 @@ RunResult train(MetaRlRunConfig config, const std::string& out_dir, ExistingRun 
       "episodes (%lld reverted), %.1f s, run in %s\n",
       config.env.c_str(), e.mean_return, e.std_return, static_cast<long long>(e.episodes),
       static_cast<long long>(e.episode_length), e.mean_reward_first_tenth, e.mean_reward_last_tenth,
-      sampled.mean_return, first.mean_return, last.mean_return, nmd_architecture_name(config.model.architecture).c_str(),
-      config.model.cell.c_str(), static_cast<long long>(report.iterations.size()),
+      sampled.mean_return, report.first_mean_return, report.last_mean_return,
+      nmd_architecture_name(config.model.architecture).c_str(), config.model.cell.c_str(),
+      static_cast<long long>(report.iterations_done),
       static_cast<long long>(config.episodes), static_cast<long long>(report.reverts), report.wall_seconds,
       out_dir.c_str());
   return result;

@@ -25,13 +25,15 @@ struct MetaRlRunConfig {
   int64_t episode_length = 1400;
   int64_t eval_episodes = 100;  // the final evaluation's new tasks
   int64_t threads = 1;
+  int64_t checkpoint_every = 0; // resume checkpoint every N iterations (0 = every iteration)
   void validate() const;
 };
 nlohmann::json to_json(const MetaRlRunConfig& config);
 
 namespace runs {
 
-// Refuses ExistingRun::resume (meta-RL runs write no checkpoint).
+// ExistingRun::resume continues an interrupted run from its checkpoint (train/ppo.h), ending
+// bit-identical to an uninterrupted one.
 RunResult train(MetaRlRunConfig config, const std::string& out_dir, ExistingRun existing);
 
 }  // namespace runs

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "core/error.h"
 
@@ -14,6 +15,18 @@ MetaRlEnv::MetaRlEnv(int64_t batch, int64_t episode_length, uint64_t seed)
   require(batch > 0, "meta-RL environment: the batch of episodes must be positive, got " + std::to_string(batch));
   require(episode_length > 0,
           "meta-RL environment: the episode length must be positive, got " + std::to_string(episode_length));
+}
+
+std::string MetaRlEnv::generator_state() const {
+  std::ostringstream out;
+  out << random_;
+  return out.str();
+}
+
+void MetaRlEnv::set_generator_state(const std::string& state) {
+  std::istringstream in(state);
+  in >> random_;
+  require(!in.fail(), "meta-RL environment: the saved generator state is unreadable (corrupt checkpoint?)");
 }
 
 double MetaRlEnv::uniform(double low, double high) {

@@ -75,6 +75,11 @@ class MetaRlEnv {
   virtual torch::Tensor reset() = 0;
   // action (B, A), any floating type; refused after the episode's end (reset first).
   virtual MetaRlStep step(const torch::Tensor& action) = 0;
+  // The generator's state (std::mt19937_64's text form), for resume checkpoints: every draw
+  // happens in reset() and step(), and reset() draws the whole task anew, so this state and
+  // the next reset() decide everything that follows.
+  std::string generator_state() const;
+  void set_generator_state(const std::string& state);
 
  protected:
   MetaRlEnv(int64_t batch, int64_t episode_length, uint64_t seed);

@@ -9,6 +9,7 @@
 #include <ostream>
 
 #include "core/error.h"
+#include "train/resume.h"
 
 namespace neurocell {
 
@@ -136,15 +137,41 @@ MetaRlRollout play_meta_rl(MetaRlAgent& agent, MetaRlEnv& env, bool deterministi
   return r;
 }
 
-PpoReport train_ppo(MetaRlAgent& agent, MetaRlEnv& env, const PpoOptions& options, std::ostream* metrics) {
+PpoReport train_ppo(MetaRlAgent& agent, MetaRlEnv& env, const PpoOptions& options, const TrainOutput& output) {
   options.validate();
+  std::ostream* metrics = output.metrics;
   const auto start = std::chrono::steady_clock::now();
   torch::optim::Adam policy_optimizer(agent->policy_parameters(), torch::optim::AdamOptions(options.policy_lr));
   torch::optim::Adam value_optimizer(agent->value_parameters(), torch::optim::AdamOptions(options.value_lr));
   PpoReport report;
   double beta = options.beta;
+  double earlier_seconds = 0;  // a resumed run's time before its checkpoint
   const int64_t unroll = options.unroll;
-  for (int64_t it = 1; it <= options.iterations; ++it) {
+  Checkpointer checkpoints(output, *agent, {&policy_optimizer, &value_optimizer}, nullptr);
+  int64_t first_iteration = 1;
+  if (const TrainingState* resumed = checkpoints.restore()) {
+    first_iteration = resumed->step + 1;
+    report.resumed_from = report.iterations_done = resumed->step;
+    report.reverts = resumed->integer("reverts");
+    beta = resumed->real("beta");
+    report.first_mean_return = resumed->real("first_mean_return");
+    report.last_mean_return = resumed->real("last_mean_return");
+    earlier_seconds = resumed->real("wall_seconds");
+    const auto bytes = resumed->extra.at("env_generator").to(torch::kUInt8).contiguous();
+    env.set_generator_state(
+        std::string(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), static_cast<size_t>(bytes.numel())));
+  }
+  const auto fill = [&](TrainingState& s) {
+    s.integers = {{"reverts", report.reverts}};
+    s.reals = {{"beta", beta},
+               {"first_mean_return", report.first_mean_return},
+               {"last_mean_return", report.last_mean_return},
+               {"wall_seconds", earlier_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
+    const auto text = env.generator_state();
+    s.extra["env_generator"] =
+        torch::tensor(std::vector<int64_t>(text.begin(), text.end()), torch::kInt64).to(torch::kUInt8);
+  };
+  for (int64_t it = first_iteration; it <= options.iterations; ++it) {
     agent->train();
     const auto r = play_meta_rl(agent, env, false);
     const int64_t B = r.rewards.size(1);
@@ -210,8 +237,11 @@ PpoReport train_ppo(MetaRlAgent& agent, MetaRlEnv& env, const PpoOptions& option
       log.value_loss = loss_sum / chunks;
     }
     log.log_std = agent->log_std.mean().item<double>();
-    log.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    log.wall_seconds = earlier_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     report.iterations.push_back(log);
+    report.iterations_done = it;
+    if (it == 1) report.first_mean_return = log.mean_return;
+    report.last_mean_return = log.mean_return;
     if (metrics) {
       *metrics << nlohmann::json{{"iteration", log.iteration}, {"mean_return", log.mean_return}, {"kl", log.kl},
                                  {"beta", log.beta},           {"reverted", log.reverted},
@@ -225,8 +255,9 @@ PpoReport train_ppo(MetaRlAgent& agent, MetaRlEnv& env, const PpoOptions& option
       std::fprintf(stderr, "iteration %lld/%lld: mean return %.2f, kl %.5f%s, beta %.3g, %.1f s\n",
                    static_cast<long long>(it), static_cast<long long>(options.iterations), log.mean_return, log.kl,
                    log.reverted ? " (reverted)" : "", log.beta, log.wall_seconds);
+    checkpoints.after_update(it, options.iterations, true, fill);
   }
-  report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.wall_seconds = earlier_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
 

@@ -22,6 +22,11 @@
 //     before the epochs (Adam's moments are kept); beta is doubled above 1.5 x target and
 //     halved below target / 1.5 (Schulman et al.'s rule, also when reverting).
 //  5. value epochs: the same chunks, one Adam step per chunk on mean((V - target)^2).
+//
+// Resumable (train/resume.h): with a run folder's TrainOutput a checkpoint is written after
+// every `checkpoint_every` iterations (0: every iteration) and on SIGINT/SIGTERM. It holds the
+// agent, both optimisers' moments, beta, the counters, LibTorch's generator (the action noise)
+// and the environment's generator, so a resumed run ends bit-identical.
 #include <cstdint>
 #include <iosfwd>
 #include <string>
@@ -32,6 +37,7 @@
 
 #include "nn/neuromodulation.h"
 #include "tasks/meta_rl.h"
+#include "train/trainer.h"
 
 namespace neurocell {
 
@@ -87,14 +93,23 @@ struct PpoIteration {
   double wall_seconds = 0;                 // since training started
 };
 struct PpoReport {
-  std::vector<PpoIteration> iterations;
-  int64_t reverts = 0;
-  double wall_seconds = 0;
+  std::vector<PpoIteration> iterations;  // those run by this call (after resumed_from)
+  int64_t iterations_done = 0;           // all of them, a resumed run's earlier ones included
+  int64_t resumed_from = 0;              // the iteration a resumed run continued after (0: none)
+  double first_mean_return = 0, last_mean_return = 0;  // of iteration 1 and of the last one
+  int64_t reverts = 0;                   // all iterations'
+  double wall_seconds = 0;               // all iterations' (a resumed run adds its earlier time)
 };
 
 // Trains the agent on env (B = env.batch() episodes per iteration); one JSON line per
-// iteration to metrics (if given).
-PpoReport train_ppo(MetaRlAgent& agent, MetaRlEnv& env, const PpoOptions& options, std::ostream* metrics = nullptr);
+// iteration to output.metrics (if given), resume checkpoints as the header says.
+PpoReport train_ppo(MetaRlAgent& agent, MetaRlEnv& env, const PpoOptions& options, const TrainOutput& output);
+inline PpoReport train_ppo(MetaRlAgent& agent, MetaRlEnv& env, const PpoOptions& options,
+                           std::ostream* metrics = nullptr) {
+  TrainOutput output;
+  output.metrics = metrics;
+  return train_ppo(agent, env, options, output);
+}
 
 // The agent on env's next B tasks: mean return per episode and more; deterministic: the mean
 // actions, otherwise actions sampled from the policy (torch's generator).

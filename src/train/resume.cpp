@@ -117,7 +117,27 @@ TrainingState load_training_state(const std::string& path) {
 
 Checkpointer::Checkpointer(const TrainOutput& output, torch::nn::Module& module, torch::optim::Adam& optimizer,
                            torch::Generator* generator)
-    : output_(output), module_(module), optimizer_(optimizer), generator_(generator) {}
+    : Checkpointer(output, module, std::vector<torch::optim::Adam*>{&optimizer}, generator) {}
+
+Checkpointer::Checkpointer(const TrainOutput& output, torch::nn::Module& module,
+                           std::vector<torch::optim::Adam*> optimizers, torch::Generator* generator)
+    : output_(output), module_(module), optimizers_(std::move(optimizers)), generator_(generator) {
+  require(!optimizers_.empty(), "internal: a checkpointer needs an optimiser");
+}
+
+namespace {
+
+// The optimiser whose parameter groups hold p (the first one when none does: Adam then
+// keeps the state under p's key, unused, as a single optimiser would).
+torch::optim::Adam& owner_of(const std::vector<torch::optim::Adam*>& optimizers, const torch::Tensor& p) {
+  for (auto* optimizer : optimizers)
+    for (const auto& group : optimizer->param_groups())
+      for (const auto& q : group.params())
+        if (q.unsafeGetTensorImpl() == p.unsafeGetTensorImpl()) return *optimizer;
+  return *optimizers.front();
+}
+
+}  // namespace
 
 const TrainingState* Checkpointer::restore() {
   const TrainingState* s = output_.resume_from;
@@ -127,7 +147,6 @@ const TrainingState* Checkpointer::restore() {
   for (const auto& item : named) names.push_back(item.key());
   require(names == s->names, "the resume checkpoint holds another model's parameters: train again with --overwrite");
   torch::NoGradGuard no_grad;
-  auto& state = optimizer_.state();
   for (size_t i = 0; i < named.size(); ++i) {
     auto p = named[i].value();
     require(p.sizes() == s->params[i].sizes() && p.scalar_type() == s->params[i].scalar_type(),
@@ -139,7 +158,7 @@ const TrainingState* Checkpointer::restore() {
     adam->step(s->adam_steps[i]);
     adam->exp_avg(s->exp_avg[i].clone());
     adam->exp_avg_sq(s->exp_avg_sq[i].clone());
-    state[adam_key(p)] = std::move(adam);
+    owner_of(optimizers_, p).state()[adam_key(p)] = std::move(adam);
   }
   if (generator_) {
     require(s->loop_generator.defined(), "the resume checkpoint has no generator state (corrupt file?)");
@@ -172,11 +191,11 @@ void Checkpointer::after_update(int64_t step, int64_t steps, bool validated,
 void Checkpointer::write(int64_t step, const std::function<void(TrainingState&)>& fill) {
   TrainingState s;
   s.step = step;
-  const auto& state = optimizer_.state();
   for (const auto& item : module_.named_parameters()) {
     const auto& p = item.value();
     s.names.push_back(item.key());
     s.params.push_back(p.detach());
+    const auto& state = owner_of(optimizers_, p).state();
     const auto it = state.find(adam_key(p));
     if (it == state.end()) {
       s.exp_avg.emplace_back();

@@ -59,6 +59,10 @@ class Checkpointer {
   // std::mt19937_64, kept in TrainingState::extra).
   Checkpointer(const TrainOutput& output, torch::nn::Module& module, torch::optim::Adam& optimizer,
                torch::Generator* generator);
+  // A loop with several Adam optimisers over disjoint parameters of `module` (PPO's policy and
+  // value): each parameter's moments are saved and restored in the optimiser that owns it.
+  Checkpointer(const TrainOutput& output, torch::nn::Module& module, std::vector<torch::optim::Adam*> optimizers,
+               torch::Generator* generator);
 
   // The state to continue from, with the parameters, Adam and both generators already
   // restored (the loop takes its counters and best weights from it), or null for a fresh run.
@@ -73,7 +77,7 @@ class Checkpointer {
   void write(int64_t step, const std::function<void(TrainingState&)>& fill);
   const TrainOutput& output_;
   torch::nn::Module& module_;
-  torch::optim::Adam& optimizer_;
+  std::vector<torch::optim::Adam*> optimizers_;
   torch::Generator* generator_;
 };
 

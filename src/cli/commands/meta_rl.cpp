@@ -2,6 +2,7 @@
 // environment, evaluated on new tasks (runs/meta_rl.h).
 #include "cli/commands/commands.h"
 
+#include "core/interrupt.h"
 #include "nn/cell_registry.h"
 #include "runs/meta_rl.h"
 #include "tasks/meta_rl.h"
@@ -13,7 +14,7 @@ namespace {
 struct MetaRlCommand {
   MetaRlRunConfig config;
   std::string model = "nmd", out_dir;
-  bool overwrite = false, quiet = false;
+  bool overwrite = false, resume = false, quiet = false;
 };
 
 }  // namespace
@@ -57,12 +58,19 @@ void register_meta_rl(CLI::App& app) {
   add_threads_option(cmd, c.threads)->capture_default_str();
   cmd->add_option("--out", o.out_dir, "Run folder to write")->required();
   cmd->add_flag("--overwrite", o.overwrite, "Replace a run already in --out (its files are removed first)");
+  cmd->add_flag("--resume", o.resume, "Continue the interrupted run in --out from its last checkpoint (same flags)");
+  cmd->add_option("--checkpoint-every", o.config.checkpoint_every,
+                  "Write the resume checkpoint every N iterations (0 = every iteration); also on SIGINT/SIGTERM")
+      ->capture_default_str();
   cmd->add_flag("--quiet", o.quiet, "No line per iteration on stderr");
   cmd->callback([options] {
     auto& o = *options;
     o.config.model.architecture = nmd_architecture_from_name(o.model);
     o.config.ppo.progress = !o.quiet;
-    print(runs::train(o.config, o.out_dir, o.overwrite ? ExistingRun::overwrite : ExistingRun::refuse));
+    require(!(o.overwrite && o.resume), "--overwrite and --resume exclude each other: replace the run, or continue it");
+    install_stop_handlers();  // SIGINT/SIGTERM: checkpoint, then exit with the command that resumes
+    print(runs::train(o.config, o.out_dir,
+                      o.resume ? ExistingRun::resume : o.overwrite ? ExistingRun::overwrite : ExistingRun::refuse));
   });
 }
 

@@ -154,10 +154,8 @@ std::vector<const Run*> execute(const std::vector<const Run*>& pending, int64_t 
       std::vector<std::string> argv = r.argv;
       // An interrupted run: continue it from its checkpoint when the suite entry is unchanged;
       // redo it otherwise (a stale finished run, a changed entry).
-      // meta-rl has no checkpoint to resume from (yet): its interrupted runs start again.
-      const bool resumable = r.argv.front() != "meta-rl";
       if (fs::exists(r.dir))
-        argv.push_back(resumable && same_command && !file_exists(report_path(r.dir)) ? "--resume" : "--overwrite");
+        argv.push_back(same_command && !file_exists(report_path(r.dir)) ? "--resume" : "--overwrite");
       write_file_atomic(command_path(r), command);
       running[start_child(program, argv, r.log)] = &r;
       std::printf("started %s%s\n", r.dir.c_str(), argv.back() == "--resume" ? " (resumed)" : "");
@@ -206,6 +204,7 @@ struct Row {
   // T-maze: runs that solved the training length, and of those the ones still solving the
   // longest evaluated length; the trained agents' VAA (report.json "vaa", where measured).
   int64_t solved = 0, kept = 0;
+  int64_t optimal = 0, kept_optimal = 0;  // the same under the paper's criterion (report "optimal")
   std::vector<double> vaas;
 };
 
@@ -247,18 +246,21 @@ void write_results(const Suite& suite, const std::vector<Run>& runs, const std::
         if (report.at("test").contains("generalisation")) {
           const auto& gs = report.at("test").at("generalisation");
           const int64_t trained = report.at("task").at("length").get<int64_t>();
-          bool solved = false;
+          bool solved = false, optimal = false, optimal_at_longest = false;
           int64_t longest = 0;
           double at_longest = 0;
           for (const auto& g : gs) {
             const int64_t length = g.at("length").get<int64_t>();
             const double success = g.at("success").get<double>();
+            const bool is_optimal = g.value("optimal", false);
             row.generalisation[length].push_back(success);
-            if (length == trained) solved = success == 1.0;
-            if (length > longest) longest = length, at_longest = success;
+            if (length == trained) solved = success == 1.0, optimal = is_optimal;
+            if (length > longest) longest = length, at_longest = success, optimal_at_longest = is_optimal;
           }
           row.solved += solved ? 1 : 0;
           row.kept += solved && at_longest == 1.0 ? 1 : 0;
+          row.optimal += optimal ? 1 : 0;
+          row.kept_optimal += optimal && optimal_at_longest ? 1 : 0;
           if (report.contains("vaa")) row.vaas.push_back(report.at("vaa").at("vaa").get<double>());
         }
         row.seeds.push_back(r.seed);
@@ -297,7 +299,8 @@ void write_results(const Suite& suite, const std::vector<Run>& runs, const std::
       }
       if (!row.generalisation.empty()) {
         exp["generalisation"][row.variant] = generalisation;
-        nlohmann::json horizon = {{"solved_at_training_length", row.solved}, {"still_at_longest", row.kept}};
+        nlohmann::json horizon = {{"solved_at_training_length", row.solved}, {"still_at_longest", row.kept},
+                                  {"optimal_at_training_length", row.optimal}, {"optimal_at_longest", row.kept_optimal}};
         if (!row.vaas.empty()) {
           double vaa = 0;
           for (double value : row.vaas) vaa += value / static_cast<double>(row.vaas.size());
@@ -315,8 +318,9 @@ void write_results(const Suite& suite, const std::vector<Run>& runs, const std::
       md << "\nHorizon generalisation (mean greedy success over the seeds, per corridor length):\n\n| variant |";
       const auto& any = exp["generalisation"].begin().value();
       for (const auto& g : any) md << " L = " << g.at("length").get<int64_t>() << " |";
-      md << " solved at training L | of those, solved at the longest | VAA (mean over seeds) |\n|---|";
-      for (size_t k = 0; k < any.size() + 3; ++k) md << "---|";
+      md << " solved at training L | of those, solved at the longest | optimal at training L | of those, optimal at "
+            "the longest | VAA (mean over seeds) |\n|---|";
+      for (size_t k = 0; k < any.size() + 5; ++k) md << "---|";
       md << "\n";
       for (auto it = exp["generalisation"].begin(); it != exp["generalisation"].end(); ++it) {
         md << "| " << it.key() << " |";
@@ -327,8 +331,11 @@ void write_results(const Suite& suite, const std::vector<Run>& runs, const std::
         }
         const auto& h = exp["horizon"][it.key()];
         char cell[96];
-        std::snprintf(cell, sizeof cell, " %lld | %lld |", static_cast<long long>(h.at("solved_at_training_length").get<int64_t>()),
-                      static_cast<long long>(h.at("still_at_longest").get<int64_t>()));
+        std::snprintf(cell, sizeof cell, " %lld | %lld | %lld | %lld |",
+                      static_cast<long long>(h.at("solved_at_training_length").get<int64_t>()),
+                      static_cast<long long>(h.at("still_at_longest").get<int64_t>()),
+                      static_cast<long long>(h.at("optimal_at_training_length").get<int64_t>()),
+                      static_cast<long long>(h.at("optimal_at_longest").get<int64_t>()));
         md << cell;
         if (h.contains("mean_vaa")) {
           std::snprintf(cell, sizeof cell, " %.3f |", h.at("mean_vaa").get<double>());
@@ -377,7 +384,9 @@ void write_results(const Suite& suite, const std::vector<Run>& runs, const std::
       const auto bar_file = bar_figure.data("bars.dat", bars.str());
       std::ostringstream bar_body;
       bar_body << "set title '" << x.id << ": test " << x.metric << " (bars: mean, whiskers: min-max over seeds)' noenhanced\n"
-               << "set style fill solid 0.5\nset boxwidth 0.6\nset grid y\nunset key\nset ylabel 'test " << x.metric
+               << "set style fill solid 0.5\nset boxwidth 0.6\nset grid y\nunset key\n"
+               << (rows.size() > 6 ? "set xtics rotate by -30 noenhanced\n" : "set xtics noenhanced\n")  // long names do not overlap
+               << "set ylabel 'test " << x.metric
                << "' noenhanced\n" << (lower_is_better ? "set logscale y\n" : x.metric == "mean_return" ? "set yrange [*<0:0<*]\n" : "set yrange [0:*]\n")
                << "plot '" << bar_file << "' using 1:3:xtic(2) with boxes, '' using 1:3:4:5 with yerrorbars lc rgb 'black' pt 0\n";
       bar_figure.render(bar_body.str());
