@@ -14,6 +14,13 @@ at the warmup paper's copy setting (2 layers x 256, T = 100, B = 32) and the BRC
 stack's forward and backward alone, to show the share of an update spent outside the layers'
 kernels. Prints the ratios and writes JSON (--out). Each figure is the median of --repeats updates after
 --warmup untimed ones, all measured in this one run.
+
+Each row also gives the update's GEMM bound: its matrix-product FLOPs (input projections and
+recurrent products, forward and both gradients; gemm_flops) at the best GEMM throughput
+measured in this run (gemm_throughput, before every row). Both the neurocell module and the Python loop
+compute these products, so loop time / bound is the largest speed-up over the loop that any
+implementation could show on this machine. --profile prints torch.profiler's table of one
+update of each (the ops by self CPU time).
 """
 import argparse
 import json
@@ -29,6 +36,46 @@ from neurocell import _C
 
 SHAPES = {"warmup-paper": dict(layers=2, hidden=256, length=100, batch=32),
           "brc-paper": dict(layers=2, hidden=100, length=600, batch=100)}
+
+# Per cell: gates of the input projection, and recurrent matrix products per unit (BRC's
+# recurrence is a diagonal w * h, no product; nBRC's W h gives a and c; GRU 3 and LSTM 4 gates).
+INPUT_GATES = {"brc": 3, "nbrc": 3, "gru": 3, "lstm": 4}
+RECURRENT_GATES = {"brc": 0, "nbrc": 2, "gru": 3, "lstm": 4}
+
+
+def gemm_flops(cell, shape, input_size=1):
+    """Matrix-product FLOPs of one update of the stack: per layer, the input projection
+    (2 T B I g H) and the recurrent products (2 T B H r H) forward, and in the backward the
+    weight gradient of each and the gradient of each product's input (none for the first
+    layer's input, which needs no gradient). The readout's and the pointwise work are left out."""
+    T, B, H = shape["length"], shape["batch"], shape["hidden"]
+    total = 0
+    for layer in range(shape["layers"]):
+        inputs = input_size if layer == 0 else H
+        projection = 2 * T * B * inputs * INPUT_GATES[cell] * H
+        recurrent = 2 * T * B * H * RECURRENT_GATES[cell] * H
+        total += projection * (2 if layer == 0 else 3) + 3 * recurrent
+    return total
+
+
+def gemm_throughput(shape, repeats=10):
+    """The best FLOP/s of torch.mm measured here (median of `repeats` per shape) over the
+    update's own products, (T B, H) x (H, 4 H) and its two gradients' shapes, and a square
+    1024 product: the bound must use the fastest GEMM this machine runs, or an implementation
+    that blocks its products better than one torch.mm would beat it."""
+    TB, H = shape["length"] * shape["batch"], shape["hidden"]
+    best = 0.0
+    for m, k, n in ((TB, H, 4 * H), (H, TB, 4 * H), (TB, 4 * H, H), (1024, 1024, 1024)):
+        a, b = torch.rand(m, k), torch.rand(k, n)
+        for _ in range(2):
+            torch.mm(a, b)
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            torch.mm(a, b)
+            times.append(time.perf_counter() - start)
+        best = max(best, 2 * m * k * n / statistics.median(times))
+    return best
 
 
 class LoopCell(torch.nn.Module):
@@ -166,11 +213,28 @@ def time_python_against_cpp(cell, shape, repeats, warmup):
     return statistics.median(python), statistics.median(cpp)
 
 
-def run(shapes, cells, repeats, warmup):
+def profile_update(body, shape, title, rows=12):
+    """torch.profiler's table of one update (after two untimed ones), by self CPU time."""
+    update = make_update(body, shape)
+    update()
+    update()
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        update()
+    table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows)
+    print(f"profile: {title}\n{table}", flush=True)
+    return table
+
+
+def run(shapes, cells, repeats, warmup, profile=False):
     results = []
+    throughput = 0.0
     for shape_name in shapes:
         shape = SHAPES[shape_name]
         for cell in cells:
+            # Measured again before every row, the best of the whole run kept (the machine's
+            # GEMM speed, not a shape's): this shared machine's speed drifts within a run, and a
+            # bound measured in a slow moment is no bound.
+            throughput = max(throughput, gemm_throughput(shape))
             args = (cell, 1, shape["hidden"], shape["layers"])
             neurocell_s, cpp_s = time_python_against_cpp(cell, shape, repeats, warmup)
             row = {"shape": shape_name, **shape, "cell": cell, "neurocell_s": neurocell_s, "cpp_update_s": cpp_s,
@@ -182,6 +246,14 @@ def run(shapes, cells, repeats, warmup):
                 row["speedup_vs_torch_nn"] = row["torch_nn_s"] / row["neurocell_s"]
             row["speedup_vs_python_loop"] = row["python_loop_s"] / row["neurocell_s"]
             row["python_overhead"] = row["neurocell_s"] / row["cpp_update_s"] - 1
+            row["gemm_gflop"] = gemm_flops(cell, shape) / 1e9
+            row["gemm_gflop_per_s"] = throughput / 1e9
+            row["gemm_bound_s"] = gemm_flops(cell, shape) / throughput
+            row["neurocell_over_bound"] = row["neurocell_s"] / row["gemm_bound_s"]
+            row["best_possible_speedup_vs_python_loop"] = row["python_loop_s"] / row["gemm_bound_s"]
+            if profile:
+                row["profile_neurocell"] = profile_update(Neurocell(*args), shape, f"{shape_name} {cell} neurocell")
+                row["profile_python_loop"] = profile_update(LoopStack(*args), shape, f"{shape_name} {cell} python loop")
             results.append(row)
             line = (f"{shape_name:13s} {cell:5s} neurocell {row['neurocell_s'] * 1e3:8.1f} ms "
                     f"(C++ {row['cpp_update_s'] * 1e3:7.1f} ms, {100 * row['python_overhead']:+.1f} %; layers "
@@ -189,6 +261,11 @@ def run(shapes, cells, repeats, warmup):
                     f"{row['python_loop_s'] * 1e3:8.1f} ms ({row['speedup_vs_python_loop']:.1f}x)")
             if "torch_nn_s" in row:
                 line += f" | torch.nn {row['torch_nn_s'] * 1e3:8.1f} ms ({row['speedup_vs_torch_nn']:.2f}x)"
+            line += (f"\n{'':19s} GEMM bound {row['gemm_bound_s'] * 1e3:6.1f} ms ({row['gemm_gflop']:.2f} GFLOP at "
+                     f"{row['gemm_gflop_per_s']:.0f} GFLOP/s): neurocell at {row['neurocell_over_bound']:.2f}x the bound, "
+                     f"so at most {row['best_possible_speedup_vs_python_loop']:.1f}x over the loop here")
+            if row["neurocell_over_bound"] < 1:
+                line += " (no bound: the GEMM throughput measured here was lower than the update reached)"
             print(line, flush=True)
     return results
 
@@ -202,13 +279,15 @@ def main(argv=None):
     parser.add_argument("--warmup", type=int, default=2, help="untimed updates first")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     parser.add_argument("--out", default="", help="JSON file to write")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print torch.profiler's table of one update of the module and of the loop")
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.warmup < 0:
         parser.error("--repeats must be >= 1 and --warmup >= 0")
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"one training update (forward, backward, Adam), {torch.get_num_threads()} threads, torch {torch.__version__}")
-    results = run(args.shapes, args.cells, args.repeats, args.warmup)
+    results = run(args.shapes, args.cells, args.repeats, args.warmup, args.profile)
     if args.out:
         doc = {"benchmark": "python-update", "threads": torch.get_num_threads(), "torch": torch.__version__,
                "machine": platform.machine(), "cpus": os.cpu_count(), "repeats": args.repeats, "results": results}
