@@ -2,14 +2,15 @@
 # Copies the tables and pictures of finished `neurocell reproduce` suites from runs/reproduce/
 # (ignored by git: run folders and weights) to docs/results/ (committed), after remaking each
 # table from the run folders as they are now.
-# Usage: scripts/collect_results.sh SUITE_DIR_NAME...   e.g. bistable-quick warmup
+# Usage: scripts/collect_results.sh SUITE_DIR_NAME...   e.g. bistable-quick warmup horizon-paper
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for name in "$@"; do
   suite=${name%-quick}
-  quick=()
-  if [ "$suite" != "$name" ]; then quick=(--quick); fi
-  ./build/neurocell reproduce "$suite" "${quick[@]}" --out "runs/reproduce/$name" --table-only > /dev/null
+  budget=()
+  if [ "$suite" != "$name" ]; then budget=(--quick); fi
+  if [ "${suite%-paper}" != "$suite" ]; then suite=${suite%-paper}; budget=(--paper); fi
+  ./build/neurocell reproduce "$suite" "${budget[@]}" --out "runs/reproduce/$name" --table-only > /dev/null
   mkdir -p "docs/results/$name"
   cp "runs/reproduce/$name/results.md" "runs/reproduce/$name/results.json" "docs/results/$name/"
   cp runs/reproduce/"$name"/*.png "docs/results/$name/" 2>/dev/null || true

@@ -76,7 +76,7 @@ fs::path find_suite_file(const std::string& name) {
       if (dir == dir.parent_path()) break;
     }
   throw Error("no suite '" + name + "': configs/suites/" + name +
-              ".json was not found above the working folder or the program (suites: bistable, warmup, mru, src; or "
+              ".json was not found above the working folder or the program (suites: bistable, warmup, mru, src, horizon, nmd; or "
               "give --suite-file FILE)");
 }
 
