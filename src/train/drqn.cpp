@@ -385,15 +385,6 @@ void load_transitions(const TrainingState& s, int64_t width, TransitionReplay& r
   replay.restore(std::move(slots), s.integer("replay_cursor"));
 }
 
-torch::Tensor text_tensor(const std::string& text) {
-  return torch::tensor(std::vector<int64_t>(text.begin(), text.end()), torch::kInt64).to(torch::kUInt8);
-}
-
-std::string tensor_text(const torch::Tensor& t) {
-  const auto bytes = t.to(torch::kUInt8).contiguous();
-  return std::string(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), static_cast<size_t>(bytes.numel()));
-}
-
 // What both protocols' checkpoints keep beside the Q-network and Adam: the agent's generator
 // (as text) and the target network's parameters.
 void save_agent_extras(TrainingState& s, const std::mt19937_64& random, SequenceModel& target) {

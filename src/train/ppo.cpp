@@ -157,9 +157,7 @@ PpoReport train_ppo(MetaRlAgent& agent, MetaRlEnv& env, const PpoOptions& option
     report.first_mean_return = resumed->real("first_mean_return");
     report.last_mean_return = resumed->real("last_mean_return");
     earlier_seconds = resumed->real("wall_seconds");
-    const auto bytes = resumed->extra.at("env_generator").to(torch::kUInt8).contiguous();
-    env.set_generator_state(
-        std::string(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), static_cast<size_t>(bytes.numel())));
+    env.set_generator_state(tensor_text(resumed->extra.at("env_generator")));
   }
   const auto fill = [&](TrainingState& s) {
     s.integers = {{"reverts", report.reverts}};
@@ -167,9 +165,7 @@ PpoReport train_ppo(MetaRlAgent& agent, MetaRlEnv& env, const PpoOptions& option
                {"first_mean_return", report.first_mean_return},
                {"last_mean_return", report.last_mean_return},
                {"wall_seconds", earlier_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
-    const auto text = env.generator_state();
-    s.extra["env_generator"] =
-        torch::tensor(std::vector<int64_t>(text.begin(), text.end()), torch::kInt64).to(torch::kUInt8);
+    s.extra["env_generator"] = text_tensor(env.generator_state());
   };
   for (int64_t it = first_iteration; it <= options.iterations; ++it) {
     agent->train();

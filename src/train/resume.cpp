@@ -115,6 +115,15 @@ TrainingState load_training_state(const std::string& path) {
   }
 }
 
+torch::Tensor text_tensor(const std::string& text) {
+  return torch::tensor(std::vector<int64_t>(text.begin(), text.end()), torch::kInt64).to(torch::kUInt8);
+}
+
+std::string tensor_text(const torch::Tensor& t) {
+  const auto bytes = t.to(torch::kUInt8).contiguous();
+  return std::string(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), static_cast<size_t>(bytes.numel()));
+}
+
 Checkpointer::Checkpointer(const TrainOutput& output, torch::nn::Module& module, torch::optim::Adam& optimizer,
                            torch::Generator* generator)
     : Checkpointer(output, module, std::vector<torch::optim::Adam*>{&optimizer}, generator) {}
