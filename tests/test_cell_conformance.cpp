@@ -9,8 +9,10 @@
 //                     B = 1, I = 1, H on both sides of the SIMD widths), single and double layers.
 //                     The baseline-ISA copy of the kernels runs this too (CTest entry
 //                     FusedKernels.BaselineCpuCopy, NEUROCELL_CPU_CAPABILITY=default).
-//   FiniteDifferences the fused backward against central differences (float64), for cells whose
-//                     gradient is exact (not a surrogate: registry field surrogate_gradient).
+//   FiniteDifferences the fused backward against central differences (float64); a cell trained
+//                     through a surrogate gradient (registry field surrogate_gradient) runs its
+//                     surrogate relaxation, the forward its backward is the derivative of.
+//   RelaxedFusedVsReference  the same relaxation, fused against the reference (float64).
 //   Streaming         one step at a time (SequenceModel::step) equals the whole sequence.
 //   RuntimeParity     the model exported to .ncm and streamed by the dependency-free runtime
 //                     equals the library to 1e-5.
@@ -23,6 +25,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "cli/cli.h"
 #include "io/ncm_export.h"
@@ -30,6 +33,7 @@
 #include "nn/cell_registry.h"
 #include "nn/model.h"
 #include "nn/spiking.h"
+#include "ops/surrogate_relaxation.h"
 #include "runtime_parity.h"
 #include "test_util.h"
 #include "train/checkpoint.h"
@@ -218,23 +222,70 @@ TEST_P(CellConformance, FusedVsReferenceFloat32) {
   expect_fused_matches_reference(cell(), false, torch::kFloat32);
 }
 
+TEST_P(CellConformance, RelaxedFusedVsReference) {
+  if (!cell().surrogate_gradient) GTEST_SKIP() << cell().name << " has an exact gradient and no relaxation";
+  SurrogateRelaxationGuard relaxed;
+  if (cell().spiking()) return expect_spiking_fused_matches_reference(cell(), torch::kFloat64);
+  expect_fused_matches_reference(cell(), false, torch::kFloat64);
+}
+
 TEST_P(CellConformance, FusedVsReferenceDoubleLayer) {
   if (!cell().sequence_model()) GTEST_SKIP() << cell().name << " has no double layers";
   expect_fused_matches_reference(cell(), true, torch::kFloat64);
 }
 
+// autograd's gradient of `loss` with respect to every leaf against central differences,
+// element by element, in float64. A leaf with no gradient is allowed only where `may_be_unused`.
+void expect_finite_differences(const std::string& name, const std::vector<torch::Tensor>& leaves,
+                               const std::function<torch::Tensor()>& loss, const std::vector<size_t>& may_be_unused) {
+  const auto analytic = torch::autograd::grad({loss()}, leaves, {}, false, false, /*allow_unused=*/true);
+  torch::NoGradGuard no_grad;
+  const double eps = 1e-6;
+  for (size_t k = 0; k < leaves.size(); ++k) {
+    const bool unused_ok = std::count(may_be_unused.begin(), may_be_unused.end(), k) > 0;
+    ASSERT_TRUE(analytic[k].defined() || unused_ok) << name << ": no gradient for leaf " << k;
+    if (!analytic[k].defined()) continue;
+    auto flat = leaves[k].view(-1);
+    const auto grad = analytic[k].reshape(-1);
+    for (int64_t i = 0; i < flat.numel(); ++i) {
+      const double saved = flat[i].item<double>();
+      flat[i] = saved + eps;
+      const double plus = loss().item<double>();
+      flat[i] = saved - eps;
+      const double minus = loss().item<double>();
+      flat[i] = saved;
+      const double numeric = (plus - minus) / (2 * eps);
+      EXPECT_NEAR(grad[i].item<double>(), numeric, 1e-6 * std::max(1.0, std::abs(numeric)))
+          << name << ": leaf " << k << ", element " << i;
+    }
+  }
+}
+
+// The fused backward against central differences (float64). A cell trained through a surrogate
+// gradient runs its surrogate relaxation (ops/surrogate_relaxation.h): the smooth forward of
+// which its unchanged backward kernels are the exact derivative.
 TEST_P(CellConformance, FiniteDifferences) {
   const auto& c = cell();
-  if (c.surrogate_gradient) GTEST_SKIP() << c.name << " trains through a surrogate gradient, not the exact one";
-  // One layer of T=3, B=2, I=2, H=3 (4 for halves), the fused path in float64: autograd's
-  // gradient of sum(probe * [h; c]) against central differences, element by element, for x,
-  // the initial states and every parameter.
+  SurrogateRelaxationGuard relaxed(c.surrogate_gradient);
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat64);
+  if (c.spiking()) {
+    // The classifier of two layers (4 units, then 2 classes x 2 neurons) on T=4, B=2, I=3 dense
+    // inputs: the logits' probe loss against x, W, b and the initial states of both layers.
+    auto model = spiking_model(c, 3, 4, 11, 2, 2, 2);
+    model->to(torch::kFloat64);
+    auto x = torch::rand({4, 2, 3}, opts).requires_grad_(true);
+    std::vector<torch::Tensor> leaves = {x};
+    for (const auto& p : model->parameters()) leaves.push_back(p);
+    const auto probe = torch::randn({2, 2}, opts);
+    return expect_finite_differences(c.name, leaves, [&] { return (model->forward(x) * probe).sum(); }, {});
+  }
+  // One layer of T=3, B=2, I=2, H=3 (4 for halves), the fused path: the probe loss of [h; c]
+  // against x, the initial states and every parameter.
   const int64_t H = c.hybrid() ? 4 : 3;
   torch::manual_seed(5);
   auto layer = make_layer(c.kind, 2, H);
   perturb(*layer);
   layer->to(torch::kFloat64);
-  const auto opts = torch::TensorOptions().dtype(torch::kFloat64);
   auto x = torch::randn({3, 2, 2}, opts).requires_grad_(true);
   auto h0 = (torch::randn({2, H}, opts) * 0.5).requires_grad_(true);
   torch::Tensor c0;
@@ -249,26 +300,8 @@ TEST_P(CellConformance, FiniteDifferences) {
     return out.c.defined() ? torch::cat({out.h.reshape(-1), out.c.reshape(-1)}) : out.h.reshape(-1);
   };
   const auto probe = torch::randn_like(outputs());
-  const auto analytic = torch::autograd::grad({(outputs() * probe).sum()}, leaves, {}, false, false, true);
-  torch::NoGradGuard no_grad;
-  const double eps = 1e-6;
-  for (size_t k = 0; k < leaves.size(); ++k) {
-    ASSERT_TRUE(analytic[k].defined() || k == 1) << c.name << ": no gradient for leaf " << k;
-    if (!analytic[k].defined()) continue;  // a scan block's output does not read its initial h
-    auto flat = leaves[k].view(-1);
-    const auto grad = analytic[k].reshape(-1);
-    for (int64_t i = 0; i < flat.numel(); ++i) {
-      const double saved = flat[i].item<double>();
-      flat[i] = saved + eps;
-      const double plus = (outputs() * probe).sum().item<double>();
-      flat[i] = saved - eps;
-      const double minus = (outputs() * probe).sum().item<double>();
-      flat[i] = saved;
-      const double numeric = (plus - minus) / (2 * eps);
-      EXPECT_NEAR(grad[i].item<double>(), numeric, 1e-6 * std::max(1.0, std::abs(numeric)))
-          << c.name << ": leaf " << k << ", element " << i;
-    }
-  }
+  // Leaf 1: a scan block's output does not read its initial h.
+  expect_finite_differences(c.name, leaves, [&] { return (outputs() * probe).sum(); }, {1});
 }
 
 TEST_P(CellConformance, StreamingEqualsWholeSequence) {

@@ -29,6 +29,7 @@
 #include "nn/model.h"
 #include "nn/neuromodulation.h"
 #include "nn/spiking.h"
+#include "ops/surrogate_relaxation.h"
 #include "runs/runs.h"
 #include "tasks/image_sequences.h"
 #include "tasks/mnist.h"
@@ -395,6 +396,10 @@ void bind_modules(py::module_& m) {
 }
 
 void bind_registry(py::module_& m) {
+  // The thread-local mode of ops/surrogate_relaxation.h (neurocell.surrogate_relaxation()).
+  m.def("set_surrogate_relaxation", &set_surrogate_relaxation, py::arg("enabled"),
+        "Sets this thread's surrogate relaxation mode; returns the previous one.");
+  m.def("surrogate_relaxation", [] { return surrogate_relaxation(); });
   m.def("cell_registry", [] {
     std::vector<py::dict> out;
     for (const auto& c : cell_registry()) {

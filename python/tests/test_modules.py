@@ -1,6 +1,9 @@
-"""The modules: every registered cell through torch conventions, gradients (gradcheck for the
-cells whose backward is the forward's derivative; the reference implementation's autograd for
-the surrogate-gradient cells), torch.nn.GRU/LSTM equality, and clear errors."""
+"""The modules: every registered cell through torch conventions, gradients (gradcheck for every
+cell: the surrogate-gradient cells under neurocell.surrogate_relaxation(), the smooth forward
+their backward is the derivative of; their hard forward's gradients against the reference
+implementation's autograd), torch.nn.GRU/LSTM equality, and clear errors."""
+import threading
+
 import pytest
 import torch
 
@@ -8,7 +11,6 @@ import neurocell
 
 SEQUENCE_CELLS = neurocell.cell_names()
 REGISTRY = {c["name"]: c for c in neurocell.cell_registry()}
-EXACT = [c for c in SEQUENCE_CELLS if not REGISTRY[c]["surrogate_gradient"]]
 SURROGATE = [c for c in SEQUENCE_CELLS if REGISTRY[c]["surrogate_gradient"]]
 
 
@@ -57,9 +59,9 @@ def test_shapes_dtypes_and_batch_first(cell):
     torch.testing.assert_close(out64.float(), out, atol=1e-4, rtol=1e-4)
 
 
-@pytest.mark.parametrize("cell", EXACT)
-def test_gradcheck_inputs_parameters_initial_states(cell):
-    model = small(cell)
+def gradcheck_sequence_model(model, **kwargs):
+    """torch.autograd.gradcheck of a stack's outputs and final states against its input, its
+    initial states and every parameter, in float64."""
     x = torch.randn(4, 2, 3, dtype=torch.float64, requires_grad=True)
     hx = initial_state(model, 2)
     states = [t.requires_grad_() for t in state_tensors(hx)]
@@ -70,13 +72,56 @@ def test_gradcheck_inputs_parameters_initial_states(cell):
         out, hx_n = model(x, tuple(s) if len(s) == 2 else s[0])
         return (out, *state_tensors(hx_n))
 
-    assert torch.autograd.gradcheck(f, (x, *states, *params), eps=1e-6, atol=1e-5)
+    return torch.autograd.gradcheck(f, (x, *states, *params), eps=1e-6, atol=1e-5, **kwargs)
+
+
+@pytest.mark.parametrize("cell", SEQUENCE_CELLS)
+def test_gradcheck_inputs_parameters_initial_states(cell):
+    # A surrogate-gradient cell runs its surrogate relaxation: the forward of which its fused
+    # backward (the kernels it trains with, unchanged) is the exact derivative.
+    with neurocell.surrogate_relaxation(REGISTRY[cell]["surrogate_gradient"]):
+        assert gradcheck_sequence_model(small(cell))
+
+
+@pytest.mark.parametrize("cell", ["bmru", "fq-bmru", "hybrid-cmru-lru"])
+def test_gradcheck_fails_on_the_hard_forward(cell):
+    # What the relaxation is for: the hard thresholds' finite differences are not the surrogate
+    # (0 almost everywhere), so gradcheck of the trained forward fails and must.
+    torch.manual_seed(0)
+    assert not gradcheck_sequence_model(small(cell), raise_exception=False)
+    assert neurocell._C.surrogate_relaxation() is False
+
+
+def test_surrogate_relaxation_is_a_scoped_thread_local_mode():
+    model = small("bmru")
+    x = torch.randn(6, 2, 3, dtype=torch.float64)
+    hard, _ = model(x)
+    with neurocell.surrogate_relaxation():
+        assert neurocell._C.surrogate_relaxation() is True
+        with neurocell.surrogate_relaxation(False):
+            torch.testing.assert_close(model(x)[0], hard, atol=0, rtol=0)
+        relaxed, _ = model(x)
+        reference = small("bmru")
+        reference.load_state_dict(model.state_dict())
+        reference.set_impl("reference")
+        torch.testing.assert_close(reference(x)[0], relaxed, atol=1e-12, rtol=1e-12)
+        results = []  # another thread keeps its own mode, as with torch.no_grad
+        other = threading.Thread(target=lambda: results.append(neurocell._C.surrogate_relaxation()))
+        other.start()
+        other.join()
+        assert results == [False]
+    assert neurocell._C.surrogate_relaxation() is False
+    assert not torch.equal(relaxed, hard)
+    with pytest.raises(RuntimeError, match="inside"):
+        with neurocell.surrogate_relaxation():
+            raise RuntimeError("inside")
+    assert neurocell._C.surrogate_relaxation() is False
 
 
 @pytest.mark.parametrize("cell", SURROGATE)
 def test_surrogate_gradients_match_the_reference(cell):
-    # A surrogate backward is not the forward's derivative, so gradcheck does not apply: the
-    # fused kernels' gradients must equal the reference implementation's autograd instead.
+    # The trained (hard) forward: its surrogate backward is not its derivative, so the fused
+    # kernels' gradients must equal the reference implementation's straight-through autograd.
     fused, reference = small(cell), small(cell)
     reference.load_state_dict(fused.state_dict())
     reference.set_impl("reference")
@@ -215,8 +260,9 @@ def test_src_layer_and_classifier():
 
 
 def test_lif_fused_gradients_match_the_reference_in_float64():
-    """gradcheck cannot hold for a surrogate gradient (it is not the forward's derivative): the
-    fused backward is checked against the reference's autograd instead, in float64."""
+    """The hard forward's surrogate backward is not its derivative: the fused backward is
+    checked against the reference's autograd, in float64 (gradcheck: under the relaxation,
+    test_gradcheck_spiking_layers)."""
     for sparse in (True, False):
         torch.manual_seed(4)
         layer = neurocell.LIF(7, 9, dtype=torch.float64, beta=0.8, slope=10.0)
@@ -243,6 +289,35 @@ def test_lif_fused_gradients_match_the_reference_in_float64():
     with pytest.raises(TypeError, match="unknown option"):
         neurocell.LIF(3, 4, alpha=0.5)
     assert neurocell.cell_class("lif") is neurocell.LIF
+
+
+@pytest.mark.parametrize("cls", [neurocell.SRC, neurocell.LIF])
+def test_gradcheck_spiking_layers(cls):
+    """gradcheck of SRC and LIF layers under the surrogate relaxation (SRC's spikes are h, LIF's
+    the fast sigmoid of u - theta): inputs, given initial states, and W, b and the learned
+    initial states; then of a two-layer classifier's logits."""
+    torch.manual_seed(3)
+    layer = cls(3, 4, dtype=torch.float64)
+    with torch.no_grad():
+        layer.get_parameter("weight").mul_(3)
+    x = torch.rand(5, 2, 3, dtype=torch.float64, requires_grad=True)
+    states = [torch.rand(2, 4, dtype=torch.float64, requires_grad=True) * 0.8
+              for _ in range(3 if cls is neurocell.SRC else 1)]
+    states = [s.detach().requires_grad_() for s in states]
+    params = [layer.get_parameter("weight"), layer.get_parameter("bias")]
+    initial = [p for n, p in layer.named_parameters() if n.startswith("initial")]
+
+    def given_states(x, *rest):
+        s = rest[:len(states)]
+        return layer.sequences(x, tuple(s) if cls is neurocell.SRC else s[0])
+
+    with neurocell.surrogate_relaxation():
+        assert torch.autograd.gradcheck(given_states, (x, *states, *params))
+        assert torch.autograd.gradcheck(lambda x, *p: layer.sequences(x), (x, *params, *initial))
+        clf = neurocell.SRCClassifier(input_size=3, hidden_size=4, num_layers=2, classes=2, readout_factor=2,
+                                      cell="src" if cls is neurocell.SRC else "lif").double()
+        assert torch.autograd.gradcheck(lambda x, *p: clf(x), (x, *clf.parameters()))
+    assert not torch.autograd.gradcheck(lambda x, *p: clf(x), (x, *clf.parameters()), raise_exception=False)
 
 
 def test_lif_classifier():
@@ -287,6 +362,8 @@ def test_src_in_the_fpga_integer_arithmetic():
         neurocell.SRCClassifier(input_size=6, hidden_size=8, arithmetic="integer")
     with pytest.raises(ValueError, match="spikes"):
         clf(x * 0.5)
+    with neurocell.surrogate_relaxation(), pytest.raises(ValueError, match="no surrogate relaxation"):
+        clf(x)
 
 
 def test_frozen_src_bias_and_keras_initialisation():

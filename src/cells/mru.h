@@ -264,6 +264,32 @@ NEUROCELL_CELL_MATH MruStepGradient<V> fq_bmru_gradient(V p, V theta_on, V theta
   return {hold, d_v * softplus_derivative(p), V(0)};
 }
 
+// ---- MRU relaxations: the smooth steps of which the *_gradient functions above are the exact
+// partial derivatives. The forward under surrogate relaxation (ops/surrogate_relaxation.h), so
+// that finite differences can check the backward; never the trained forward.
+template <class V>
+NEUROCELL_CELL_MATH V bmru_relaxed(V u, V beta, V inv_tau, V h) {
+  const V m = set_weight(u, beta, inv_tau);
+  return m * tanh_(u * inv_tau) + (V(1) - m) * h;
+}
+
+template <class V>
+NEUROCELL_CELL_MATH V cmru_relaxed(V u, V beta, V inv_tau, V delta, V h) {
+  return h + delta * set_weight(u, beta, inv_tau) * tanh_(u * inv_tau);
+}
+
+template <class V>
+NEUROCELL_CELL_MATH V acmru_relaxed(V u, V beta, V alpha, V h) {
+  return h + acmru_increment(u, beta, alpha);
+}
+
+template <class V>
+NEUROCELL_CELL_MATH V fq_bmru_relaxed(V p, V theta_on, V theta_off, V inv_tau, V h) {
+  V m_on, m_off;
+  const V hold = fq_bmru_hold_weight(softplus_(p), theta_on, theta_off, inv_tau, m_on, m_off);
+  return m_on + hold * h;
+}
+
 // ---- minGRU: h' = (1 - z) h + z h_tilde, z = sigmoid(z_pre).
 template <class V>
 NEUROCELL_CELL_MATH Affine<V> mingru_step(V z_pre, V h_tilde) {

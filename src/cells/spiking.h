@@ -99,6 +99,14 @@ NEUROCELL_CELL_MATH V lif_surrogate(const LifConstants<V>& k, V u) {
   return V(1) / (q * q);
 }
 
+// The relaxed spike (ops/surrogate_relaxation.h): snnTorch's fast sigmoid
+// (u - theta) / (1 + k |u - theta|), of which lif_surrogate is the derivative.
+template <class V>
+NEUROCELL_CELL_MATH V lif_relaxed_spike(const LifConstants<V>& k, V u) {
+  const V d = u - k.threshold;
+  return d / (V(1) + k.slope * select_greater(d, V(0), d, V(0) - d));
+}
+
 // Gradients of one step. In: ds = dL/ds' (from outside), du = dL/du' from outside and the
 // carry of the next step, and the new membrane u'. Out: the total dL/du' (= dL/d(drive) =
 // dL/db of this step); returns the carry dL/du to the previous step.

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "kernels/common.h"
 #include "kernels/fused.h"
+#include "ops/surrogate_relaxation.h"
 
 namespace neurocell::fused {
 
@@ -72,6 +73,7 @@ struct MruSettings {
   MruKind kind;
   double tau, delta, theta_off, theta_on;
   kernels::ScanSchedule schedule;
+  bool relaxed = false;  // forward only: the backward is the same either way
 };
 
 template <class T>
@@ -80,6 +82,7 @@ void fill_mru(kernels::MruScanArgs<T>& a, const MruSettings& s, const torch::Ten
   a.kind = s.kind, a.schedule = s.schedule;
   a.tau = static_cast<T>(s.tau), a.delta = static_cast<T>(s.delta);
   a.theta_off = static_cast<T>(s.theta_off), a.theta_on = static_cast<T>(s.theta_on);
+  a.relaxed = s.relaxed;
 }
 
 class MruScanFunction : public torch::autograd::Function<MruScanFunction> {
@@ -87,10 +90,11 @@ class MruScanFunction : public torch::autograd::Function<MruScanFunction> {
   // drive (T, B, H), beta (H) or undefined, alpha (H) or undefined, h0 (B, H) -> h (T, B, H)
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& drive_in, const torch::Tensor& beta_in,
                                const torch::Tensor& alpha_in, const torch::Tensor& h0_in, int64_t kind, double tau,
-                               double delta, double theta_off, double theta_on, bool chunked, int64_t chunk) {
+                               double delta, double theta_off, double theta_on, bool chunked, int64_t chunk,
+                               bool relaxed) {
     const auto drive = drive_in.contiguous(), h0 = h0_in.contiguous();
     const auto beta = unless_placeholder(beta_in), alpha = unless_placeholder(alpha_in);
-    const MruSettings settings{static_cast<MruKind>(kind), tau, delta, theta_off, theta_on, {chunked, chunk}};
+    const MruSettings settings{static_cast<MruKind>(kind), tau, delta, theta_off, theta_on, {chunked, chunk}, relaxed};
     auto h = torch::empty_like(drive);
     run_kernel_with<kernels::MruScanArgs>(
         drive.scalar_type(),
@@ -140,7 +144,7 @@ class MruScanFunction : public torch::autograd::Function<MruScanFunction> {
         [](const auto& a) { NEUROCELL_CPU_DISPATCH(mru_scan_backward, a); });
     const torch::Tensor none;
     return {d_drive, d_beta.defined() ? d_beta.sum(0) : none, d_alpha.defined() ? d_alpha.sum(0) : none, d_h0,
-            none, none, none, none, none, none, none};
+            none, none, none, none, none, none, none, none};
   }
 };
 
@@ -279,7 +283,7 @@ torch::Tensor mru_scan(const torch::Tensor& drive, const torch::Tensor& beta, co
   return MruScanFunction::apply(drive, placeholder_if_undefined(fq ? torch::Tensor() : beta, drive),
                                 placeholder_if_undefined(acmru ? alpha : torch::Tensor(), drive), h0,
                                 static_cast<int64_t>(options.kind), options.tau, delta, options.theta_off,
-                                options.theta_on, schedule.chunked, schedule.chunk)[0];
+                                options.theta_on, schedule.chunked, schedule.chunk, surrogate_relaxation())[0];
 }
 
 torch::Tensor mingru_scan(const torch::Tensor& drive, const torch::Tensor& h0, ScanAlgorithm algorithm, int64_t chunk) {

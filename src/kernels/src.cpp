@@ -2,6 +2,7 @@
 // for spike inputs) and the recurrence (cpu/src_cpu.cpp), chained by autograd.
 #include "kernels/common.h"
 #include "kernels/fused.h"
+#include "ops/surrogate_relaxation.h"
 
 namespace neurocell::fused {
 
@@ -60,7 +61,8 @@ class SrcFunction : public torch::autograd::Function<SrcFunction> {
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& drive_in, const torch::Tensor& i0_in,
                                const torch::Tensor& h0_in, const torch::Tensor& hs0_in, const torch::Tensor& bias,
                                const torch::Tensor& rho, const torch::Tensor& r, const torch::Tensor& r_s,
-                               const torch::Tensor& z_hyp, const torch::Tensor& z_dep, double alpha, bool detach) {
+                               const torch::Tensor& z_hyp, const torch::Tensor& z_dep, double alpha, bool detach,
+                               bool relaxed) {
     const auto drive = drive_in.contiguous(), i0 = i0_in.contiguous(), h0 = h0_in.contiguous(),
                hs0 = hs0_in.contiguous();
     std::vector<torch::Tensor> constants = {bias.contiguous(), rho.contiguous(), r.contiguous(),
@@ -83,7 +85,9 @@ class SrcFunction : public torch::autograd::Function<SrcFunction> {
     ctx->save_for_backward({i0, h0, hs0, constants[0], constants[1], constants[2], constants[3], constants[4],
                             constants[5], i_seq, h_seq});
     ctx->mark_non_differentiable({i_seq, hs_seq});
-    return {torch::relu(h_seq), i_seq, h_seq, hs_seq};
+    // Relaxed (ops/surrogate_relaxation.h): the spikes are h itself, whose derivative the
+    // straight-through ReLU passes.
+    return {relaxed ? h_seq.clone() : torch::relu(h_seq), i_seq, h_seq, hs_seq};
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -112,7 +116,7 @@ class SrcFunction : public torch::autograd::Function<SrcFunction> {
         },
         [](const auto& a) { NEUROCELL_CPU_DISPATCH(src_backward, a); });
     const torch::Tensor none;
-    return {d_drive, d_i0, d_h0, d_hs0, d_bias.sum(0), none, none, none, none, none, none, none};
+    return {d_drive, d_i0, d_h0, d_hs0, d_bias.sum(0), none, none, none, none, none, none, none, none};
   }
 };
 
@@ -129,7 +133,7 @@ SrcSequence src_forward(const torch::Tensor& x, const torch::Tensor& i0, const t
   const int64_t T = x.size(0), B = x.size(1), H = w.weight.size(0);
   const auto drive = input_projection(x.reshape({T * B, x.size(2)}), w.weight, sparse_input).view({T, B, H});
   const auto out = SrcFunction::apply(drive, i0, h0, hs0, w.bias, w.rho, w.r, w.r_s, w.z_hyp, w.z_dep, w.alpha,
-                                      w.detach_recurrence);
+                                      w.detach_recurrence, surrogate_relaxation());
   return {out[0], out[1], out[2], out[3]};
 }
 

@@ -8,6 +8,7 @@
 #include "integer_src.h"
 #include "core/error.h"
 #include "kernels/common.h"
+#include "ops/surrogate_relaxation.h"
 
 namespace neurocell::fused {
 
@@ -130,6 +131,9 @@ SrcSequence integer_src_forward(const torch::Tensor& x, const torch::Tensor& wei
                                 const torch::Tensor& h0, const torch::Tensor& hs0,
                                 const IntegerSrcTrainingOptions& options) {
   require(x.device().is_cpu(), "integer SRC: the integer arithmetic runs on the CPU");
+  require(!surrogate_relaxation(),
+          "integer SRC: the FPGA arithmetic has no surrogate relaxation (its backward is checked against the "
+          "surrogate recomputed by hand); leave surrogate relaxation off for arithmetic=integer");
   const auto out = IntegerSrcFunction::apply(x, weight, bias, h0, hs0, options);
   return {out[0], out[1], out[2], out[3]};
 }

@@ -41,7 +41,8 @@ struct CellInfo {
   // In the default cell list of `neurocell bench` (sequential) or `bench --scan` (scan).
   bool benchmark_default = false;
   // Trained through a surrogate gradient (hard thresholds, spikes): the backward is not the
-  // forward's derivative, so it is not checked against finite differences.
+  // forward's derivative; finite differences check it under the surrogate relaxation
+  // (ops/surrogate_relaxation.h), the smooth forward of which it is the derivative.
   bool surrogate_gradient = false;
   // Has an analytic one-unit bifurcation diagram (`attractors --cell`, analysis/fixed_points.h).
   bool unit_diagram = false;

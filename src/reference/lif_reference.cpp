@@ -2,6 +2,7 @@
 // time; the surrogate derivative of the Heaviside comes from a small autograd Function.
 #include <torch/torch.h>
 
+#include "ops/surrogate_relaxation.h"
 #include "reference/reference.h"
 
 namespace neurocell::reference {
@@ -34,11 +35,17 @@ LifSequence lif_forward(const torch::Tensor& x, const torch::Tensor& u0, const L
   const auto drive = torch::matmul(x, w.weight.t()).unbind(0);  // T x (B, H)
   std::vector<torch::Tensor> spikes, us;
   torch::Tensor u = u0;
+  const bool relaxed = surrogate_relaxation();  // spikes = the fast sigmoid (ops/surrogate_relaxation.h)
   for (const auto& drive_t : drive) {
     // The reset: theta times the previous step's spike, detached (snnTorch's mem_reset).
     const auto reset = (u.detach() > w.threshold).to(u.scalar_type()) * w.threshold;
     u = w.beta * u + drive_t + w.bias - reset;
-    spikes.push_back(FastSigmoidSpike::apply(u, w.threshold, w.slope));
+    if (relaxed) {
+      const auto d = u - w.threshold;
+      spikes.push_back(d / (1 + w.slope * d.abs()));
+    } else {
+      spikes.push_back(FastSigmoidSpike::apply(u, w.threshold, w.slope));
+    }
     us.push_back(u);
   }
   return {torch::stack(spikes), torch::stack(us)};

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "ops/surrogate_relaxation.h"
+
 namespace neurocell::reference {
 
 namespace {
@@ -19,6 +21,7 @@ torch::Tensor mru_scan(const torch::Tensor& drive, const torch::Tensor& beta, co
   std::vector<torch::Tensor> states;
   states.reserve(drive.size(0));
   torch::Tensor h = h0;  // (B, H)
+  const bool relaxed = surrogate_relaxation();  // h = soft (ops/surrogate_relaxation.h)
   for (const auto& u : drive.unbind(0)) {
     torch::Tensor hard, soft;
     if (options.kind == MruKind::fq_bmru) {
@@ -50,7 +53,7 @@ torch::Tensor mru_scan(const torch::Tensor& drive, const torch::Tensor& beta, co
       const auto s = torch::tanh(u / tau);
       soft = options.kind == MruKind::bmru ? m * s + (1 - m) * h : h + delta * (m * s);
     }
-    h = straight_through(hard, soft);
+    h = relaxed ? soft : straight_through(hard, soft);
     states.push_back(h);
   }
   return torch::stack(states);

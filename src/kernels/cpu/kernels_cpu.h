@@ -92,6 +92,7 @@ template <class T>
 struct LifArgs {
   int64_t steps = 0, batch = 0, hidden = 0;  // T, B, H
   T beta = T(0.9), threshold = T(1), slope = T(25);
+  bool relaxed = false;        // forward: s_seq holds the relaxed spike (ops/surrogate_relaxation.h)
   const T* drive = nullptr;    // (T, B, H) W s_in
   const T* bias = nullptr;     // (H)
   const T* u0 = nullptr;       // (B, H) initial membrane
@@ -191,6 +192,7 @@ struct MruScanArgs {
   ScanSchedule schedule;
   T tau = 1, delta = 2;                      // surrogate temperature; CMRU level spacing 2/(levels-1)
   T theta_off = T(0.25), theta_on = T(0.75);  // fq-BMRU thresholds
+  bool relaxed = false;  // forward: the relaxation's smooth steps (ops/surrogate_relaxation.h), sequential
   const T* drive = nullptr;    // (T, B, H) u = U x + b (fq-BMRU: pre-activation p, u = softplus(p))
   const T* beta = nullptr;     // (H) hysteresis half-width (unused by fq-BMRU)
   const T* alpha = nullptr;    // (H) aCMRU step size

@@ -27,7 +27,7 @@ static void lif_forward_impl(const LifArgs<T>& k) {
           const auto c = constants_of(k, v, j);
           const V u = cells::lif_forward(c, load(k.drive + now + j, v), load(u_prev + j, v));
           store(k.u_seq + now + j, u, v);
-          store(k.s_seq + now + j, cells::lif_spike(c, u), v);
+          store(k.s_seq + now + j, k.relaxed ? cells::lif_relaxed_spike(c, u) : cells::lif_spike(c, u), v);
         });
       }
     }

@@ -37,6 +37,23 @@ struct MruForward {
     auto bmru = [&](auto v, int64_t j, const V& u, const V& h) {
       return cells::bmru_step(cells::mru_quantize(u, load(beta + j, v)), h);
     };
+    if (k.relaxed) {
+      const V inv_tau(T(1) / k.tau);
+      switch (k.kind) {
+        case MruKind::bmru:
+          return f([&](auto v, int64_t j, const V& u, const V& h) { return cells::bmru_relaxed(u, load(beta + j, v), inv_tau, h); });
+        case MruKind::cmru:
+          return f([&](auto v, int64_t j, const V& u, const V& h) {
+            return cells::cmru_relaxed(u, load(beta + j, v), inv_tau, delta, h);
+          });
+        case MruKind::acmru:
+          return f([&](auto v, int64_t j, const V& u, const V& h) {
+            return cells::acmru_relaxed(u, load(beta + j, v), load(alpha + j, v), h);
+          });
+        case MruKind::fq_bmru:
+          return f([&](auto, int64_t, const V& p, const V& h) { return cells::fq_bmru_relaxed(p, on, off, inv_tau, h); });
+      }
+    }
     switch (k.kind) {
       case MruKind::bmru: return f(bmru);
       case MruKind::cmru:
@@ -375,7 +392,7 @@ static void mru_scan_forward_impl(const MruScanArgs<T>& k) {
   const int64_t lanes = k.batch * k.hidden;
   const auto beta = per_lane(k.beta, lanes, k.hidden), alpha = per_lane(k.alpha, lanes, k.hidden);
   const MruForward<T> scan{k, k.steps, lanes, Vec<T>::size(), beta.data(), alpha.data()};
-  if (!k.schedule.chunked) {
+  if (!k.schedule.chunked || k.relaxed) {  // the relaxation's steps are no set-or-hold / clamped add
     scan_sequential(scan, k.h0, static_cast<T*>(nullptr));
   } else if (scan.absorbing()) {
     scan_then_fix(scan, k.schedule.chunk);
