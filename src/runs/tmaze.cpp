@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "core/error.h"
+#include "runs/config_json.h"
 #include "train/resume.h"
 #include "train/trainer.h"
 
@@ -24,6 +25,15 @@ nlohmann::json task_json(const TmazeRunConfig& config) {
 }
 
 }  // namespace
+
+TmazeOfRun tmaze_of_run(const std::string& dir) {
+  const auto task = read_run_config_json(dir).at("task");
+  TmazeOfRun out;
+  out.length = task.at("length").get<int64_t>();
+  out.maze = tmaze_variant_from_name(task.value("maze", tmaze_variant_name(TmazeVariant::cue)));
+  out.signal_window = task.value("signal_window", kTmazeSignalWindow);
+  return out;
+}
 
 nlohmann::json to_json(const TmazeRunConfig& config) {
   // The protocol's options as it runs them (resolved); a protocol's config names only its own.

@@ -29,6 +29,15 @@ struct TmazeRunConfig {
 
 nlohmann::json to_json(const TmazeRunConfig& config);
 
+// The maze a T-maze run folder was trained in, read back from config.json "task" (written by
+// the same file's task_json; a task without "maze" is the cue maze).
+struct TmazeOfRun {
+  int64_t length = 0;
+  TmazeVariant maze = TmazeVariant::cue;
+  int64_t signal_window = kTmazeSignalWindow;
+};
+TmazeOfRun tmaze_of_run(const std::string& dir);
+
 namespace runs {
 
 RunResult train(TmazeRunConfig config, const std::string& out_dir, ExistingRun existing);

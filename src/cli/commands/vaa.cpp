@@ -4,7 +4,6 @@
 
 #include <chrono>
 
-#include "runs/config_json.h"
 #include "runs/runs.h"
 #include "core/progress.h"
 
@@ -24,21 +23,18 @@ struct VaaCommand {
 // A T-maze agent: its Q-network on the random-agent inputs of its own maze (train/drqn.h), as
 // `neurocell tmaze` measures it at the end of training.
 void command_vaa_tmaze(const std::string& dir, const analysis::VaaOptions& options) {
-  const auto config = read_run_config_json(dir);
-  const auto& task = config.at("task");
-  const int64_t length = task.at("length").get<int64_t>();
-  const auto maze = tmaze_variant_from_name(task.value("maze", std::string("cue")));
-  const int64_t window = task.value("signal_window", kTmazeSignalWindow);
+  const auto maze = tmaze_of_run(dir);
   auto model = load_sequence_model_of_run(dir);
   const auto start = std::chrono::steady_clock::now();
-  const auto result = analysis::measure_vaa(model, tmaze_random_inputs(length, maze, window), options);
+  const auto result =
+      analysis::measure_vaa(model, tmaze_random_inputs(maze.length, maze.maze, maze.signal_window), options);
   std::printf("VAA %.4f (%.1f distinct attractors among %lld samples per batch; %lld batches, %lld settling steps, "
               "%.1f s) | %s %lldx%lld T-maze agent (%s maze, L = %lld), inputs of a random agent\n",
               result.vaa, result.attractors, static_cast<long long>(options.samples),
               static_cast<long long>(options.batches), static_cast<long long>(options.settle_steps),
               training::seconds_since(start), model->config.cell.c_str(), static_cast<long long>(model->config.layers),
-              static_cast<long long>(model->config.hidden_size), tmaze_variant_name(maze).c_str(),
-              static_cast<long long>(length));
+              static_cast<long long>(model->config.hidden_size), tmaze_variant_name(maze.maze).c_str(),
+              static_cast<long long>(maze.length));
 }
 
 void command_vaa(const std::string& dir, const TaskConfig* task_override, const analysis::VaaOptions& options) {
