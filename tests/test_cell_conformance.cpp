@@ -25,7 +25,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <functional>
 
 #include "cli/cli.h"
 #include "io/ncm_export.h"
@@ -234,33 +233,6 @@ TEST_P(CellConformance, FusedVsReferenceDoubleLayer) {
   expect_fused_matches_reference(cell(), true, torch::kFloat64);
 }
 
-// autograd's gradient of `loss` with respect to every leaf against central differences,
-// element by element, in float64. A leaf with no gradient is allowed only where `may_be_unused`.
-void expect_finite_differences(const std::string& name, const std::vector<torch::Tensor>& leaves,
-                               const std::function<torch::Tensor()>& loss, const std::vector<size_t>& may_be_unused) {
-  const auto analytic = torch::autograd::grad({loss()}, leaves, {}, false, false, /*allow_unused=*/true);
-  torch::NoGradGuard no_grad;
-  const double eps = 1e-6;
-  for (size_t k = 0; k < leaves.size(); ++k) {
-    const bool unused_ok = std::count(may_be_unused.begin(), may_be_unused.end(), k) > 0;
-    ASSERT_TRUE(analytic[k].defined() || unused_ok) << name << ": no gradient for leaf " << k;
-    if (!analytic[k].defined()) continue;
-    auto flat = leaves[k].view(-1);
-    const auto grad = analytic[k].reshape(-1);
-    for (int64_t i = 0; i < flat.numel(); ++i) {
-      const double saved = flat[i].item<double>();
-      flat[i] = saved + eps;
-      const double plus = loss().item<double>();
-      flat[i] = saved - eps;
-      const double minus = loss().item<double>();
-      flat[i] = saved;
-      const double numeric = (plus - minus) / (2 * eps);
-      EXPECT_NEAR(grad[i].item<double>(), numeric, 1e-6 * std::max(1.0, std::abs(numeric)))
-          << name << ": leaf " << k << ", element " << i;
-    }
-  }
-}
-
 // The fused backward against central differences (float64). A cell trained through a surrogate
 // gradient runs its surrogate relaxation (ops/surrogate_relaxation.h): the smooth forward of
 // which its unchanged backward kernels are the exact derivative.
@@ -277,7 +249,8 @@ TEST_P(CellConformance, FiniteDifferences) {
     std::vector<torch::Tensor> leaves = {x};
     for (const auto& p : model->parameters()) leaves.push_back(p);
     const auto probe = torch::randn({2, 2}, opts);
-    return expect_finite_differences(c.name, leaves, [&] { return (model->forward(x) * probe).sum(); }, {});
+    return testing::expect_leaf_gradients_match_finite_differences([&] { return (model->forward(x) * probe).sum(); },
+                                                                   leaves, c.name + ": ", {}, 1e-6, 1e-6);
   }
   // One layer of T=3, B=2, I=2, H=3 (4 for halves), the fused path: the probe loss of [h; c]
   // against x, the initial states and every parameter.
@@ -301,7 +274,8 @@ TEST_P(CellConformance, FiniteDifferences) {
   };
   const auto probe = torch::randn_like(outputs());
   // Leaf 1: a scan block's output does not read its initial h.
-  expect_finite_differences(c.name, leaves, [&] { return (outputs() * probe).sum(); }, {1});
+  testing::expect_leaf_gradients_match_finite_differences([&] { return (outputs() * probe).sum(); }, leaves,
+                                                          c.name + ": ", {1}, 1e-6, 1e-6);
 }
 
 TEST_P(CellConformance, StreamingEqualsWholeSequence) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -15,32 +16,45 @@
 
 namespace neurocell::testing {
 
+// autograd's gradient of loss() with respect to each leaf against central finite differences,
+// element by element, perturbing the leaves in place (so module parameters work too; float64).
+// A leaf whose index is in `may_be_unused` may get no gradient; it is then skipped.
+inline void expect_leaf_gradients_match_finite_differences(const std::function<torch::Tensor()>& loss,
+                                                           const std::vector<torch::Tensor>& leaves,
+                                                           const std::string& what,
+                                                           const std::vector<size_t>& may_be_unused = {},
+                                                           double eps = 1e-6, double tolerance = 1e-7) {
+  const auto analytic = torch::autograd::grad({loss()}, leaves, {}, false, false, /*allow_unused=*/true);
+  torch::NoGradGuard no_grad;
+  for (size_t k = 0; k < leaves.size(); ++k) {
+    const bool unused_ok = std::count(may_be_unused.begin(), may_be_unused.end(), k) > 0;
+    ASSERT_TRUE(analytic[k].defined() || unused_ok) << what << "no gradient for input " << k;
+    if (!analytic[k].defined()) continue;
+    auto flat = leaves[k].view(-1);
+    const auto grad = analytic[k].reshape(-1);
+    for (int64_t i = 0; i < flat.numel(); ++i) {
+      const double saved = flat[i].item<double>();
+      flat[i] = saved + eps;
+      const double plus = loss().item<double>();
+      flat[i] = saved - eps;
+      const double minus = loss().item<double>();
+      flat[i] = saved;
+      const double numeric = (plus - minus) / (2 * eps);
+      EXPECT_NEAR(grad[i].item<double>(), numeric, tolerance * std::max(1.0, std::abs(numeric)))
+          << what << "input " << k << ", element " << i;
+    }
+  }
+}
+
 // Checks d(sum(f(inputs) * probe))/d(input) from autograd against central finite
 // differences, element by element, for every input (float64, tiny sizes).
 inline void expect_gradients_match_finite_differences(
     const std::function<torch::Tensor(const std::vector<torch::Tensor>&)>& f,
     std::vector<torch::Tensor> inputs, double eps = 1e-6, double tolerance = 1e-7) {
   for (auto& x : inputs) x = x.detach().to(torch::kFloat64).requires_grad_(true);
-  const auto out = f(inputs);
-  const auto probe = torch::randn_like(out);
-  const auto analytic = torch::autograd::grad({(out * probe).sum()}, inputs, {}, false, false, true);
-  torch::NoGradGuard no_grad;
-  for (size_t k = 0; k < inputs.size(); ++k) {
-    auto flat = inputs[k].view(-1);
-    ASSERT_TRUE(analytic[k].defined()) << "no gradient for input " << k;
-    const auto grad = analytic[k].reshape(-1);
-    for (int64_t i = 0; i < flat.numel(); ++i) {
-      const double saved = flat[i].item<double>();
-      flat[i] = saved + eps;
-      const double plus = (f(inputs) * probe).sum().item<double>();
-      flat[i] = saved - eps;
-      const double minus = (f(inputs) * probe).sum().item<double>();
-      flat[i] = saved;
-      const double numeric = (plus - minus) / (2 * eps);
-      EXPECT_NEAR(grad[i].item<double>(), numeric, tolerance * std::max(1.0, std::abs(numeric)))
-          << "input " << k << ", element " << i;
-    }
-  }
+  const auto probe = torch::randn_like(f(inputs));
+  expect_leaf_gradients_match_finite_differences([&] { return (f(inputs) * probe).sum(); }, inputs, "", {}, eps,
+                                                 tolerance);
 }
 
 // f() must throw a neurocell Error whose message is one line and contains every fragment.

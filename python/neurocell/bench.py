@@ -37,10 +37,12 @@ from neurocell import _C
 SHAPES = {"warmup-paper": dict(layers=2, hidden=256, length=100, batch=32),
           "brc-paper": dict(layers=2, hidden=100, length=600, batch=100)}
 
-# Per cell: gates of the input projection, and recurrent matrix products per unit (BRC's
-# recurrence is a diagonal w * h, no product; nBRC's W h gives a and c; GRU 3 and LSTM 4 gates).
-INPUT_GATES = {"brc": 3, "nbrc": 3, "gru": 3, "lstm": 4}
-RECURRENT_GATES = {"brc": 0, "nbrc": 2, "gru": 3, "lstm": 4}
+
+def gates(cell):
+    """The registry's gate rows per unit of the input projection and of the recurrent matrix
+    (BRC's recurrence is a diagonal w * h: 0; nBRC's W h gives a and c: 2)."""
+    row = next(c for c in _C.cell_registry() if c["name"] == cell)
+    return row["input_gates"], row["recurrent_gates"]
 
 
 def gemm_flops(cell, shape, input_size=1):
@@ -49,11 +51,12 @@ def gemm_flops(cell, shape, input_size=1):
     weight gradient of each and the gradient of each product's input (none for the first
     layer's input, which needs no gradient). The readout's and the pointwise work are left out."""
     T, B, H = shape["length"], shape["batch"], shape["hidden"]
+    input_gates, recurrent_gates = gates(cell)
     total = 0
     for layer in range(shape["layers"]):
         inputs = input_size if layer == 0 else H
-        projection = 2 * T * B * inputs * INPUT_GATES[cell] * H
-        recurrent = 2 * T * B * H * RECURRENT_GATES[cell] * H
+        projection = 2 * T * B * inputs * input_gates * H
+        recurrent = 2 * T * B * H * recurrent_gates * H
         total += projection * (2 if layer == 0 else 3) + 3 * recurrent
     return total
 

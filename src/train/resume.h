@@ -49,11 +49,11 @@ struct TrainingState {
 };
 
 void save_training_state(const std::string& path, const TrainingState& state);  // atomic
+TrainingState load_training_state(const std::string& path);
 
 // A text (a std::mt19937_64's stream form) as a uint8 tensor for TrainingState::extra, and back.
 torch::Tensor text_tensor(const std::string& text);
 std::string tensor_text(const torch::Tensor& t);
-TrainingState load_training_state(const std::string& path);
 
 // What a training loop does with its checkpoints: restores from one, decides when to write
 // the next, writes it and, on a stop signal, throws Interrupted once it is on disk.
